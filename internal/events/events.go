@@ -1,0 +1,181 @@
+// Package events holds mediashare's domain events and the ports of the
+// event store: an append-only log with one stream per entry (stream id =
+// the entry's eib), versioned 1, 2, 3 … Adapters live in subpackages
+// (sqlite for the embedded backend); eventstest is the conformance suite
+// every adapter passes.
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Type names what happened. The meaning of a type never changes; new
+// meanings get new types.
+type Type string
+
+const (
+	MediaUploaded      Type = "MediaUploaded"
+	ThumbnailGenerated Type = "ThumbnailGenerated"
+	ThumbnailFailed    Type = "ThumbnailFailed"
+	MediaDeleted       Type = "MediaDeleted"
+	MediaPurged        Type = "MediaPurged"
+)
+
+// Types lists every event type, in the order of an entry's life.
+var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaDeleted, MediaPurged}
+
+// SchemaVersion is the payload schema written by this build.
+const SchemaVersion = 1
+
+// Actor says who caused an event.
+type Actor string
+
+// SystemActor is the actor of events the service records by itself.
+const SystemActor Actor = "system"
+
+// OwnerActor is the actor for an owner id.
+func OwnerActor(owner string) Actor { return Actor("owner:" + owner) }
+
+// Event is one immutable fact in a stream.
+type Event struct {
+	ID      string          // unique id (time-sortable); a retried append with the same id is a no-op
+	Type    Type            //
+	Stream  string          // the entry's eib
+	Version int             // 1, 2, 3 … within the stream
+	Time    time.Time       // UTC, millisecond precision
+	Actor   Actor           //
+	Schema  int             // payload schema version
+	Data    json.RawMessage // the payload as JSON
+	// Position is where the adapter holds the event in its global order
+	// (the audit log and change feed order). Set by the store, opaque.
+	Position string
+}
+
+// Decode unmarshals the payload into v.
+func (e Event) Decode(v any) error {
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("events: decode %s %s v%d: %w", e.Type, e.Stream, e.Version, err)
+	}
+	return nil
+}
+
+// New makes an event of type t with payload p. The store fills Version
+// and Position on append.
+func New(id string, t Type, stream string, at time.Time, actor Actor, p any) (Event, error) {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return Event{}, fmt.Errorf("events: encode %s: %w", t, err)
+	}
+	return Event{ID: id, Type: t, Stream: stream, Time: at.UTC().Truncate(time.Millisecond), Actor: actor, Schema: SchemaVersion, Data: data}, nil
+}
+
+// Payloads.
+
+// Uploaded is the payload of MediaUploaded.
+type Uploaded struct {
+	Title       string `json:"title"`
+	Comment     string `json:"comment"`
+	MediaType   string `json:"media_type"` // "image"
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	SHA256      string `json:"sha256"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	Original    string `json:"original_key"`
+	Owner       string `json:"owner"`
+	Filename    string `json:"filename,omitempty"`
+}
+
+// Thumb is one generated rendition.
+type Thumb struct {
+	Key         string `json:"key"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// ThumbnailsGenerated is the payload of ThumbnailGenerated.
+type ThumbnailsGenerated struct {
+	Thumbnails  []Thumb `json:"thumbnails"`
+	Placeholder string  `json:"placeholder"` // CSS colour, e.g. "#6a7b8c"
+	Millis      int64   `json:"millis"`      // how long it took
+}
+
+// ThumbnailFailure is the payload of ThumbnailFailed.
+type ThumbnailFailure struct {
+	Reason string `json:"reason"`
+}
+
+// Deleted is the payload of MediaDeleted.
+type Deleted struct {
+	Reason string `json:"reason"` // "owner" or "admin"
+}
+
+// Purged is the payload of MediaPurged.
+type Purged struct {
+	Keys []string `json:"keys"`
+}
+
+// ConflictError reports that a stream had moved past the expected version.
+type ConflictError struct {
+	Stream   string
+	Expected int
+	Actual   int
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("events: stream %s is at version %d, expected %d", e.Stream, e.Actual, e.Expected)
+}
+
+// IsConflict reports whether err is (or wraps) a *ConflictError.
+func IsConflict(err error) bool {
+	var c *ConflictError
+	return errors.As(err, &c)
+}
+
+// ErrNotFound is returned by Load for a stream with no events.
+var ErrNotFound = errors.New("events: stream not found")
+
+// Store is the event store.
+type Store interface {
+	// Append adds events to stream, numbering them expected+1, expected+2 …
+	// It fails with *ConflictError when the stream is not at version
+	// expected (0 for a new stream). Appending an event whose ID is already
+	// stored in that stream at that version is a successful no-op, so a
+	// retried command does not append twice. It returns the events as stored.
+	Append(ctx context.Context, stream string, expected int, evs ...Event) ([]Event, error)
+	// Load returns the stream's events in version order, or ErrNotFound.
+	Load(ctx context.Context, stream string) ([]Event, error)
+	// ReadAll returns up to limit events after position (use "" for the
+	// start) in the store's global order, and the position to resume from.
+	// It is the audit log's read.
+	ReadAll(ctx context.Context, after string, limit int) (evs []Event, next string, err error)
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+}
+
+// Handler handles one event delivered by a Feed. Returning an error stops
+// the feed's progress at that event: it is delivered again later.
+type Handler func(ctx context.Context, e Event) error
+
+// Checkpoints is where a consumer keeps its position in a feed. The
+// consumer owns it (the entries view stores its own), so that a view and
+// its checkpoint can live side by side.
+type Checkpoints interface {
+	Checkpoint(ctx context.Context, name string) (string, error) // "" when none
+	SaveCheckpoint(ctx context.Context, name, position string) error
+}
+
+// Feed is the ordered change feed that projectors consume.
+type Feed interface {
+	// Follow calls h for each event after the consumer's checkpoint, in
+	// order within each stream, saving the checkpoint in cp after each
+	// handled event. It blocks until ctx is done or h fails permanently,
+	// and returns ctx.Err() on a clean stop.
+	Follow(ctx context.Context, name string, cp Checkpoints, h Handler) error
+}

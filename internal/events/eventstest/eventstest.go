@@ -1,0 +1,375 @@
+// Package eventstest is the conformance suite every events.Store and
+// events.Feed adapter passes. An adapter's test file is a harness and one
+// call: eventstest.Run(t, func(t *testing.T) eventstest.Subject { … }).
+package eventstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"mediashare/internal/events"
+	"mediashare/internal/ids"
+)
+
+// Subject is a fresh, empty store and its feed.
+type Subject struct {
+	Store events.Store
+	Feed  events.Feed
+}
+
+// Run runs the suite. newSubject must return an empty store each call.
+func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s Subject)
+	}{
+		{"AppendAndLoad", testAppendAndLoad},
+		{"LoadMissingStream", testLoadMissing},
+		{"ConflictOnWrongVersion", testConflict},
+		{"ConcurrentAppendsOneWinnerPerVersion", testConcurrent},
+		{"RetriedAppendIsIdempotent", testIdempotentRetry},
+		{"ReadAllResumes", testReadAll},
+		{"FollowDeliversInOrderAndResumes", testFollow},
+		{"FollowRedeliversAfterHandlerError", testFollowRetry},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newSubject(t)) })
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+var (
+	clockMu sync.Mutex
+	clock   = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+)
+
+// MustEvent builds an event with a fresh id.
+func MustEvent(t testing.TB, typ events.Type, stream string, payload any) events.Event {
+	t.Helper()
+	clockMu.Lock()
+	clock = clock.Add(1500 * time.Microsecond)
+	at := clock
+	clockMu.Unlock()
+	e, err := events.New(ids.New(at), typ, stream, at, events.OwnerActor("tester"), payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func newStream() string { return ids.New(time.Now()) }
+
+func uploaded(t testing.TB, stream, title string) events.Event {
+	return MustEvent(t, events.MediaUploaded, stream, events.Uploaded{Title: title, Comment: "c", MediaType: "image", ContentType: "image/png", Size: 10, Width: 2, Height: 1, Original: stream + ".png", Owner: "tester"})
+}
+
+func testAppendAndLoad(t *testing.T, s Subject) {
+	c := ctx(t)
+	stream := newStream()
+	e1 := uploaded(t, stream, "hello <b>")
+	e2 := MustEvent(t, events.ThumbnailGenerated, stream, events.ThumbnailsGenerated{Placeholder: "#010203"})
+	got, err := s.Store.Append(c, stream, 0, e1)
+	if err != nil {
+		t.Fatalf("Append v1: %v", err)
+	}
+	if len(got) != 1 || got[0].Version != 1 || got[0].Position == "" {
+		t.Fatalf("Append returned %+v, want one event at version 1 with a position", got)
+	}
+	if _, err := s.Store.Append(c, stream, 1, e2); err != nil {
+		t.Fatalf("Append v2: %v", err)
+	}
+	evs, err := s.Store.Load(c, stream)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if len(evs) != 2 {
+		t.Fatalf("Load got %d events, want 2", len(evs))
+	}
+	for i, want := range []events.Event{e1, e2} {
+		g := evs[i]
+		if g.ID != want.ID || g.Type != want.Type || g.Stream != stream || g.Version != i+1 || !g.Time.Equal(want.Time) ||
+			g.Actor != want.Actor || g.Schema != events.SchemaVersion || string(g.Data) != string(want.Data) {
+			t.Errorf("event %d: got %+v, want %+v at version %d", i, g, want, i+1)
+		}
+		if g.Time.Location() != time.UTC {
+			t.Errorf("event %d time zone: got %v, want UTC", i, g.Time.Location())
+		}
+	}
+	var p events.Uploaded
+	if err := evs[0].Decode(&p); err != nil || p.Title != "hello <b>" {
+		t.Errorf("decoded payload: got %+v (%v), want title %q", p, err, "hello <b>")
+	}
+}
+
+func testLoadMissing(t *testing.T, s Subject) {
+	if _, err := s.Store.Load(ctx(t), newStream()); !errors.Is(err, events.ErrNotFound) {
+		t.Fatalf("Load of a missing stream: got %v, want ErrNotFound", err)
+	}
+}
+
+func testConflict(t *testing.T, s Subject) {
+	c := ctx(t)
+	stream := newStream()
+	if _, err := s.Store.Append(c, stream, 0, uploaded(t, stream, "a")); err != nil {
+		t.Fatal(err)
+	}
+	for _, expected := range []int{0, 2, 5} {
+		_, err := s.Store.Append(c, stream, expected, MustEvent(t, events.MediaDeleted, stream, events.Deleted{Reason: "owner"}))
+		var ce *events.ConflictError
+		if !errors.As(err, &ce) || !events.IsConflict(err) {
+			t.Fatalf("Append at expected %d: got %v, want *ConflictError", expected, err)
+		}
+		if ce.Actual != 1 || ce.Expected != expected || ce.Stream != stream {
+			t.Errorf("conflict: got %+v, want stream %s expected %d actual 1", ce, stream, expected)
+		}
+	}
+	evs, err := s.Store.Load(c, stream)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("after conflicts Load got %d events (%v), want 1", len(evs), err)
+	}
+}
+
+func testConcurrent(t *testing.T, s Subject) {
+	c := ctx(t)
+	stream := newStream()
+	const writers, versions = 20, 3
+	for v := 0; v < versions; v++ {
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			wins      int
+			conflicts int
+			others    []error
+		)
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				var e events.Event
+				if v == 0 {
+					e = uploaded(t, stream, fmt.Sprintf("writer %d", w))
+				} else {
+					e = MustEvent(t, events.ThumbnailFailed, stream, events.ThumbnailFailure{Reason: fmt.Sprintf("writer %d", w)})
+				}
+				_, err := s.Store.Append(c, stream, v, e)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					wins++
+				case events.IsConflict(err):
+					conflicts++
+				default:
+					others = append(others, err)
+				}
+			}(w)
+		}
+		wg.Wait()
+		if wins != 1 || conflicts != writers-1 || len(others) > 0 {
+			t.Fatalf("version %d: %d wins, %d conflicts, other errors %v; want 1 win and %d conflicts", v+1, wins, conflicts, others, writers-1)
+		}
+	}
+	evs, err := s.Store.Load(c, stream)
+	if err != nil || len(evs) != versions {
+		t.Fatalf("Load got %d events (%v), want %d", len(evs), err, versions)
+	}
+	for i, e := range evs {
+		if e.Version != i+1 {
+			t.Errorf("event %d has version %d", i, e.Version)
+		}
+	}
+}
+
+func testIdempotentRetry(t *testing.T, s Subject) {
+	c := ctx(t)
+	stream := newStream()
+	e := uploaded(t, stream, "once")
+	first, err := s.Store.Append(c, stream, 0, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Store.Append(c, stream, 0, e) // the response was lost; the client retries
+	if err != nil {
+		t.Fatalf("retried Append: got %v, want success", err)
+	}
+	if len(again) != 1 || again[0].ID != e.ID || again[0].Version != 1 || again[0].Position != first[0].Position {
+		t.Errorf("retried Append returned %+v, want the stored event %+v", again, first)
+	}
+	other := uploaded(t, stream, "different")
+	if _, err := s.Store.Append(c, stream, 0, other); !events.IsConflict(err) {
+		t.Errorf("a different event at a taken version: got %v, want a conflict", err)
+	}
+	evs, _ := s.Store.Load(c, stream)
+	if len(evs) != 1 {
+		t.Errorf("after a retry the stream has %d events, want 1", len(evs))
+	}
+}
+
+func appendN(t *testing.T, s events.Store, n int) []events.Event {
+	t.Helper()
+	var out []events.Event
+	for i := 0; i < n; i++ {
+		stream := newStream()
+		got, err := s.Append(context.Background(), stream, 0, uploaded(t, stream, fmt.Sprintf("e%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
+func testReadAll(t *testing.T, s Subject) {
+	c := ctx(t)
+	want := appendN(t, s.Store, 7)
+	var got []events.Event
+	pos := ""
+	for pages := 0; pages < 10; pages++ {
+		evs, next, err := s.Store.ReadAll(c, pos, 3)
+		if err != nil {
+			t.Fatalf("ReadAll(%q): %v", pos, err)
+		}
+		if len(evs) == 0 {
+			if next != pos {
+				t.Errorf("an empty read moved the position from %q to %q", pos, next)
+			}
+			break
+		}
+		if len(evs) > 3 {
+			t.Fatalf("ReadAll returned %d events, limit 3", len(evs))
+		}
+		got = append(got, evs...)
+		pos = next
+	}
+	if len(got) != len(want) {
+		t.Fatalf("ReadAll gave %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Errorf("event %d: got %s, want %s (append order)", i, got[i].ID, want[i].ID)
+		}
+	}
+	// Resuming from the end gives nothing new until something is appended.
+	more := appendN(t, s.Store, 1)
+	evs, _, err := s.Store.ReadAll(c, pos, 10)
+	if err != nil || len(evs) != 1 || evs[0].ID != more[0].ID {
+		t.Errorf("ReadAll after the end gave %v (%v), want the one new event", evs, err)
+	}
+}
+
+// MemCheckpoints is an in-memory events.Checkpoints for tests.
+type MemCheckpoints struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (m *MemCheckpoints) Checkpoint(_ context.Context, name string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[name], nil
+}
+
+func (m *MemCheckpoints) SaveCheckpoint(_ context.Context, name, pos string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]string{}
+	}
+	m.m[name] = pos
+	return nil
+}
+
+// follow runs Follow until want events arrived or the deadline passes.
+func follow(t *testing.T, f events.Feed, cp events.Checkpoints, name string, want int, h events.Handler) []events.Event {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var (
+		mu  sync.Mutex
+		got []events.Event
+	)
+	done := make(chan error, 1)
+	go func() {
+		done <- f.Follow(c, name, cp, func(ctx context.Context, e events.Event) error {
+			if h != nil {
+				if err := h(ctx, e); err != nil {
+					return err
+				}
+			}
+			mu.Lock()
+			got = append(got, e)
+			n := len(got)
+			mu.Unlock()
+			if n == want {
+				cancel()
+			}
+			return nil
+		})
+	}()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow returned %v, want context.Canceled after %d events (got %d)", err, want, len(got))
+	}
+	return got
+}
+
+func testFollow(t *testing.T, s Subject) {
+	cp := &MemCheckpoints{}
+	first := appendN(t, s.Store, 3)
+	got := follow(t, s.Feed, cp, "p", 3, nil)
+	for i := range first {
+		if got[i].ID != first[i].ID {
+			t.Errorf("delivery %d: got %s, want %s", i, got[i].ID, first[i].ID)
+		}
+	}
+	// Events appended while nobody follows arrive on the next Follow, and
+	// nothing before the checkpoint is delivered again.
+	later := appendN(t, s.Store, 2)
+	got = follow(t, s.Feed, cp, "p", 2, nil)
+	for i := range later {
+		if got[i].ID != later[i].ID {
+			t.Errorf("resumed delivery %d: got %s, want %s", i, got[i].ID, later[i].ID)
+		}
+	}
+	// Events appended while following arrive promptly.
+	c, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	arrived := make(chan events.Event, 1)
+	go s.Feed.Follow(c, "p", cp, func(_ context.Context, e events.Event) error { arrived <- e; return nil })
+	time.Sleep(100 * time.Millisecond)
+	live := appendN(t, s.Store, 1)
+	select {
+	case e := <-arrived:
+		if e.ID != live[0].ID {
+			t.Errorf("live delivery: got %s, want %s", e.ID, live[0].ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an event appended while following did not arrive within 10 s")
+	}
+}
+
+func testFollowRetry(t *testing.T, s Subject) {
+	cp := &MemCheckpoints{}
+	want := appendN(t, s.Store, 3)
+	failed := false
+	got := follow(t, s.Feed, cp, "r", 3, func(_ context.Context, e events.Event) error {
+		if e.ID == want[1].ID && !failed {
+			failed = true
+			return errors.New("transient")
+		}
+		return nil
+	})
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Errorf("delivery %d: got %s, want %s (the failed event again, then the rest)", i, got[i].ID, want[i].ID)
+		}
+	}
+}

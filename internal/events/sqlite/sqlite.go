@@ -1,0 +1,285 @@
+// Package sqlite is the embedded event store: one table in the SQLite
+// file, ordered by a global sequence that is both the audit log's order
+// and the change feed's.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"mediashare/internal/events"
+)
+
+var (
+	_ events.Store = (*Store)(nil)
+	_ events.Feed  = (*Store)(nil)
+)
+
+// Store is an events.Store and events.Feed on SQLite.
+type Store struct {
+	db *sql.DB
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every append
+
+	// PollInterval bounds how long Follow waits before looking for events
+	// appended by another process. Wake-ups from this process are instant.
+	PollInterval time.Duration
+	// RetryDelay is how long Follow waits after a handler error.
+	RetryDelay time.Duration
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS events (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	id       TEXT NOT NULL UNIQUE,
+	stream   TEXT NOT NULL,
+	version  INTEGER NOT NULL,
+	type     TEXT NOT NULL,
+	time_ms  INTEGER NOT NULL,
+	actor    TEXT NOT NULL,
+	schema   INTEGER NOT NULL,
+	data     BLOB NOT NULL,
+	UNIQUE (stream, version)
+);`
+
+// New prepares the events table in db.
+func New(ctx context.Context, db *sql.DB) (*Store, error) {
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return nil, fmt.Errorf("events/sqlite: create schema: %w", err)
+	}
+	return &Store{db: db, changed: make(chan struct{}), PollInterval: time.Second, RetryDelay: time.Second}, nil
+}
+
+// Append implements events.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected int, evs ...events.Event) ([]events.Event, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("events/sqlite: append %s: begin: %w", stream, err)
+	}
+	defer tx.Rollback()
+
+	var current int
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?`, stream).Scan(&current); err != nil {
+		return nil, fmt.Errorf("events/sqlite: append %s: read version: %w", stream, err)
+	}
+	if current != expected {
+		// A retry of an append that already landed is a success.
+		if stored, ok, err := s.sameAsStored(ctx, tx, stream, expected, evs); err != nil {
+			return nil, err
+		} else if ok {
+			return stored, nil
+		}
+		return nil, &events.ConflictError{Stream: stream, Expected: expected, Actual: current}
+	}
+	out := make([]events.Event, len(evs))
+	for i, e := range evs {
+		e.Stream = stream
+		e.Version = expected + 1 + i
+		if e.Schema == 0 {
+			e.Schema = events.SchemaVersion
+		}
+		e.Time = e.Time.UTC().Truncate(time.Millisecond)
+		res, err := tx.ExecContext(ctx, `INSERT INTO events (id, stream, version, type, time_ms, actor, schema, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.ID, e.Stream, e.Version, string(e.Type), e.Time.UnixMilli(), string(e.Actor), e.Schema, []byte(e.Data))
+		if err != nil {
+			return nil, fmt.Errorf("events/sqlite: append %s v%d: %w", stream, e.Version, err)
+		}
+		seq, err := res.LastInsertId()
+		if err != nil {
+			return nil, fmt.Errorf("events/sqlite: append %s v%d: %w", stream, e.Version, err)
+		}
+		e.Position = strconv.FormatInt(seq, 10)
+		out[i] = e
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("events/sqlite: append %s: commit: %w", stream, err)
+	}
+	s.notify()
+	return out, nil
+}
+
+// sameAsStored reports whether evs were already appended at expected+1 …
+func (s *Store) sameAsStored(ctx context.Context, tx *sql.Tx, stream string, expected int, evs []events.Event) ([]events.Event, bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?`, stream, expected, len(evs))
+	if err != nil {
+		return nil, false, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
+	}
+	stored, err := scanAll(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
+	}
+	if len(stored) != len(evs) {
+		return nil, false, nil
+	}
+	for i := range evs {
+		if evs[i].ID == "" || stored[i].ID != evs[i].ID {
+			return nil, false, nil
+		}
+	}
+	return stored, true, nil
+}
+
+func (s *Store) notify() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Store) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+const columns = `seq, id, stream, version, type, time_ms, actor, schema, data`
+
+func scanAll(rows *sql.Rows) ([]events.Event, error) {
+	defer rows.Close()
+	var out []events.Event
+	for rows.Next() {
+		var (
+			e      events.Event
+			seq    int64
+			typ    string
+			timeMS int64
+			actor  string
+			data   []byte
+		)
+		if err := rows.Scan(&seq, &e.ID, &e.Stream, &e.Version, &typ, &timeMS, &actor, &e.Schema, &data); err != nil {
+			return nil, err
+		}
+		e.Type, e.Actor, e.Data = events.Type(typ), events.Actor(actor), data
+		e.Time = time.UnixMilli(timeMS).UTC()
+		e.Position = strconv.FormatInt(seq, 10)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Load implements events.Store.
+func (s *Store) Load(ctx context.Context, stream string) ([]events.Event, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE stream = ? ORDER BY version`, stream)
+	if err != nil {
+		return nil, fmt.Errorf("events/sqlite: load %s: %w", stream, err)
+	}
+	evs, err := scanAll(rows)
+	if err != nil {
+		return nil, fmt.Errorf("events/sqlite: load %s: %w", stream, err)
+	}
+	if len(evs) == 0 {
+		return nil, events.ErrNotFound
+	}
+	return evs, nil
+}
+
+func parsePosition(p string) (int64, error) {
+	if p == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(p, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("events/sqlite: bad position %q", p)
+	}
+	return n, nil
+}
+
+// ReadAll implements events.Store.
+func (s *Store) ReadAll(ctx context.Context, after string, limit int) ([]events.Event, string, error) {
+	seq, err := parsePosition(after)
+	if err != nil {
+		return nil, after, err
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, after, fmt.Errorf("events/sqlite: read after %q: %w", after, err)
+	}
+	evs, err := scanAll(rows)
+	if err != nil {
+		return nil, after, fmt.Errorf("events/sqlite: read after %q: %w", after, err)
+	}
+	next := after
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Position
+	}
+	return evs, next, nil
+}
+
+// Ping implements events.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1 FROM events LIMIT 1`).Scan(&n); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("events/sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Follow implements events.Feed by tailing the global sequence.
+func (s *Store) Follow(ctx context.Context, name string, cp events.Checkpoints, h events.Handler) error {
+	pos, err := cp.Checkpoint(ctx, name)
+	for err != nil {
+		if !sleep(ctx, s.RetryDelay) {
+			return ctx.Err()
+		}
+		pos, err = cp.Checkpoint(ctx, name)
+	}
+	for {
+		wake := s.changes() // taken before reading, so no append is missed
+		evs, _, err := s.ReadAll(ctx, pos, 100)
+		if err != nil {
+			if !sleep(ctx, s.RetryDelay) {
+				return ctx.Err()
+			}
+			continue
+		}
+		for _, e := range evs {
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				if err = h(ctx, e); err == nil {
+					err = cp.SaveCheckpoint(ctx, name, e.Position)
+				}
+				if err == nil {
+					break
+				}
+				if !sleep(ctx, s.RetryDelay) {
+					return ctx.Err()
+				}
+			}
+			pos = e.Position
+		}
+		if len(evs) > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-time.After(s.PollInterval):
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,30 @@
+package ids
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNewSortsByTimeAndIsValid(t *testing.T) {
+	t0 := time.UnixMilli(1_700_000_000_000)
+	a, b := New(t0), New(t0.Add(time.Millisecond))
+	if !(a < b) {
+		t.Fatalf("ids do not sort by time: %q !< %q", a, b)
+	}
+	for _, s := range []string{a, b} {
+		if !Valid(s) {
+			t.Errorf("Valid(%q) = false, want true", s)
+		}
+	}
+	if New(t0) == New(t0) {
+		t.Error("two ids in the same millisecond are equal")
+	}
+}
+
+func TestValidRejects(t *testing.T) {
+	for _, s := range []string{"", "../etc/passwd", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "01ARZ3NDEKTSV4RRFFQ69G5FAI", "81ARZ3NDEKTSV4RRFFQ69G5FAV", "01arz3ndektsv4rrffq69g5fav"} {
+		if Valid(s) {
+			t.Errorf("Valid(%q) = true, want false", s)
+		}
+	}
+}

@@ -1,0 +1,144 @@
+// Package projections turns events into the entries view that the gallery
+// reads, and reacts to events with the work they call for (thumbnails,
+// purging blobs). The view is keyed by eib with the attributes of the
+// original application; adapters live in subpackages (sqlite for the
+// embedded backend) and viewtest is their conformance suite.
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"mediashare/internal/events"
+)
+
+// Status is where an entry is in its life.
+type Status string
+
+const (
+	Processing Status = "processing" // uploaded, no thumbnail yet
+	Ready      Status = "ready"      // thumbnail made
+	Failed     Status = "failed"     // no preview could be made; the entry stays visible
+	Deleted    Status = "deleted"    // a tombstone: out of the gallery, kept so late events cannot revive it
+)
+
+// Entry is one row of the entries view.
+type Entry struct {
+	// The attributes of the original application.
+	EIB       string    // the entry's id and stream id (hash key)
+	EID       string    // the id of the upload event
+	Timestamp time.Time // upload time (UTC)
+	Title     string
+	Comment   string
+	Resource  string // the original's blob key
+	Thumbnail string // the thumbnail's blob key, "<resource>-tn.png"
+	Type      string // "image"
+
+	// What mediashare adds.
+	Status      Status
+	Owner       string
+	ContentType string
+	Size        int64
+	Width       int
+	Height      int
+	ThumbWidth  int
+	ThumbHeight int
+	Placeholder string // "#rrggbb" while the thumbnail loads
+	FailReason  string
+	Version     int       // the stream version this row reflects
+	UpdatedAt   time.Time // time of that event
+}
+
+// Visible reports whether the entry belongs in the gallery.
+func (e Entry) Visible() bool { return e.Status != Deleted && e.EIB != "" }
+
+// ThumbnailKey is the key of an original's grid thumbnail, as in the
+// original application.
+func ThumbnailKey(resource string) string { return resource + "-tn.png" }
+
+// ErrNotFound is returned by View.Get for an eib the view has never seen.
+var ErrNotFound = errors.New("projections: entry not found")
+
+// Page is one page of the gallery.
+type Page struct {
+	Entries []Entry
+	Next    string // cursor of the next page, "" at the end
+}
+
+// View stores the entries view. Rows are written whole, guarded by
+// version: a row is replaced only by one with a higher version, so
+// duplicate and stale writes change nothing.
+type View interface {
+	// Get returns the row for eib (tombstones included) or ErrNotFound.
+	Get(ctx context.Context, eib string) (Entry, error)
+	// Put stores e unless the stored row's version is >= e.Version, and
+	// reports whether it stored.
+	Put(ctx context.Context, e Entry) (bool, error)
+	// List returns visible entries, newest first, after the cursor ("" for
+	// the first page). It costs O(limit), never a scan of the table.
+	List(ctx context.Context, cursor string, limit int) (Page, error)
+	// Reset empties the view and the checkpoints, for a rebuild.
+	Reset(ctx context.Context) error
+	// Ping reports whether the view is reachable.
+	Ping(ctx context.Context) error
+	events.Checkpoints
+}
+
+// Apply is the projection: the row that results from applying e to cur
+// (the zero Entry when the view has no row). It reports false when e
+// changes nothing: an event at or below the row's version, or an event a
+// tombstone must ignore.
+func Apply(cur Entry, e events.Event) (Entry, bool, error) {
+	if e.Version <= cur.Version {
+		return cur, false, nil
+	}
+	next := cur
+	next.Version, next.UpdatedAt = e.Version, e.Time
+	if cur.Status == Deleted {
+		return next, true, nil // a tombstone only moves its version on
+	}
+	switch e.Type {
+	case events.MediaUploaded:
+		var p events.Uploaded
+		if err := e.Decode(&p); err != nil {
+			return cur, false, err
+		}
+		next = Entry{
+			EIB: e.Stream, EID: e.ID, Timestamp: e.Time,
+			Title: p.Title, Comment: p.Comment,
+			Resource: p.Original, Thumbnail: ThumbnailKey(p.Original), Type: p.MediaType,
+			Status: Processing, Owner: p.Owner, ContentType: p.ContentType, Size: p.Size,
+			Width: p.Width, Height: p.Height, Version: e.Version, UpdatedAt: e.Time,
+		}
+	case events.ThumbnailGenerated:
+		var p events.ThumbnailsGenerated
+		if err := e.Decode(&p); err != nil {
+			return cur, false, err
+		}
+		next.Status, next.Placeholder, next.FailReason = Ready, p.Placeholder, ""
+		for _, t := range p.Thumbnails {
+			if t.Key == next.Thumbnail || len(p.Thumbnails) == 1 {
+				next.Thumbnail, next.ThumbWidth, next.ThumbHeight = t.Key, t.Width, t.Height
+				break
+			}
+		}
+	case events.ThumbnailFailed:
+		var p events.ThumbnailFailure
+		if err := e.Decode(&p); err != nil {
+			return cur, false, err
+		}
+		next.Status, next.FailReason = Failed, p.Reason
+	case events.MediaDeleted:
+		next.Status = Deleted
+	case events.MediaPurged:
+		// Blobs are gone; the row is already a tombstone.
+	default:
+		return cur, false, fmt.Errorf("projections: unknown event type %q", e.Type)
+	}
+	return next, true, nil
+}
+
+// ErrBadCursor is returned by View.List for a cursor it did not make.
+var ErrBadCursor = errors.New("projections: bad page cursor")

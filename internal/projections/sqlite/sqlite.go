@@ -1,0 +1,211 @@
+// Package sqlite is the embedded entries view: a table keyed by eib, with
+// an index on (timestamp, eib) so that gallery pages are index range
+// reads, and the projectors' checkpoints beside it.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"mediashare/internal/projections"
+)
+
+var _ projections.View = (*View)(nil)
+
+// View is a projections.View on SQLite.
+type View struct{ db *sql.DB }
+
+const schema = `
+CREATE TABLE IF NOT EXISTS entries (
+	eib          TEXT PRIMARY KEY,
+	eid          TEXT NOT NULL,
+	timestamp_ms INTEGER NOT NULL,
+	title        TEXT NOT NULL,
+	comment      TEXT NOT NULL,
+	resource     TEXT NOT NULL,
+	thumbnail    TEXT NOT NULL,
+	type         TEXT NOT NULL,
+	status       TEXT NOT NULL,
+	owner        TEXT NOT NULL,
+	content_type TEXT NOT NULL,
+	size         INTEGER NOT NULL,
+	width        INTEGER NOT NULL,
+	height       INTEGER NOT NULL,
+	thumb_width  INTEGER NOT NULL,
+	thumb_height INTEGER NOT NULL,
+	placeholder  TEXT NOT NULL,
+	fail_reason  TEXT NOT NULL,
+	version      INTEGER NOT NULL,
+	updated_ms   INTEGER NOT NULL,
+	visible      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_gallery ON entries (visible, timestamp_ms DESC, eib DESC);
+CREATE TABLE IF NOT EXISTS checkpoints (
+	name     TEXT PRIMARY KEY,
+	position TEXT NOT NULL
+);`
+
+// New prepares the view's tables in db.
+func New(ctx context.Context, db *sql.DB) (*View, error) {
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		return nil, fmt.Errorf("projections/sqlite: create schema: %w", err)
+	}
+	return &View{db: db}, nil
+}
+
+const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, placeholder, fail_reason, version, updated_ms`
+
+type scanner interface{ Scan(...any) error }
+
+func scan(s scanner) (projections.Entry, error) {
+	var (
+		e           projections.Entry
+		ts, updated int64
+		status      string
+	)
+	err := s.Scan(&e.EIB, &e.EID, &ts, &e.Title, &e.Comment, &e.Resource, &e.Thumbnail, &e.Type, &status, &e.Owner,
+		&e.ContentType, &e.Size, &e.Width, &e.Height, &e.ThumbWidth, &e.ThumbHeight, &e.Placeholder, &e.FailReason, &e.Version, &updated)
+	e.Status = projections.Status(status)
+	e.Timestamp, e.UpdatedAt = time.UnixMilli(ts).UTC(), time.UnixMilli(updated).UTC()
+	return e, err
+}
+
+// Get implements projections.View.
+func (v *View) Get(ctx context.Context, eib string) (projections.Entry, error) {
+	e, err := scan(v.db.QueryRowContext(ctx, `SELECT `+columns+` FROM entries WHERE eib = ?`, eib))
+	if errors.Is(err, sql.ErrNoRows) {
+		return projections.Entry{}, projections.ErrNotFound
+	}
+	if err != nil {
+		return projections.Entry{}, fmt.Errorf("projections/sqlite: get %s: %w", eib, err)
+	}
+	return e, nil
+}
+
+// Put implements projections.View.
+func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
+	visible := 0
+	if e.Visible() {
+		visible = 1
+	}
+	res, err := v.db.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (eib) DO UPDATE SET
+			eid = excluded.eid, timestamp_ms = excluded.timestamp_ms, title = excluded.title, comment = excluded.comment,
+			resource = excluded.resource, thumbnail = excluded.thumbnail, type = excluded.type, status = excluded.status,
+			owner = excluded.owner, content_type = excluded.content_type, size = excluded.size, width = excluded.width,
+			height = excluded.height, thumb_width = excluded.thumb_width, thumb_height = excluded.thumb_height,
+			placeholder = excluded.placeholder, fail_reason = excluded.fail_reason, version = excluded.version,
+			updated_ms = excluded.updated_ms, visible = excluded.visible
+		WHERE excluded.version > entries.version`,
+		e.EIB, e.EID, e.Timestamp.UnixMilli(), e.Title, e.Comment, e.Resource, e.Thumbnail, e.Type, string(e.Status), e.Owner,
+		e.ContentType, e.Size, e.Width, e.Height, e.ThumbWidth, e.ThumbHeight, e.Placeholder, e.FailReason, e.Version, e.UpdatedAt.UnixMilli(), visible)
+	if err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
+	}
+	return n > 0, nil
+}
+
+// List implements projections.View. The cursor is "<timestamp_ms>.<eib>"
+// of the last entry of the previous page.
+func (v *View) List(ctx context.Context, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if cursor == "" {
+		rows, err = v.db.QueryContext(ctx, `SELECT `+columns+` FROM entries WHERE visible = 1
+			ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`, limit+1)
+	} else {
+		ts, eib, ok := strings.Cut(cursor, ".")
+		ms, perr := strconv.ParseInt(ts, 10, 64)
+		if !ok || perr != nil {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		rows, err = v.db.QueryContext(ctx, `SELECT `+columns+` FROM entries WHERE visible = 1
+			AND (timestamp_ms < ? OR (timestamp_ms = ? AND eib < ?))
+			ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`, ms, ms, eib, limit+1)
+	}
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: list: %w", err)
+	}
+	defer rows.Close()
+	var page projections.Page
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return projections.Page{}, fmt.Errorf("projections/sqlite: list: %w", err)
+		}
+		page.Entries = append(page.Entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: list: %w", err)
+	}
+	if len(page.Entries) > limit {
+		page.Entries = page.Entries[:limit]
+		last := page.Entries[limit-1]
+		page.Next = strconv.FormatInt(last.Timestamp.UnixMilli(), 10) + "." + last.EIB
+	}
+	return page, nil
+}
+
+// Reset implements projections.View.
+func (v *View) Reset(ctx context.Context) error {
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("projections/sqlite: reset: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{`DELETE FROM entries`, `DELETE FROM checkpoints`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("projections/sqlite: reset: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("projections/sqlite: reset: %w", err)
+	}
+	return nil
+}
+
+// Ping implements projections.View.
+func (v *View) Ping(ctx context.Context) error {
+	if err := v.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("projections/sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// Checkpoint implements events.Checkpoints.
+func (v *View) Checkpoint(ctx context.Context, name string) (string, error) {
+	var pos string
+	err := v.db.QueryRowContext(ctx, `SELECT position FROM checkpoints WHERE name = ?`, name).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("projections/sqlite: checkpoint %s: %w", name, err)
+	}
+	return pos, nil
+}
+
+// SaveCheckpoint implements events.Checkpoints.
+func (v *View) SaveCheckpoint(ctx context.Context, name, position string) error {
+	_, err := v.db.ExecContext(ctx, `INSERT INTO checkpoints (name, position) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position`, name, position)
+	if err != nil {
+		return fmt.Errorf("projections/sqlite: save checkpoint %s: %w", name, err)
+	}
+	return nil
+}

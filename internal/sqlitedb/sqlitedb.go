@@ -1,0 +1,37 @@
+// Package sqlitedb opens the embedded backend's single SQLite file with
+// the settings every adapter relies on: WAL, fsync on commit, a busy
+// timeout, and immediate write transactions so that concurrent writers
+// queue instead of deadlocking.
+package sqlitedb
+
+import (
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // pure-Go driver, registered as "sqlite"
+)
+
+// Open opens (creating if needed) the database at path.
+func Open(path string) (*sql.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlitedb: create directory for %s: %w", path, err)
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
+	}
+	return db, nil
+}
