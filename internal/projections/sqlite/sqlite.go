@@ -115,6 +115,15 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	return n > 0, nil
 }
 
+// The gallery queries walk the entries_gallery index (see plan_test.go).
+const (
+	listFirst = `SELECT ` + columns + ` FROM entries WHERE visible = 1
+		ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`
+	listAfter = `SELECT ` + columns + ` FROM entries WHERE visible = 1
+		AND (timestamp_ms < ? OR (timestamp_ms = ? AND eib < ?))
+		ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`
+)
+
 // List implements projections.View. The cursor is "<timestamp_ms>.<eib>"
 // of the last entry of the previous page.
 func (v *View) List(ctx context.Context, cursor string, limit int) (projections.Page, error) {
@@ -126,17 +135,14 @@ func (v *View) List(ctx context.Context, cursor string, limit int) (projections.
 		err  error
 	)
 	if cursor == "" {
-		rows, err = v.db.QueryContext(ctx, `SELECT `+columns+` FROM entries WHERE visible = 1
-			ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`, limit+1)
+		rows, err = v.db.QueryContext(ctx, listFirst, limit+1)
 	} else {
 		ts, eib, ok := strings.Cut(cursor, ".")
 		ms, perr := strconv.ParseInt(ts, 10, 64)
 		if !ok || perr != nil {
 			return projections.Page{}, projections.ErrBadCursor
 		}
-		rows, err = v.db.QueryContext(ctx, `SELECT `+columns+` FROM entries WHERE visible = 1
-			AND (timestamp_ms < ? OR (timestamp_ms = ? AND eib < ?))
-			ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`, ms, ms, eib, limit+1)
+		rows, err = v.db.QueryContext(ctx, listAfter, ms, ms, eib, limit+1)
 	}
 	if err != nil {
 		return projections.Page{}, fmt.Errorf("projections/sqlite: list: %w", err)

@@ -1,0 +1,229 @@
+// Package viewtest is the conformance suite every projections.View
+// adapter passes: viewtest.Run(t, newView).
+package viewtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"mediashare/internal/ids"
+	"mediashare/internal/projections"
+)
+
+// Run runs the suite; newView must return an empty view each call.
+func Run(t *testing.T, newView func(t *testing.T) projections.View) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, v projections.View)
+	}{
+		{"PutAndGetRoundTrip", testRoundTrip},
+		{"GetMissing", testGetMissing},
+		{"StaleAndDuplicatePutsChangeNothing", testVersionGuard},
+		{"TombstonesLeaveTheGalleryAndStay", testTombstone},
+		{"ListNewestFirstInPages", testList},
+		{"ListRejectsForeignCursor", testBadCursor},
+		{"Checkpoints", testCheckpoints},
+		{"Reset", testReset},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
+	}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+var base = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// entry makes a processing entry uploaded at base+i seconds.
+func entry(i int) projections.Entry {
+	at := base.Add(time.Duration(i) * time.Second)
+	eib := ids.New(at)
+	return projections.Entry{
+		EIB: eib, EID: ids.New(at), Timestamp: at, Title: fmt.Sprintf("title %d <i>", i), Comment: "a comment\nwith lines",
+		Resource: eib + ".jpg", Thumbnail: eib + ".jpg-tn.png", Type: "image", Status: projections.Processing,
+		Owner: "owner-1", ContentType: "image/jpeg", Size: 12345, Width: 4000, Height: 3000, Version: 1, UpdatedAt: at,
+	}
+}
+
+func mustPut(t *testing.T, v projections.View, e projections.Entry) bool {
+	t.Helper()
+	ok, err := v.Put(ctx(t), e)
+	if err != nil {
+		t.Fatalf("Put %s v%d: %v", e.EIB, e.Version, err)
+	}
+	return ok
+}
+
+func mustGet(t *testing.T, v projections.View, eib string) projections.Entry {
+	t.Helper()
+	e, err := v.Get(ctx(t), eib)
+	if err != nil {
+		t.Fatalf("Get %s: %v", eib, err)
+	}
+	return e
+}
+
+func testRoundTrip(t *testing.T, v projections.View) {
+	want := entry(1)
+	want.ThumbWidth, want.ThumbHeight, want.Placeholder, want.FailReason = 320, 240, "#112233", "none"
+	if !mustPut(t, v, want) {
+		t.Fatal("Put of a new entry reported not stored")
+	}
+	got := mustGet(t, v, want.EIB)
+	if got != want {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func testGetMissing(t *testing.T, v projections.View) {
+	if _, err := v.Get(ctx(t), ids.New(base)); !errors.Is(err, projections.ErrNotFound) {
+		t.Errorf("Get of a missing eib: got %v, want ErrNotFound", err)
+	}
+}
+
+func testVersionGuard(t *testing.T, v projections.View) {
+	e1 := entry(2)
+	e3 := e1
+	e3.Version, e3.Status, e3.Placeholder = 3, projections.Ready, "#abcdef"
+	e2 := e1
+	e2.Version, e2.Status = 2, projections.Failed
+	mustPut(t, v, e1)
+	if !mustPut(t, v, e3) {
+		t.Fatal("a newer version was not stored")
+	}
+	tests := []struct {
+		name string
+		e    projections.Entry
+	}{
+		{"older version arriving late", e2},
+		{"duplicate of the current version", e3},
+		{"first version again", e1},
+	}
+	for _, tt := range tests {
+		if mustPut(t, v, tt.e) {
+			t.Errorf("%s: Put reported stored, want ignored", tt.name)
+		}
+		if got := mustGet(t, v, e1.EIB); got != e3 {
+			t.Errorf("%s: row changed to %+v, want %+v", tt.name, got, e3)
+		}
+	}
+}
+
+func testTombstone(t *testing.T, v projections.View) {
+	e := entry(3)
+	mustPut(t, v, e)
+	dead := e
+	dead.Version, dead.Status = 2, projections.Deleted
+	mustPut(t, v, dead)
+	late := e
+	late.Version = 1
+	mustPut(t, v, late) // a late duplicate of the upload
+	if got := mustGet(t, v, e.EIB); got.Status != projections.Deleted {
+		t.Errorf("after a late duplicate the status is %q, want deleted", got.Status)
+	}
+	page, err := v.List(ctx(t), "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range page.Entries {
+		if p.EIB == e.EIB {
+			t.Errorf("a deleted entry is listed in the gallery")
+		}
+	}
+}
+
+func testList(t *testing.T, v projections.View) {
+	var want []string
+	for i := 0; i < 7; i++ {
+		e := entry(10 + i)
+		mustPut(t, v, e)
+		want = append([]string{e.EIB}, want...) // newest first
+	}
+	// Two entries in the same millisecond still get a stable order.
+	same := entry(20)
+	same2 := entry(20)
+	mustPut(t, v, same)
+	mustPut(t, v, same2)
+	first, second := same.EIB, same2.EIB
+	if first < second {
+		first, second = second, first
+	}
+	want = append([]string{first, second}, want...)
+
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			t.Fatal("List never ended")
+		}
+		page, err := v.List(ctx(t), cursor, 3)
+		if err != nil {
+			t.Fatalf("List(%q): %v", cursor, err)
+		}
+		if len(page.Entries) > 3 {
+			t.Fatalf("List returned %d entries, limit 3", len(page.Entries))
+		}
+		for _, e := range page.Entries {
+			got = append(got, e.EIB)
+		}
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("gallery order:\n got %v\nwant %v", got, want)
+	}
+}
+
+func testBadCursor(t *testing.T, v projections.View) {
+	if _, err := v.List(ctx(t), "not-a-cursor", 3); !errors.Is(err, projections.ErrBadCursor) {
+		t.Errorf("List with a foreign cursor: got %v, want ErrBadCursor", err)
+	}
+}
+
+func testCheckpoints(t *testing.T, v projections.View) {
+	c := ctx(t)
+	if got, err := v.Checkpoint(c, "entries"); err != nil || got != "" {
+		t.Fatalf("a new checkpoint: got %q (%v), want empty", got, err)
+	}
+	for _, pos := range []string{"1", "42"} {
+		if err := v.SaveCheckpoint(c, "entries", pos); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := v.Checkpoint(c, "entries"); got != pos {
+			t.Errorf("checkpoint: got %q, want %q", got, pos)
+		}
+	}
+	if got, _ := v.Checkpoint(c, "other"); got != "" {
+		t.Errorf("another consumer's checkpoint: got %q, want empty", got)
+	}
+}
+
+func testReset(t *testing.T, v projections.View) {
+	c := ctx(t)
+	e := entry(30)
+	mustPut(t, v, e)
+	if err := v.SaveCheckpoint(c, "entries", "7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reset(c); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	if _, err := v.Get(c, e.EIB); !errors.Is(err, projections.ErrNotFound) {
+		t.Errorf("after Reset Get: got %v, want ErrNotFound", err)
+	}
+	if got, _ := v.Checkpoint(c, "entries"); got != "" {
+		t.Errorf("after Reset the checkpoint is %q, want empty", got)
+	}
+	if err := v.Ping(c); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
