@@ -1,0 +1,131 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the commands read from flags and MEDIASHARE_* twins.
+type config struct {
+	Addr            string
+	Data            string
+	Backend         string
+	MaxUploadBytes  int64
+	MaxPixels       int64
+	SecretFile      string
+	CookieSecure    bool
+	LogLevel        string
+	LogFormat       string
+	ShutdownTimeout time.Duration
+	ThumbTimeout    time.Duration
+}
+
+// envName is the environment twin of a flag: --max-pixels → MEDIASHARE_MAX_PIXELS.
+func envName(flagName string) string {
+	return "MEDIASHARE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// bytesValue parses sizes like 25MiB, 500KiB, 1GiB or plain bytes.
+type bytesValue struct{ n *int64 }
+
+func (b bytesValue) String() string {
+	if b.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*b.n, 10)
+}
+
+func (b bytesValue) Set(s string) error {
+	n, err := parseBytes(s)
+	if err != nil {
+		return err
+	}
+	*b.n = n
+	return nil
+}
+
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, errors.New("want a positive size such as 25MiB")
+	}
+	return n * mult, nil
+}
+
+// newFlagSet defines the flags shared by the commands.
+func newFlagSet(name string, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	*c = config{MaxUploadBytes: 25 << 20, MaxPixels: 100_000_000}
+	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
+	fs.StringVar(&c.Data, "data", "./data", "data directory of the embedded backend (SQLite file and media)")
+	fs.StringVar(&c.Backend, "backend", "embedded", "storage backend: embedded")
+	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
+	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
+	fs.StringVar(&c.SecretFile, "secret-file", "", "file holding the key that signs owner cookies (default: <data>/secret.key, created on first start)")
+	fs.BoolVar(&c.CookieSecure, "cookie-secure", false, "mark cookies Secure (serve behind HTTPS)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
+	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
+	return fs
+}
+
+// parse reads args, then fills every flag not given on the command line
+// from its MEDIASHARE_* twin, then validates.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] {
+			return
+		}
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q (--%s): %v", envName(f.Name), v, f.Name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+func (c *config) validate() error {
+	var errs []error
+	if c.Backend != "embedded" {
+		errs = append(errs, fmt.Errorf("--backend (%s): %q is not a backend; use embedded", envName("backend"), c.Backend))
+	}
+	if c.Data == "" {
+		errs = append(errs, fmt.Errorf("--data (%s) must name a directory", envName("data")))
+	}
+	if c.MaxPixels <= 0 {
+		errs = append(errs, fmt.Errorf("--max-pixels (%s) must be positive", envName("max-pixels")))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("--log-level (%s): %q is not one of debug, info, warn, error", envName("log-level"), c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("--log-format (%s): %q is not text or json", envName("log-format"), c.LogFormat))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"mediashare/internal/media/mediatest"
+)
+
+// The whole flow of the walking skeleton, over HTTP against a running
+// `mediashare serve`: upload a real photo, see it processed, open it,
+// fetch its media, delete it, and find its history kept.
+func TestUploadBrowseOpenDelete(t *testing.T) {
+	s := startSite(t, nil)
+	alice := browser(t)
+
+	// An empty gallery invites the first upload.
+	doc := mustDoc(t, s.get(alice, "/"))
+	if doc.Find(`[data-testid=empty]`).Length() != 1 || doc.Find(`[data-testid=upload-form]`).Length() != 1 {
+		t.Fatal("the empty gallery shows no invitation or no upload form")
+	}
+
+	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := `Storm <script>alert("x")</script>`
+	resp := s.post(alice, "/entries", uploadParts(title, "Over the sea\nat dusk", "Storm.jpg", "image/jpeg", photo), false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {
+		t.Fatalf("plain upload: %d to %q, want 303 to /", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cards := s.cards(alice)
+	if len(cards) != 1 {
+		t.Fatalf("gallery has %d cards after one upload, want 1", len(cards))
+	}
+	var eib string
+	for k := range cards {
+		eib = k
+	}
+
+	card := s.waitStatus(alice, eib, "ready")
+	if got := card.Find(`[data-testid=title]`).Text(); got != title {
+		t.Errorf("card title %q, want %q (rendered escaped, read back as text)", got, title)
+	}
+	if href := card.Find("a").AttrOr("href", ""); href != "/entries/"+eib {
+		t.Errorf("card links to %q, want /entries/%s", href, eib)
+	}
+	raw := readBody(t, s.get(alice, "/"))
+	if bytes.Contains(raw, []byte(`<script>alert`)) {
+		t.Error("the title reached the page unescaped")
+	}
+
+	// The thumbnail: a PNG whose longest side is 320, aspect kept.
+	thumbURL := card.Find(`[data-testid=thumbnail]`).AttrOr("src", "")
+	thumb := s.get(alice, thumbURL)
+	img := decodePNG(t, thumb)
+	if b := img.Bounds(); b.Dx() != 320 || b.Dy() != 213 {
+		t.Errorf("thumbnail of a 1920x1280 photo is %dx%d, want 320x213", b.Dx(), b.Dy())
+	}
+
+	// The entry page.
+	doc = mustDoc(t, s.get(alice, "/entries/"+eib))
+	for sel, want := range map[string]string{
+		"[data-testid=title]":      title,
+		"[data-testid=comment]":    "Over the sea\nat dusk",
+		"[data-testid=dimensions]": "1920 × 1280 px",
+		"[data-testid=status]":     "ready",
+	} {
+		if got := strings.TrimSpace(doc.Find(sel).First().Text()); got != want {
+			t.Errorf("entry page %s: got %q, want %q", sel, got, want)
+		}
+	}
+	if got := doc.Find(`[data-testid=size]`).Text(); !strings.HasSuffix(got, "KB") && !strings.HasSuffix(got, "MB") {
+		t.Errorf("entry page size %q", got)
+	}
+	if got := historyTypes(doc); got != "MediaUploaded,ThumbnailGenerated" {
+		t.Errorf("entry history: got %s", got)
+	}
+	original := doc.Find(`[data-testid=original]`).AttrOr("src", "")
+
+	// Media: type, nosniff, caching, ETag, ranges.
+	resp = s.get(alice, original)
+	body := readBody(t, resp)
+	if !bytes.Equal(body, photo) {
+		t.Error("the original served differs from the upload")
+	}
+	for h, want := range map[string]string{
+		"Content-Type":           "image/jpeg",
+		"X-Content-Type-Options": "nosniff",
+		"Cache-Control":          "public, max-age=31536000, immutable",
+	} {
+		if got := resp.Header.Get(h); got != want {
+			t.Errorf("original %s: got %q, want %q", h, got, want)
+		}
+	}
+	etag := resp.Header.Get("ETag")
+	if etag == "" {
+		t.Error("no ETag on media")
+	}
+	resp = s.do(alice, "GET", original, map[string]string{"Range": "bytes=0-9"})
+	if part := readBody(t, resp); resp.StatusCode != http.StatusPartialContent || !bytes.Equal(part, photo[:10]) {
+		t.Errorf("range request: %d with %d bytes, want 206 with the first 10", resp.StatusCode, len(part))
+	}
+	resp = s.do(alice, "GET", original, map[string]string{"If-None-Match": etag})
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusNotModified {
+		t.Errorf("conditional request: %d, want 304", resp.StatusCode)
+	}
+	if resp := s.get(alice, "/media/nothing-here.png"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("missing media: %d, want 404", resp.StatusCode)
+	}
+
+	// Someone else may not delete it, and sees no delete button.
+	bob := browser(t)
+	if n := mustDoc(t, s.get(bob, "/entries/"+eib)).Find(`[data-testid=delete]`).Length(); n != 0 {
+		t.Error("a visitor who does not own the entry is offered a delete button")
+	}
+	resp = s.post(bob, "/entries/"+eib+"/delete", nil, false)
+	if msg := mustDoc(t, resp).Find(`[data-testid=error-message]`).Text(); resp.StatusCode != http.StatusForbidden || !strings.Contains(msg, "your own") {
+		t.Errorf("delete by another visitor: %d %q, want 403 with a message", resp.StatusCode, msg)
+	}
+	if s.cards(alice)[eib] == nil {
+		t.Fatal("the entry left the gallery after a refused delete")
+	}
+
+	// Its owner deletes it.
+	files := s.mediaFiles()
+	if len(files) != 4 { // original, thumbnail, and their metadata
+		t.Errorf("media files before delete: %v, want original and thumbnail", files)
+	}
+	resp = s.post(alice, "/entries/"+eib+"/delete", nil, false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("owner delete: %d, want 303", resp.StatusCode)
+	}
+	if s.cards(alice)[eib] != nil {
+		t.Error("a deleted entry is still in the gallery")
+	}
+	if resp := s.get(alice, "/entries/"+eib); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("deleted entry page: %d, want 404", resp.StatusCode)
+	}
+	waitFor(t, "blobs removed from disk", func() bool { return len(s.mediaFiles()) == 0 })
+	waitFor(t, "MediaPurged recorded", func() bool { return streamTypes(s.events(), eib) == "MediaUploaded,ThumbnailGenerated,MediaDeleted,MediaPurged" })
+	if resp := s.get(alice, original); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("media of a deleted entry: %d, want 404", resp.StatusCode)
+	}
+}
+
+// An htmx upload answers with a fresh form and the new card out of band;
+// an htmx delete answers with a redirect header. Phone photos stand upright.
+func TestHtmxUploadAndOrientedThumbnail(t *testing.T) {
+	s := startSite(t, nil)
+	c := browser(t)
+
+	// 400x200: red left half, blue right half, stored with EXIF orientation 6
+	// (rotate 90° clockwise to display): upright it is 200x400, red on top.
+	src := image.NewRGBA(image.Rect(0, 0, 400, 200))
+	for y := 0; y < 200; y++ {
+		for x := 0; x < 400; x++ {
+			col := color.RGBA{220, 20, 20, 255}
+			if x >= 200 {
+				col = color.RGBA{20, 20, 220, 255}
+			}
+			src.Set(x, y, col)
+		}
+	}
+	jpg, err := mediatest.JPEGWithOrientation(src, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := s.post(c, "/entries", uploadParts("Phone photo", "taken sideways", "IMG_0001.JPG", "image/jpeg", jpg), true)
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("htmx upload: %d, want 201", resp.StatusCode)
+	}
+	doc := mustDoc(t, resp)
+	oob := doc.Find(`[hx-swap-oob="afterbegin:#cards"] [data-testid=card]`)
+	if oob.Length() != 1 || oob.AttrOr("data-status", "") != "processing" {
+		t.Fatalf("htmx upload response has no processing card out of band")
+	}
+	if doc.Find(`[data-testid=upload-form]`).Length() != 1 || doc.Find(`[data-testid=form-notice]`).Length() != 1 {
+		t.Error("htmx upload response has no fresh form with a notice")
+	}
+	eib := oob.AttrOr("data-eib", "")
+	// The processing card polls its own fragment until it is ready.
+	if got := oob.AttrOr("hx-get", ""); got != "/entries/"+eib+"/card" {
+		t.Errorf("processing card polls %q", got)
+	}
+	card := s.waitStatus(c, eib, "ready")
+	frag := mustDoc(t, s.do(c, "GET", "/entries/"+eib+"/card", map[string]string{"HX-Request": "true"}))
+	if frag.Find(`[data-testid=card]`).AttrOr("data-status", "") != "ready" || frag.Find("html body header").Length() != 0 {
+		t.Error("the card fragment is not a lone ready card")
+	}
+
+	img := decodePNG(t, s.get(c, card.Find(`[data-testid=thumbnail]`).AttrOr("src", "")))
+	b := img.Bounds()
+	if b.Dx() != 160 || b.Dy() != 320 {
+		t.Fatalf("thumbnail is %dx%d, want 160x320 (upright)", b.Dx(), b.Dy())
+	}
+	top, bottom := img.At(80, 40), img.At(80, 280)
+	if !reddish(top) || reddish(bottom) {
+		t.Errorf("orientation not applied: top %v, bottom %v; want red on top, blue below", top, bottom)
+	}
+
+	resp = s.do(c, "DELETE", "/entries/"+eib, map[string]string{"HX-Request": "true"})
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("HX-Redirect") != "/" {
+		t.Errorf("htmx delete: %d with HX-Redirect %q, want 200 and /", resp.StatusCode, resp.Header.Get("HX-Redirect"))
+	}
+	// A deleted entry's card fragment is empty, so a polling card vanishes.
+	if body := readBody(t, s.do(c, "GET", "/entries/"+eib+"/card", map[string]string{"HX-Request": "true"})); len(bytes.TrimSpace(body)) != 0 {
+		t.Errorf("card of a deleted entry: %q, want nothing", body)
+	}
+}
+
+func reddish(c color.Color) bool {
+	r, g, b, _ := c.RGBA()
+	return r > 2*b && r > 2*g
+}
+
+func decodePNG(t *testing.T, resp *http.Response) image.Image {
+	t.Helper()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("thumbnail: %d %s, want 200 image/png", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	img, err := png.Decode(bytes.NewReader(readBody(t, resp)))
+	if err != nil {
+		t.Fatalf("thumbnail is not a PNG: %v", err)
+	}
+	return img
+}

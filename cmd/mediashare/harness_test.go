@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"mediashare/internal/events"
+	eventsqlite "mediashare/internal/events/sqlite"
+	"mediashare/internal/sqlitedb"
+)
+
+// site is a running `mediashare serve` on a free port with its own data.
+type site struct {
+	t    *testing.T
+	url  string
+	data string
+	stop func()
+}
+
+func startSite(t *testing.T, mutate func(*config)) *site {
+	t.Helper()
+	var c config
+	fs := newFlagSet("serve", &c)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Addr, c.Data = "127.0.0.1:0", t.TempDir()
+	c.ShutdownTimeout = 10 * time.Second
+	if mutate != nil {
+		mutate(&c)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	listening := make(chan string, 1)
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	go func() { done <- serve(ctx, c, log, listening) }()
+	var addr string
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("serve: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	s := &site{t: t, url: "http://" + addr, data: c.Data}
+	stopped := false
+	s.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve returned %v after shutdown", err)
+		}
+	}
+	t.Cleanup(s.stop)
+	return s
+}
+
+// browser is an HTTP client with its own cookies (its own owner id),
+// which does not follow redirects so that tests see them.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+type part struct {
+	name, filename, contentType string
+	data                        []byte
+}
+
+func multipartBody(t *testing.T, parts []part) (*bytes.Buffer, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for _, p := range parts {
+		h := textproto.MIMEHeader{}
+		if p.filename != "" || p.contentType != "" {
+			h.Set("Content-Disposition", `form-data; name="`+p.name+`"; filename="`+p.filename+`"`)
+			h.Set("Content-Type", p.contentType)
+		} else {
+			h.Set("Content-Disposition", `form-data; name="`+p.name+`"`)
+		}
+		pw, err := w.CreatePart(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pw.Write(p.data)
+	}
+	w.Close()
+	return &buf, w.FormDataContentType()
+}
+
+func uploadParts(title, comment, filename, contentType string, data []byte) []part {
+	ps := []part{{name: "title", data: []byte(title)}, {name: "comment", data: []byte(comment)}}
+	if data != nil || filename != "" {
+		ps = append(ps, part{name: "file", filename: filename, contentType: contentType, data: data})
+	}
+	return ps
+}
+
+func (s *site) post(c *http.Client, path string, parts []part, htmx bool) *http.Response {
+	s.t.Helper()
+	body, ct := multipartBody(s.t, parts)
+	req, _ := http.NewRequest("POST", s.url+path, body)
+	req.Header.Set("Content-Type", ct)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp
+}
+
+func (s *site) do(c *http.Client, method, path string, header map[string]string) *http.Response {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+func (s *site) get(c *http.Client, path string) *http.Response { return s.do(c, "GET", path, nil) }
+
+func mustDoc(t *testing.T, resp *http.Response) *goquery.Document {
+	t.Helper()
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func readBody(t *testing.T, resp *http.Response) []byte {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// cards returns the gallery's cards by eib with their status.
+func (s *site) cards(c *http.Client) map[string]*goquery.Selection {
+	s.t.Helper()
+	resp := s.get(c, "/")
+	if resp.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	out := map[string]*goquery.Selection{}
+	mustDoc(s.t, resp).Find(`[data-testid=card]`).Each(func(_ int, sel *goquery.Selection) {
+		out[sel.AttrOr("data-eib", "")] = sel
+	})
+	return out
+}
+
+// waitStatus polls the gallery until the entry's card has the status.
+func (s *site) waitStatus(c *http.Client, eib, status string) *goquery.Selection {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		card := s.cards(c)[eib]
+		if card != nil && card.AttrOr("data-status", "") == status {
+			return card
+		}
+		if time.Now().After(deadline) {
+			got := "no card"
+			if card != nil {
+				got = card.AttrOr("data-status", "")
+			}
+			s.t.Fatalf("entry %s: status %q after 60 s, want %q", eib, got, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// events reads the site's event log straight from its SQLite file.
+func (s *site) events() []events.Event {
+	s.t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(s.data, "mediashare.db"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer db.Close()
+	return readEvents(s.t, db)
+}
+
+func readEvents(t *testing.T, db *sql.DB) []events.Event {
+	t.Helper()
+	store, err := eventsqlite.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, _, err := store.ReadAll(context.Background(), "", 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// mediaFiles lists the files in the blob store (temp area excluded).
+func (s *site) mediaFiles() []string {
+	s.t.Helper()
+	var out []string
+	root := filepath.Join(s.data, "media")
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(root, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}
+
+func (s *site) tmpFiles() []string {
+	var out []string
+	for _, f := range s.mediaFiles() {
+		if strings.HasPrefix(f, ".tmp/") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func historyTypes(doc *goquery.Document) string {
+	var out []string
+	doc.Find(`[data-testid=event]`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.AttrOr("data-type", "")) })
+	return strings.Join(out, ",")
+}
+
+func streamTypes(evs []events.Event, stream string) string {
+	var out []string
+	for _, e := range evs {
+		if e.Stream == stream {
+			out = append(out, string(e.Type))
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,82 @@
+// Command mediashare runs the media sharing site.
+//
+//	mediashare serve    run the site (embedded backend: ./data, :8080)
+//	mediashare replay   rebuild the entries view from the events
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mediashare:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: mediashare <command> [flags]
+
+commands:
+  serve    run the site (default: embedded backend, data in ./data, on :8080)
+  replay   rebuild the entries view from the events
+
+Run 'mediashare <command> -h' for a command's flags. Every flag has an
+environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	var c config
+	fs := newFlagSet(args[0], &c)
+	fs.SetOutput(stderr)
+	switch args[0] {
+	case "serve", "replay":
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	if err := parse(fs, args[1:]); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	switch args[0] {
+	case "serve":
+		return serve(ctx, c, log, nil)
+	default:
+		return replay(ctx, c, log, stdout)
+	}
+}
+
+func newLogger(c config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,275 @@
+// Package gallery holds mediashare's use cases: upload, delete, browse and
+// read an entry's history. It knows nothing of HTTP or HTML; it talks to
+// the event store, the entries view and the blob store through their ports.
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"mediashare/internal/apperr"
+	"mediashare/internal/blob"
+	"mediashare/internal/events"
+	"mediashare/internal/ids"
+	"mediashare/internal/media"
+	"mediashare/internal/projections"
+)
+
+// Limits on what an upload may be.
+type Limits struct {
+	MaxBytes      int64 // largest file accepted
+	MaxPixels     int64 // largest width×height accepted, read from the header
+	MaxTitle      int   // characters
+	MaxComment    int   // characters
+	PageSize      int   // gallery entries per page
+	MaxPageSize   int
+	DeleteRetries int
+}
+
+// DefaultLimits are the limits of a default install.
+var DefaultLimits = Limits{
+	MaxBytes: 25 << 20, MaxPixels: 100_000_000, MaxTitle: 200, MaxComment: 2000,
+	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3,
+}
+
+// Service runs the use cases.
+type Service struct {
+	Events events.Store
+	View   projections.View
+	Blobs  blob.Store
+	Limits Limits
+	Log    *slog.Logger
+	Now    func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// File is an uploaded file the caller has received in full (for HTTP, a
+// multipart part spooled by the server).
+type File interface {
+	io.Reader
+	io.ReaderAt
+	io.Seeker
+}
+
+// UploadInput is what a person submits.
+type UploadInput struct {
+	Title, Comment string
+	Filename       string
+	File           File // nil when no file was sent
+	Size           int64
+	Owner          string
+}
+
+// ValidateText checks the title and comment, the checks that need no file.
+func (s *Service) ValidateText(title, comment string) error {
+	title, comment = strings.TrimSpace(title), strings.TrimSpace(comment)
+	switch {
+	case !utf8.ValidString(title) || !utf8.ValidString(comment):
+		return apperr.FieldError(apperr.Invalid, "title", "The title and comment must be text (UTF-8).")
+	case title == "":
+		return apperr.FieldError(apperr.Invalid, "title", "Please give the image a title.")
+	case utf8.RuneCountInString(title) > s.Limits.MaxTitle:
+		return apperr.FieldError(apperr.Invalid, "title", "The title can be at most %d characters (it has %d).", s.Limits.MaxTitle, utf8.RuneCountInString(title))
+	case comment == "":
+		return apperr.FieldError(apperr.Invalid, "comment", "Please write a comment.")
+	case utf8.RuneCountInString(comment) > s.Limits.MaxComment:
+		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, utf8.RuneCountInString(comment))
+	}
+	return nil
+}
+
+// TooLarge is the error for a file over the size limit.
+func (s *Service) TooLarge() error {
+	return apperr.FieldError(apperr.TooLarge, "file", "The file is larger than the %s limit.", formatBytes(s.Limits.MaxBytes))
+}
+
+// Upload checks the input, stores the original, then records
+// MediaUploaded. Bad input leaves nothing behind. It returns the entry as
+// the view will hold it once projected.
+func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry, error) {
+	if err := s.ValidateText(in.Title, in.Comment); err != nil {
+		return projections.Entry{}, err
+	}
+	if in.File == nil {
+		return projections.Entry{}, apperr.FieldError(apperr.Invalid, "file", "Please choose an image to upload.")
+	}
+	if in.Size > s.Limits.MaxBytes {
+		return projections.Entry{}, s.TooLarge()
+	}
+	info, err := media.Inspect(in.File, in.Size, media.Limits{MaxPixels: s.Limits.MaxPixels})
+	if err != nil {
+		return projections.Entry{}, err
+	}
+	if _, err := in.File.Seek(0, io.SeekStart); err != nil {
+		return projections.Entry{}, fmt.Errorf("gallery: upload: rewind: %w", err)
+	}
+
+	at := s.now()
+	eib := ids.New(at)
+	key := eib + info.Ext
+	hashed := newHashingReader(in.File)
+	stored, err := s.Blobs.Put(ctx, key, hashed, info.ContentType)
+	if err != nil {
+		return projections.Entry{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
+	}
+	ev, err := events.New(ids.New(at), events.MediaUploaded, eib, at, events.OwnerActor(in.Owner), events.Uploaded{
+		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
+		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
+		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),
+	})
+	if err != nil {
+		s.Blobs.Delete(context.WithoutCancel(ctx), key)
+		return projections.Entry{}, err
+	}
+	appended, err := s.Events.Append(ctx, eib, 0, ev)
+	if err != nil {
+		// No event names the blob: remove it so nothing is left behind.
+		if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log().Error("upload: could not remove the original after a failed append", "key", key, "error", derr)
+		}
+		return projections.Entry{}, fmt.Errorf("gallery: upload %s: %w", eib, err)
+	}
+	entry, _, err := projections.Apply(projections.Entry{}, appended[0])
+	return entry, err
+}
+
+// Delete records that owner deleted the entry. Only its owner (or an
+// admin) may; the blobs are removed by the reactor, the events stay.
+func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) error {
+	for attempt := 0; ; attempt++ {
+		evs, err := s.Events.Load(ctx, eib)
+		if errors.Is(err, events.ErrNotFound) {
+			return apperr.New(apperr.NotFound, "There is no such entry.")
+		}
+		if err != nil {
+			return fmt.Errorf("gallery: delete %s: %w", eib, err)
+		}
+		var up events.Uploaded
+		deleted := false
+		for _, e := range evs {
+			switch e.Type {
+			case events.MediaUploaded:
+				if err := e.Decode(&up); err != nil {
+					return err
+				}
+			case events.MediaDeleted:
+				deleted = true
+			}
+		}
+		if deleted {
+			return apperr.New(apperr.NotFound, "This entry has already been deleted.")
+		}
+		reason := "owner"
+		if up.Owner != owner || owner == "" {
+			if !admin {
+				return apperr.New(apperr.Forbidden, "You can only delete your own uploads.")
+			}
+			reason = "admin"
+		}
+		actor := events.OwnerActor(owner)
+		if reason == "admin" {
+			actor = "admin"
+		}
+		at := s.now()
+		ev, err := events.New(ids.New(at), events.MediaDeleted, eib, at, actor, events.Deleted{Reason: reason})
+		if err != nil {
+			return err
+		}
+		_, err = s.Events.Append(ctx, eib, evs[len(evs)-1].Version, ev)
+		if events.IsConflict(err) && attempt < s.Limits.DeleteRetries {
+			continue // a thumbnail landed meanwhile; look again
+		}
+		if err != nil {
+			return fmt.Errorf("gallery: delete %s: %w", eib, err)
+		}
+		return nil
+	}
+}
+
+// Page returns a gallery page.
+func (s *Service) Page(ctx context.Context, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = s.Limits.PageSize
+	}
+	limit = min(limit, s.Limits.MaxPageSize)
+	p, err := s.View.List(ctx, cursor, limit)
+	if errors.Is(err, projections.ErrBadCursor) {
+		return p, apperr.New(apperr.Invalid, "That page link is not valid.")
+	}
+	return p, err
+}
+
+// Entry returns a visible entry and its history, or a NotFound error.
+func (s *Service) Entry(ctx context.Context, eib string) (projections.Entry, []events.Event, error) {
+	notFound := apperr.New(apperr.NotFound, "There is no such entry. It may have been deleted.")
+	if !ids.Valid(eib) {
+		return projections.Entry{}, nil, notFound
+	}
+	e, err := s.View.Get(ctx, eib)
+	if errors.Is(err, projections.ErrNotFound) || (err == nil && !e.Visible()) {
+		return projections.Entry{}, nil, notFound
+	}
+	if err != nil {
+		return projections.Entry{}, nil, err
+	}
+	history, err := s.Events.Load(ctx, eib)
+	if err != nil {
+		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
+	}
+	return e, history, nil
+}
+
+// Ready reports whether every store answers.
+func (s *Service) Ready(ctx context.Context) error {
+	if err := s.Events.Ping(ctx); err != nil {
+		return err
+	}
+	if err := s.View.Ping(ctx); err != nil {
+		return err
+	}
+	return s.Blobs.Ping(ctx)
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.Default()
+	}
+	return s.Log
+}
+
+func cleanFilename(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	if !utf8.ValidString(name) {
+		return ""
+	}
+	if utf8.RuneCountInString(name) > 255 {
+		name = string([]rune(name)[:255])
+	}
+	return name
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

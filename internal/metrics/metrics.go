@@ -1,0 +1,99 @@
+// Package metrics holds mediashare's Prometheus collectors, all named
+// mediashare_*, in a registry of their own with the Go and process
+// collectors beside them.
+package metrics
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"mediashare/internal/events"
+)
+
+// Metrics are the application's collectors.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Requests         *prometheus.CounterVec   // route, method, code
+	RequestDuration  *prometheus.HistogramVec // route, method
+	InFlight         prometheus.Gauge
+	Uploads          *prometheus.CounterVec // result
+	UploadBytes      prometheus.Counter
+	ThumbnailSeconds prometheus.Histogram
+	ThumbnailsFailed prometheus.Counter
+	EventsAppended   *prometheus.CounterVec // type
+	ProjectionLag    *prometheus.GaugeVec   // consumer
+}
+
+// New makes the collectors and registers them.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+		}, []string{"route", "method", "code"}),
+		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mediashare_http_request_duration_seconds", Help: "HTTP request duration by route pattern and method.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route", "method"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mediashare_http_requests_in_flight", Help: "HTTP requests being served now.",
+		}),
+		Uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_uploads_total", Help: "Uploads by result (ok, or the error class).",
+		}, []string{"result"}),
+		UploadBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mediashare_upload_bytes_total", Help: "Bytes of originals accepted.",
+		}),
+		ThumbnailSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "mediashare_thumbnail_duration_seconds", Help: "Time to make one thumbnail, decode included.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16},
+		}),
+		ThumbnailsFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mediashare_thumbnail_failures_total", Help: "Thumbnails that could not be made.",
+		}),
+		EventsAppended: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_events_appended_total", Help: "Events appended to the event store by type.",
+		}, []string{"type"}),
+		ProjectionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mediashare_projection_lag_seconds", Help: "Seconds between an event's append and its projection, last observed, by consumer.",
+		}, []string{"consumer"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.Requests, m.RequestDuration, m.InFlight, m.Uploads, m.UploadBytes,
+		m.ThumbnailSeconds, m.ThumbnailsFailed, m.EventsAppended, m.ProjectionLag,
+	)
+	for _, t := range events.Types {
+		m.EventsAppended.WithLabelValues(string(t)) // export zeros so rate() works from the start
+	}
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// Events wraps an event store so that appends are counted by type.
+func (m *Metrics) Events(s events.Store) events.Store { return &countingStore{Store: s, m: m} }
+
+type countingStore struct {
+	events.Store
+	m *Metrics
+}
+
+func (c *countingStore) Append(ctx context.Context, stream string, expected int, evs ...events.Event) ([]events.Event, error) {
+	out, err := c.Store.Append(ctx, stream, expected, evs...)
+	if err == nil {
+		for _, e := range evs {
+			c.m.EventsAppended.WithLabelValues(string(e.Type)).Inc()
+		}
+	}
+	return out, err
+}

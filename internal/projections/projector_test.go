@@ -1,0 +1,251 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"mediashare/internal/events"
+	"mediashare/internal/events/eventstest"
+	eventsqlite "mediashare/internal/events/sqlite"
+	"mediashare/internal/projections"
+	viewsqlite "mediashare/internal/projections/sqlite"
+	"mediashare/internal/sqlitedb"
+)
+
+type fixture struct {
+	store *eventsqlite.Store
+	view  *viewsqlite.View
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	store, err := eventsqlite.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.RetryDelay = 5 * time.Millisecond
+	view, err := viewsqlite.New(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{store, view}
+}
+
+// history appends a realistic mix: uploads, thumbnails, failures, deletes.
+func history(t *testing.T, s events.Store, streams int) int {
+	t.Helper()
+	n := 0
+	for i := 0; i < streams; i++ {
+		eib := fmt.Sprintf("01JDTEST%018d", i)
+		evs := []events.Event{eventstest.MustEvent(t, events.MediaUploaded, eib, events.Uploaded{
+			Title: fmt.Sprintf("photo %d", i), Comment: "c", MediaType: "image", ContentType: "image/jpeg",
+			Size: 100, Width: 40, Height: 30, Original: eib + ".jpg", Owner: "o",
+		})}
+		switch i % 4 {
+		case 1:
+			evs = append(evs, eventstest.MustEvent(t, events.ThumbnailGenerated, eib, events.ThumbnailsGenerated{
+				Thumbnails: []events.Thumb{{Key: eib + ".jpg-tn.png", Width: 32, Height: 24}}, Placeholder: "#102030"}))
+		case 2:
+			evs = append(evs, eventstest.MustEvent(t, events.ThumbnailFailed, eib, events.ThumbnailFailure{Reason: "bad"}))
+		case 3:
+			evs = append(evs,
+				eventstest.MustEvent(t, events.ThumbnailGenerated, eib, events.ThumbnailsGenerated{Thumbnails: []events.Thumb{{Key: eib + ".jpg-tn.png", Width: 32, Height: 24}}}),
+				eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"}),
+				eventstest.MustEvent(t, events.MediaPurged, eib, events.Purged{Keys: []string{eib + ".jpg"}}))
+		}
+		for v, e := range evs {
+			if _, err := s.Append(context.Background(), eib, v, e); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// crashingView stores rows but "crashes" (fails, as a killed process
+// would stop) at chosen points, and counts the rows it really changed.
+type crashingView struct {
+	projections.View
+	mu            sync.Mutex
+	stored        int
+	failPutAfter  int // fail the Put after this many stored rows (0: never)
+	failSaveAfter int // fail the checkpoint save after this many saves (0: never)
+	saves         int
+	crashed       chan struct{}
+	once          sync.Once
+}
+
+func (c *crashingView) crash() { c.once.Do(func() { close(c.crashed) }) }
+
+func (c *crashingView) Put(ctx context.Context, e projections.Entry) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failPutAfter > 0 && c.stored >= c.failPutAfter {
+		c.crash()
+		return false, errors.New("killed before the write")
+	}
+	ok, err := c.View.Put(ctx, e)
+	if ok {
+		c.stored++
+	}
+	return ok, err
+}
+
+func (c *crashingView) SaveCheckpoint(ctx context.Context, name, pos string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failSaveAfter > 0 && c.saves >= c.failSaveAfter {
+		c.crash()
+		return errors.New("killed after the write, before the checkpoint")
+	}
+	c.saves++
+	return c.View.SaveCheckpoint(ctx, name, pos)
+}
+
+func runUntil(t *testing.T, p *projections.Projector, stop <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	select {
+	case <-stop:
+	case <-time.After(20 * time.Second):
+		t.Error("projector did not reach the stop point")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func snapshot(t *testing.T, v projections.View, streams int) map[string]projections.Entry {
+	t.Helper()
+	out := map[string]projections.Entry{}
+	for i := 0; i < streams; i++ {
+		eib := fmt.Sprintf("01JDTEST%018d", i)
+		e, err := v.Get(context.Background(), eib)
+		if err != nil {
+			t.Fatalf("Get %s: %v", eib, err)
+		}
+		out[eib] = e
+	}
+	return out
+}
+
+func TestProjectorKilledAnywhereLosesAndDuplicatesNothing(t *testing.T) {
+	tests := []struct {
+		name          string
+		failPutAfter  int
+		failSaveAfter int
+	}{
+		{"killed before a write", 7, 0},
+		{"killed between write and checkpoint", 0, 9},
+		{"killed at the first event", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			const streams = 12
+			total := history(t, f.store, streams)
+			cv := &crashingView{View: f.view, failPutAfter: tt.failPutAfter, failSaveAfter: tt.failSaveAfter, crashed: make(chan struct{})}
+			runUntil(t, &projections.Projector{Feed: f.store, View: cv}, cv.crashed)
+
+			// Restart with a healthy view over the same storage.
+			healthy := &crashingView{View: f.view, crashed: make(chan struct{})}
+			caughtUp := make(chan struct{})
+			var once sync.Once
+			p := &projections.Projector{Feed: f.store, View: healthy}
+			go func() {
+				for {
+					time.Sleep(20 * time.Millisecond)
+					if pos, _ := f.view.Checkpoint(context.Background(), projections.ViewConsumer); pos == fmt.Sprint(total) {
+						once.Do(func() { close(caughtUp) })
+						return
+					}
+				}
+			}()
+			runUntil(t, p, caughtUp)
+
+			if got := cv.stored + healthy.stored; got != total {
+				t.Errorf("rows changed %d times over both runs, want exactly %d (one per event)", got, total)
+			}
+			want := projectAll(t, f.store, streams)
+			if got := snapshot(t, f.view, streams); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("view after restart differs from a clean projection:\n got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+// projectAll projects the whole log in memory with Apply alone.
+func projectAll(t *testing.T, s events.Store, streams int) map[string]projections.Entry {
+	t.Helper()
+	out := map[string]projections.Entry{}
+	evs, _, err := s.ReadAll(context.Background(), "", 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		next, _, err := projections.Apply(out[e.Stream], e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Stream] = next
+	}
+	if len(out) != streams {
+		t.Fatalf("projected %d streams, want %d", len(out), streams)
+	}
+	return out
+}
+
+func TestReplayRebuildsTheLiveView(t *testing.T) {
+	f := newFixture(t)
+	const streams = 20
+	total := history(t, f.store, streams)
+	p := &projections.Projector{Feed: f.store, View: f.view}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		if pos, _ := f.view.Checkpoint(ctx, projections.ViewConsumer); pos == fmt.Sprint(total) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("live projector did not catch up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	live := snapshot(t, f.view, streams)
+	livePage, _ := f.view.List(context.Background(), "", 100)
+
+	n, err := projections.Rebuild(context.Background(), f.store, f.view)
+	if err != nil {
+		t.Fatalf("Rebuild: %v", err)
+	}
+	if n != total {
+		t.Errorf("Rebuild applied %d events, want %d", n, total)
+	}
+	if got := snapshot(t, f.view, streams); fmt.Sprint(got) != fmt.Sprint(live) {
+		t.Errorf("rebuilt view differs from the live one:\n got %v\nwant %v", got, live)
+	}
+	rebuiltPage, _ := f.view.List(context.Background(), "", 100)
+	if fmt.Sprint(rebuiltPage) != fmt.Sprint(livePage) {
+		t.Errorf("rebuilt gallery differs:\n got %v\nwant %v", rebuiltPage, livePage)
+	}
+	if len(livePage.Entries) != streams-streams/4 {
+		t.Errorf("gallery lists %d entries, want %d (deleted ones gone)", len(livePage.Entries), streams-streams/4)
+	}
+}

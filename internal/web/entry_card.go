@@ -1,0 +1,25 @@
+package web
+
+import (
+	"net/http"
+
+	"mediashare/internal/apperr"
+	"mediashare/views"
+)
+
+// entryCard serves GET /entries/{eib}/card: one card, which a processing
+// card polls until its preview is ready. A deleted entry answers with
+// nothing, so its card disappears.
+func (s *Server) entryCard(w http.ResponseWriter, r *http.Request) {
+	e, _, err := s.Gallery.Entry(r.Context(), r.PathValue("eib"))
+	if apperr.CodeOf(err) == apperr.NotFound {
+		html(w, http.StatusOK)
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	html(w, http.StatusOK)
+	views.Card(e, OwnerFrom(r.Context())).Render(r.Context(), w)
+}

@@ -1,0 +1,20 @@
+package web
+
+import "net/http"
+
+// entryDelete serves DELETE /entries/{eib} (htmx) and
+// POST /entries/{eib}/delete (a plain form). Only the owner may delete.
+func (s *Server) entryDelete(w http.ResponseWriter, r *http.Request) {
+	eib := r.PathValue("eib")
+	if err := s.Gallery.Delete(r.Context(), eib, OwnerFrom(r.Context()), false); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if htmxOf(r).Request {
+		w.Header().Set("HX-Redirect", "/")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
