@@ -30,12 +30,15 @@ type Limits struct {
 	PageSize      int   // gallery entries per page
 	MaxPageSize   int
 	DeleteRetries int
+	// ProjectionWait is how long an upload or delete waits for the view
+	// to show it before answering.
+	ProjectionWait time.Duration
 }
 
 // DefaultLimits are the limits of a default install.
 var DefaultLimits = Limits{
 	MaxBytes: 25 << 20, MaxPixels: 100_000_000, MaxTitle: 200, MaxComment: 2000,
-	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3,
+	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3, ProjectionWait: 3 * time.Second,
 }
 
 // Service runs the use cases.
@@ -141,8 +144,32 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 		}
 		return projections.Entry{}, fmt.Errorf("gallery: upload %s: %w", eib, err)
 	}
+	s.awaitProjection(ctx, eib, appended[0].Version)
 	entry, _, err := projections.Apply(projections.Entry{}, appended[0])
 	return entry, err
+}
+
+// awaitProjection waits, briefly, until the view reflects version of the
+// stream, so that the page a person lands on after an upload or delete
+// shows it (read your own writes). The projection is asynchronous: if it
+// is slow the page simply catches up later.
+func (s *Service) awaitProjection(ctx context.Context, eib string, version int) {
+	wait := s.Limits.ProjectionWait
+	if wait <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for delay := time.Millisecond; ; delay = min(delay*2, 50*time.Millisecond) {
+		if e, err := s.View.Get(ctx, eib); err == nil && e.Version >= version {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
 }
 
 // Delete records that owner deleted the entry. Only its owner (or an
@@ -187,13 +214,14 @@ func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) err
 		if err != nil {
 			return err
 		}
-		_, err = s.Events.Append(ctx, eib, evs[len(evs)-1].Version, ev)
+		appended, err := s.Events.Append(ctx, eib, evs[len(evs)-1].Version, ev)
 		if events.IsConflict(err) && attempt < s.Limits.DeleteRetries {
 			continue // a thumbnail landed meanwhile; look again
 		}
 		if err != nil {
 			return fmt.Errorf("gallery: delete %s: %w", eib, err)
 		}
+		s.awaitProjection(ctx, eib, appended[0].Version)
 		return nil
 	}
 }

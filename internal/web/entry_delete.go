@@ -17,4 +17,3 @@ func (s *Server) entryDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
-

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -40,8 +41,8 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		defer s.Metrics.InFlight.Dec()
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		route := r.Pattern
+		var route string
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), patternKey{}, &route)))
 		if route == "" || route == "/" {
 			route = "unmatched"
 		}
@@ -53,6 +54,19 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		s.Metrics.RequestDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
 		if code >= 500 {
 			s.log().Error("request failed", "method", r.Method, "route", route, "code", code, "duration", time.Since(start))
+		}
+	})
+}
+
+type patternKey struct{}
+
+// recordPattern wraps the mux and hands the matched route pattern back to
+// instrument, which runs outside middleware that copies the request.
+func recordPattern(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if p, ok := r.Context().Value(patternKey{}).(*string); ok {
+			*p = r.Pattern
 		}
 	})
 }

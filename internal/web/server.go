@@ -40,7 +40,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	mux.HandleFunc("/", s.notFound)
 
-	var h http.Handler = mux
+	h := recordPattern(mux)
 	h = s.Owners.Middleware(h)
 	h = crossOrigin(h, s.renderError)
 	h = securityHeaders(h)

@@ -1,0 +1,137 @@
+package thumbnail
+
+import (
+	"image"
+	"image/color"
+)
+
+// boxReduce shrinks img by the integer factor k, each output pixel the
+// mean of a k×k block (the blocks on the right and bottom edges may be
+// smaller), straight from the decoder's own pixel layout. It returns nil
+// for layouts it does not handle; the caller then lets bild convert.
+func boxReduce(img image.Image, k int) *image.RGBA {
+	b := img.Bounds()
+	if k < 2 || b.Empty() {
+		return nil
+	}
+	ow, oh := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
+	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	var px func(x0, y0, x1, y1 int) [4]uint8
+	switch src := img.(type) {
+	case *image.YCbCr:
+		px = yCbCrBox(src)
+	case *image.RGBA:
+		px = rgbaBox(src.Pix, src.Stride, src.Rect, false)
+	case *image.NRGBA:
+		px = rgbaBox(src.Pix, src.Stride, src.Rect, true)
+	case *image.Gray:
+		px = grayBox(src)
+	default:
+		return nil
+	}
+	for oy := range oh {
+		y0 := b.Min.Y + oy*k
+		y1 := min(y0+k, b.Max.Y)
+		row := dst.Pix[oy*dst.Stride:]
+		for ox := range ow {
+			x0 := b.Min.X + ox*k
+			x1 := min(x0+k, b.Max.X)
+			c := px(x0, y0, x1, y1)
+			copy(row[4*ox:4*ox+4], c[:])
+		}
+	}
+	return dst
+}
+
+// yCbCrBox averages luma over the block and chroma over the chroma samples
+// that cover it, then converts once.
+func yCbCrBox(src *image.YCbCr) func(x0, y0, x1, y1 int) [4]uint8 {
+	sx, sy := 1, 1
+	switch src.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422:
+		sx = 2
+	case image.YCbCrSubsampleRatio420:
+		sx, sy = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		sy = 2
+	case image.YCbCrSubsampleRatio411:
+		sx = 4
+	case image.YCbCrSubsampleRatio410:
+		sx, sy = 4, 2
+	}
+	r := src.Rect
+	return func(x0, y0, x1, y1 int) [4]uint8 {
+		var ys uint32
+		for y := y0; y < y1; y++ {
+			i := (y-r.Min.Y)*src.YStride + (x0 - r.Min.X)
+			for _, v := range src.Y[i : i+x1-x0] {
+				ys += uint32(v)
+			}
+		}
+		var cbs, crs uint32
+		cx0, cx1 := x0/sx, (x1-1)/sx+1
+		cy0, cy1 := y0/sy, (y1-1)/sy+1
+		for cy := cy0; cy < cy1; cy++ {
+			i := (cy-r.Min.Y/sy)*src.CStride + (cx0 - r.Min.X/sx)
+			for j := range cx1 - cx0 {
+				cbs += uint32(src.Cb[i+j])
+				crs += uint32(src.Cr[i+j])
+			}
+		}
+		n := uint32((x1 - x0) * (y1 - y0))
+		cn := uint32((cx1 - cx0) * (cy1 - cy0))
+		cr, cg, cb := color.YCbCrToRGB(uint8((ys+n/2)/n), uint8((cbs+cn/2)/cn), uint8((crs+cn/2)/cn))
+		return [4]uint8{cr, cg, cb, 255}
+	}
+}
+
+// rgbaBox averages 8-bit RGBA pixels; with straight (non-premultiplied)
+// alpha the colour is weighted by alpha so the result is premultiplied.
+func rgbaBox(pix []uint8, stride int, r image.Rectangle, straight bool) func(x0, y0, x1, y1 int) [4]uint8 {
+	return func(x0, y0, x1, y1 int) [4]uint8 {
+		var s [4]uint64
+		for y := y0; y < y1; y++ {
+			i := (y-r.Min.Y)*stride + 4*(x0-r.Min.X)
+			p := pix[i : i+4*(x1-x0)]
+			for j := 0; j < len(p); j += 4 {
+				a := uint64(p[j+3])
+				if straight {
+					s[0] += uint64(p[j]) * a
+					s[1] += uint64(p[j+1]) * a
+					s[2] += uint64(p[j+2]) * a
+				} else {
+					s[0] += uint64(p[j])
+					s[1] += uint64(p[j+1])
+					s[2] += uint64(p[j+2])
+				}
+				s[3] += a
+			}
+		}
+		n := uint64((x1 - x0) * (y1 - y0))
+		if straight {
+			n *= 255
+		}
+		an := uint64((x1 - x0) * (y1 - y0))
+		a := (s[3] + an/2) / an
+		// min: premultiplied colour never exceeds alpha, whatever the rounding.
+		return [4]uint8{
+			uint8(min(a, (s[0]+n/2)/n)), uint8(min(a, (s[1]+n/2)/n)), uint8(min(a, (s[2]+n/2)/n)), uint8(a),
+		}
+	}
+}
+
+func grayBox(src *image.Gray) func(x0, y0, x1, y1 int) [4]uint8 {
+	r := src.Rect
+	return func(x0, y0, x1, y1 int) [4]uint8 {
+		var s uint32
+		for y := y0; y < y1; y++ {
+			i := (y-r.Min.Y)*src.Stride + (x0 - r.Min.X)
+			for _, v := range src.Pix[i : i+x1-x0] {
+				s += uint32(v)
+			}
+		}
+		n := uint32((x1 - x0) * (y1 - y0))
+		v := uint8((s + n/2) / n)
+		return [4]uint8{v, v, v, 255}
+	}
+}
