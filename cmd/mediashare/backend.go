@@ -50,7 +50,6 @@ func openEmbedded(ctx context.Context, dir string) (*backend, error) {
 	return &backend{Events: store, Feed: store, View: view, Blobs: blobs, Close: db.Close}, nil
 }
 
-
 // loadSecret reads the cookie-signing key, creating it on first start.
 func loadSecret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)

@@ -147,7 +147,9 @@ func TestUploadBrowseOpenDelete(t *testing.T) {
 		t.Errorf("deleted entry page: %d, want 404", resp.StatusCode)
 	}
 	waitFor(t, "blobs removed from disk", func() bool { return len(s.mediaFiles()) == 0 })
-	waitFor(t, "MediaPurged recorded", func() bool { return streamTypes(s.events(), eib) == "MediaUploaded,ThumbnailGenerated,MediaDeleted,MediaPurged" })
+	waitFor(t, "MediaPurged recorded", func() bool {
+		return streamTypes(s.events(), eib) == "MediaUploaded,ThumbnailGenerated,MediaDeleted,MediaPurged"
+	})
 	if resp := s.get(alice, original); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("media of a deleted entry: %d, want 404", resp.StatusCode)
 	}

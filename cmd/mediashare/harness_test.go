@@ -245,16 +245,6 @@ func (s *site) mediaFiles() []string {
 	return out
 }
 
-func (s *site) tmpFiles() []string {
-	var out []string
-	for _, f := range s.mediaFiles() {
-		if strings.HasPrefix(f, ".tmp/") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 func historyTypes(doc *goquery.Document) string {
 	var out []string
 	doc.Find(`[data-testid=event]`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.AttrOr("data-type", "")) })

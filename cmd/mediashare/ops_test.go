@@ -153,4 +153,3 @@ func TestShutdownLetsInFlightUploadsFinish(t *testing.T) {
 		t.Error("the in-flight upload was not recorded")
 	}
 }
-

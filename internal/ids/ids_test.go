@@ -16,7 +16,7 @@ func TestNewSortsByTimeAndIsValid(t *testing.T) {
 			t.Errorf("Valid(%q) = false, want true", s)
 		}
 	}
-	if New(t0) == New(t0) {
+	if x, y := New(t0), New(t0); x == y {
 		t.Error("two ids in the same millisecond are equal")
 	}
 }

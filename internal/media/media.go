@@ -153,9 +153,13 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 		maxPixels = DefaultMaxPixels
 	}
 	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
+		got, limit, unit := megapixels(px), megapixels(maxPixels), "megapixels"
+		if got == limit { // too close to tell apart in megapixels
+			got, limit, unit = strconv.FormatInt(px, 10), strconv.FormatInt(maxPixels, 10), "pixels"
+		}
 		return Info{}, fileError(apperr.TooLarge, nil,
-			"The image is %d×%d pixels (%s megapixels); the limit is %s megapixels.",
-			cfg.Width, cfg.Height, megapixels(px), megapixels(maxPixels))
+			"The image is %d×%d pixels (%s %s); the limit is %s %s.",
+			cfg.Width, cfg.Height, got, unit, limit, unit)
 	}
 
 	st, err := structure(r, size, name)

@@ -360,7 +360,7 @@ func TestMakeRefuses(t *testing.T) {
 	// A JPEG whose scan data is garbage: headers and EOI intact.
 	badScan := mustEncode(t, gradient(300, 200), "jpeg")
 	sos := bytes.Index(badScan, []byte{0xFF, 0xDA})
-	for i := sos + 20; i < len(badScan)-2; i += 2 {
+	for i := sos + 20; i+1 < len(badScan)-2; i += 2 {
 		badScan[i], badScan[i+1] = 0xFF, 0xC8
 	}
 
