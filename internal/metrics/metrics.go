@@ -25,8 +25,11 @@ type Metrics struct {
 	UploadBytes      prometheus.Counter
 	ThumbnailSeconds prometheus.Histogram
 	ThumbnailsFailed prometheus.Counter
-	EventsAppended   *prometheus.CounterVec // type
-	ProjectionLag    *prometheus.GaugeVec   // consumer
+	EventsAppended   *prometheus.CounterVec   // type
+	ProjectionLag    *prometheus.GaugeVec     // consumer
+	LiveClients      prometheus.Gauge         // open server-sent event streams
+	AWSCalls         *prometheus.CounterVec   // service, operation, outcome
+	AWSCallDuration  *prometheus.HistogramVec // service, operation
 }
 
 // New makes the collectors and registers them.
@@ -62,12 +65,23 @@ func New() *Metrics {
 		ProjectionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mediashare_projection_lag_seconds", Help: "Seconds between an event's append and its projection, last observed, by consumer.",
 		}, []string{"consumer"}),
+		LiveClients: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mediashare_live_clients", Help: "Browsers connected to the live gallery stream.",
+		}),
+		AWSCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_aws_calls_total", Help: "AWS API calls by service (s3, dynamodb, dynamodbstreams), operation and outcome (ok, error, throttled).",
+		}, []string{"service", "operation", "outcome"}),
+		AWSCallDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mediashare_aws_call_duration_seconds", Help: "AWS API call latency by service and operation, retries included.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"service", "operation"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Requests, m.RequestDuration, m.InFlight, m.Uploads, m.UploadBytes,
 		m.ThumbnailSeconds, m.ThumbnailsFailed, m.EventsAppended, m.ProjectionLag,
+		m.LiveClients, m.AWSCalls, m.AWSCallDuration,
 	)
 	for _, t := range events.Types {
 		m.EventsAppended.WithLabelValues(string(t)) // export zeros so rate() works from the start
