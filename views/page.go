@@ -34,6 +34,9 @@ type Gallery struct {
 	Next    string // cursor of the next page
 	Form    UploadForm
 	Viewer  string
+	// LiveFrom is the change log position the page reflects: the live
+	// stream starts after it, so no change between render and connect is lost.
+	LiveFrom string
 }
 
 // EntryPage is one entry with its history.
@@ -51,7 +54,14 @@ func EntryURL(eib string) string { return "/entries/" + eib }
 
 func moreURL(cursor string) string { return "/?after=" + cursor }
 
-func cardPollURL(eib string) string { return "/entries/" + eib + "/card" }
+func cardID(eib string) string { return "entry-" + eib }
+
+func liveURL(from string) string {
+	if from == "" {
+		return "/live"
+	}
+	return "/live?last=" + from
+}
 
 func stamp(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") }
 

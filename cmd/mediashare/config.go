@@ -23,6 +23,7 @@ type config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	ThumbTimeout    time.Duration
+	Heartbeat       time.Duration
 }
 
 // envName is the environment twin of a flag: --max-pixels → MEDIASHARE_MAX_PIXELS.
@@ -83,6 +84,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
+	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mediashare/internal/gallery"
+	"mediashare/internal/live"
 	"mediashare/internal/metrics"
 	"mediashare/internal/projections"
 	"mediashare/internal/thumbnail"
@@ -20,34 +21,60 @@ import (
 	"mediashare/static"
 )
 
-// serve runs the site until ctx is done, then stops in order: HTTP (in-
-// flight requests finish), then the projectors (at a checkpoint), then the
-// stores. When listening is non-nil it receives the bound address.
-func serve(ctx context.Context, c config, log *slog.Logger, listening chan<- string) error {
+// app is a wired mediashare: storage, the use cases, the consumers and
+// the web server.
+type app struct {
+	cfg       config
+	log       *slog.Logger
+	backend   *backend
+	metrics   *metrics.Metrics
+	site      *web.Server
+	hub       *live.Hub
+	projector *projections.Projector
+	reactor   *projections.Reactor
+	poller    *live.Poller
+	done      chan struct{} // closed when shutdown begins
+}
+
+// newApp opens the backend and wires everything; it serves nothing yet.
+func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	be, err := openEmbedded(ctx, c.Data)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer be.Close()
 	secretFile := c.SecretFile
 	if secretFile == "" {
 		secretFile = filepath.Join(c.Data, "secret.key")
 	}
 	secret, err := loadSecret(secretFile)
 	if err != nil {
-		return err
+		be.Close()
+		return nil, err
+	}
+	changes, ok := be.View.(projections.ChangeLog)
+	if !ok {
+		be.Close()
+		return nil, fmt.Errorf("the %s backend's view keeps no change log", c.Backend)
 	}
 
-	m := metrics.New()
+	a := &app{cfg: c, log: log, backend: be, metrics: metrics.New(), hub: live.NewHub(256), done: make(chan struct{})}
+	m := a.metrics
 	store := m.Events(be.Events)
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	svc := &gallery.Service{Events: store, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
-	projector := &projections.Projector{
-		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
-		Lag: m.ProjectionLag.WithLabelValues(projections.ViewConsumer).Set,
+	a.site = &web.Server{
+		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
+		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
+		Live: a.hub, Changes: changes, Heartbeat: c.Heartbeat, Done: a.done,
 	}
-	reactor := &projections.Reactor{
+	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: time.Second, Log: log}
+	a.projector = &projections.Projector{
+		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
+		Lag:      m.ProjectionLag.WithLabelValues(projections.ViewConsumer).Set,
+		OnChange: func(projections.Entry) { a.poller.Poke() },
+	}
+	a.reactor = &projections.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View,
 		Thumbnail: makeThumbnail(c.MaxPixels), ThumbnailTimeout: c.ThumbTimeout,
 		Log: log.With("consumer", projections.ReactorConsumer),
@@ -58,27 +85,42 @@ func serve(ctx context.Context, c config, log *slog.Logger, listening chan<- str
 			}
 		},
 	}
-	site := &web.Server{
-		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
-		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
-	}
+	return a, nil
+}
 
+// serve runs the site until ctx is done. When listening is non-nil it
+// receives the bound address.
+func serve(ctx context.Context, c config, log *slog.Logger, listening chan<- string) error {
+	a, err := newApp(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	return a.run(ctx, listening)
+}
+
+// run serves until ctx is done, then stops in order: HTTP (in-flight
+// requests finish, live streams end), then the consumers (at a
+// checkpoint), then the stores.
+func (a *app) run(ctx context.Context, listening chan<- string) error {
+	defer a.backend.Close()
+	c, log := a.cfg, a.log
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on --addr %s: %w", c.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           site.Handler(),
+		Handler:           a.site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(a.done) })
 
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWork()
 	var wg sync.WaitGroup
 	for name, run := range map[string]func(context.Context) error{
-		projections.ViewConsumer: projector.Run, projections.ReactorConsumer: reactor.Run,
+		projections.ViewConsumer: a.projector.Run, projections.ReactorConsumer: a.reactor.Run, "live": a.poller.Run,
 	} {
 		wg.Add(1)
 		go func() {

@@ -142,3 +142,21 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 
 // ErrBadCursor is returned by View.List for a cursor it did not make.
 var ErrBadCursor = errors.New("projections: bad page cursor")
+
+// Change says that the view's row for EIB now reflects Version. Every row
+// the view stores is recorded as a change, in one global order, so that
+// every instance can follow what the projector did (the live gallery).
+type Change struct {
+	Position string // global, and ordered as strings: a later change has a greater position
+	EIB      string
+	Version  int
+}
+
+// ChangeLog is the view's record of its changes.
+type ChangeLog interface {
+	// Changes returns up to limit changes after position ("" for the
+	// oldest kept), oldest first.
+	Changes(ctx context.Context, after string, limit int) ([]Change, error)
+	// LastChange returns the position of the newest change, "" if none.
+	LastChange(ctx context.Context) (string, error)
+}

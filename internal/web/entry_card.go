@@ -21,5 +21,5 @@ func (s *Server) entryCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	html(w, http.StatusOK)
-	views.Card(e, OwnerFrom(r.Context())).Render(r.Context(), w)
+	views.Card(e, "").Render(r.Context(), w)
 }

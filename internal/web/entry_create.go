@@ -55,7 +55,7 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 	if htmxOf(r).Partial() {
 		html(w, http.StatusCreated)
 		fresh := views.UploadForm{MaxBytes: form.MaxBytes, Notice: "Uploaded “" + entry.Title + "”. The preview is on its way."}
-		views.Uploaded(fresh, entry, in.Owner).Render(r.Context(), w)
+		views.Uploaded(fresh, entry).Render(r.Context(), w)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -78,13 +78,11 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views
 		views.Upload(form).Render(r.Context(), w)
 		return
 	}
-	page, perr := s.Gallery.Page(r.Context(), "", 0)
-	if perr != nil {
-		s.renderError(w, r, perr)
+	g, gerr := s.gallery(r, form)
+	if gerr != nil {
+		s.renderError(w, r, gerr)
 		return
 	}
 	html(w, code)
-	views.GalleryPage(s.page(r, "Upload failed"), views.Gallery{
-		Entries: page.Entries, Next: page.Next, Viewer: OwnerFrom(r.Context()), Form: form,
-	}).Render(r.Context(), w)
+	views.GalleryPage(s.page(r, "Upload failed"), g).Render(r.Context(), w)
 }

@@ -6,10 +6,13 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"mediashare/internal/blob"
 	"mediashare/internal/gallery"
+	"mediashare/internal/live"
 	"mediashare/internal/metrics"
+	"mediashare/internal/projections"
 	"mediashare/static"
 	"mediashare/views"
 )
@@ -22,6 +25,12 @@ type Server struct {
 	Assets  *static.Assets
 	Owners  *Owners
 	Log     *slog.Logger
+
+	// The live gallery.
+	Live      *live.Hub
+	Changes   projections.ChangeLog
+	Heartbeat time.Duration   // between keep-alive comments on idle streams
+	Done      <-chan struct{} // closed when the server shuts down: live streams end
 }
 
 // Handler returns the site with its middleware.
@@ -34,6 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /entries/{eib}", s.entryDelete)
 	mux.HandleFunc("POST /entries/{eib}/delete", s.entryDelete)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
+	mux.HandleFunc("GET /live", s.liveStream)
 	mux.Handle("GET /static/", s.Assets)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -15,3 +15,31 @@
     if (bar) { bar.classList.remove("active"); bar.value = 0; }
   });
 })();
+
+// The live gallery: the SSE extension re-creates its EventSource after a
+// failed reconnect, which would forget the last event id. Carry it in the
+// URL so the server replays exactly what this page missed.
+(function () {
+  "use strict";
+  var lastId = "";
+  document.addEventListener("htmx:sseBeforeMessage", function (ev) {
+    if (ev.detail && ev.detail.lastEventId) lastId = ev.detail.lastEventId;
+  });
+  if (window.htmx) {
+    htmx.createEventSource = function (url) {
+      if (lastId) {
+        url = url.replace(/([?&])last=[^&]*&?/, "$1").replace(/[?&]$/, "");
+        url += (url.indexOf("?") < 0 ? "?" : "&") + "last=" + encodeURIComponent(lastId);
+      }
+      return new EventSource(url, { withCredentials: true });
+    };
+  }
+  // A card may arrive twice (the upload's own answer and the live stream,
+  // or a replay): insert it only where the page does not have it yet.
+  document.addEventListener("htmx:oobBeforeSwap", function (ev) {
+    var d = ev.detail;
+    if (!d || !d.target || d.target.id !== "cards" || !d.fragment) return;
+    var card = d.fragment.querySelector ? d.fragment.querySelector("[data-testid=card]") : null;
+    if (card && document.getElementById(card.id)) d.shouldSwap = false;
+  });
+})();

@@ -15,7 +15,10 @@ import (
 	"mediashare/internal/projections"
 )
 
-var _ projections.View = (*View)(nil)
+var (
+	_ projections.View      = (*View)(nil)
+	_ projections.ChangeLog = (*View)(nil)
+)
 
 // View is a projections.View on SQLite.
 type View struct{ db *sql.DB }
@@ -45,6 +48,11 @@ CREATE TABLE IF NOT EXISTS entries (
 	visible      INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_gallery ON entries (visible, timestamp_ms DESC, eib DESC);
+CREATE TABLE IF NOT EXISTS changes (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	eib     TEXT NOT NULL,
+	version INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS checkpoints (
 	name     TEXT PRIMARY KEY,
 	position TEXT NOT NULL
@@ -87,13 +95,19 @@ func (v *View) Get(ctx context.Context, eib string) (projections.Entry, error) {
 	return e, nil
 }
 
-// Put implements projections.View.
+// Put implements projections.View. A stored row is recorded in the
+// change log in the same transaction.
 func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	visible := 0
 	if e.Visible() {
 		visible = 1
 	}
-	res, err := v.db.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (eib) DO UPDATE SET
 			eid = excluded.eid, timestamp_ms = excluded.timestamp_ms, title = excluded.title, comment = excluded.comment,
@@ -109,10 +123,58 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
 	}
 	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
+	if err != nil || n == 0 {
+		return false, err
 	}
-	return n > 0, nil
+	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (eib, version) VALUES (?, ?)`, e.EIB, e.Version); err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: record change: %w", e.EIB, e.Version, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: commit: %w", e.EIB, e.Version, err)
+	}
+	return true, nil
+}
+
+// Positions are zero-padded so that they order as strings.
+func position(seq int64) string { return fmt.Sprintf("%020d", seq) }
+
+// Changes implements projections.ChangeLog.
+func (v *View) Changes(ctx context.Context, after string, limit int) ([]projections.Change, error) {
+	var seq int64
+	if after != "" {
+		n, err := strconv.ParseInt(after, 10, 64)
+		if err != nil {
+			return nil, projections.ErrBadCursor
+		}
+		seq = n
+	}
+	rows, err := v.db.QueryContext(ctx, `SELECT seq, eib, version FROM changes WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: changes after %q: %w", after, err)
+	}
+	defer rows.Close()
+	var out []projections.Change
+	for rows.Next() {
+		var c projections.Change
+		if err := rows.Scan(&seq, &c.EIB, &c.Version); err != nil {
+			return nil, fmt.Errorf("projections/sqlite: changes: %w", err)
+		}
+		c.Position = position(seq)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// LastChange implements projections.ChangeLog.
+func (v *View) LastChange(ctx context.Context) (string, error) {
+	var seq sql.NullInt64
+	if err := v.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM changes`).Scan(&seq); err != nil {
+		return "", fmt.Errorf("projections/sqlite: last change: %w", err)
+	}
+	if !seq.Valid {
+		return "", nil
+	}
+	return position(seq.Int64), nil
 }
 
 // The gallery queries walk the entries_gallery index (see plan_test.go).

@@ -27,6 +27,7 @@ func Run(t *testing.T, newView func(t *testing.T) projections.View) {
 		{"ListRejectsForeignCursor", testBadCursor},
 		{"Checkpoints", testCheckpoints},
 		{"Reset", testReset},
+		{"ChangeLogRecordsStoredRows", testChangeLog},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
@@ -225,5 +226,53 @@ func testReset(t *testing.T, v projections.View) {
 	}
 	if err := v.Ping(c); err != nil {
 		t.Errorf("Ping: %v", err)
+	}
+}
+
+func testChangeLog(t *testing.T, v projections.View) {
+	c := ctx(t)
+	cl, ok := v.(projections.ChangeLog)
+	if !ok {
+		t.Fatalf("%T does not implement projections.ChangeLog (the live gallery follows it)", v)
+	}
+	if last, err := cl.LastChange(c); err != nil || last != "" {
+		t.Fatalf("LastChange of an empty view: %q (%v), want empty", last, err)
+	}
+	a, b := entry(40), entry(41)
+	mustPut(t, v, a)
+	mustPut(t, v, b)
+	a2 := a
+	a2.Version, a2.Status = 2, projections.Ready
+	mustPut(t, v, a2)
+	mustPut(t, v, a) // stale: not stored, not a change
+	changes, err := cl.Changes(c, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []projections.Change{{EIB: a.EIB, Version: 1}, {EIB: b.EIB, Version: 1}, {EIB: a.EIB, Version: 2}}
+	if len(changes) != len(want) {
+		t.Fatalf("changes: got %v, want %v", changes, want)
+	}
+	for i := range want {
+		if changes[i].EIB != want[i].EIB || changes[i].Version != want[i].Version {
+			t.Errorf("change %d: got %+v, want %+v", i, changes[i], want[i])
+		}
+		if i > 0 && !(changes[i-1].Position < changes[i].Position) {
+			t.Errorf("positions do not increase as strings: %q then %q", changes[i-1].Position, changes[i].Position)
+		}
+	}
+	last, err := cl.LastChange(c)
+	if err != nil || last != changes[2].Position {
+		t.Errorf("LastChange: %q (%v), want %q", last, err, changes[2].Position)
+	}
+	rest, err := cl.Changes(c, changes[0].Position, 10)
+	if err != nil || len(rest) != 2 || rest[0].Position != changes[1].Position {
+		t.Errorf("Changes after the first: %v (%v), want the last two", rest, err)
+	}
+	if more, _ := cl.Changes(c, last, 10); len(more) != 0 {
+		t.Errorf("Changes after the last: %v, want none", more)
+	}
+	if page, _ := cl.Changes(c, "", 1); len(page) != 1 {
+		t.Errorf("Changes with limit 1 returned %d", len(page))
 	}
 }

@@ -1,0 +1,125 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"mediashare/internal/live"
+	"mediashare/internal/projections"
+	"mediashare/views"
+)
+
+// RenderChange renders a change of the entries view as the live stream's
+// message: the entry's card as it is now (or its removal).
+func (s *Server) RenderChange(ctx context.Context, c projections.Change) (live.Message, error) {
+	e, err := s.Gallery.View.Get(ctx, c.EIB)
+	if err != nil {
+		return live.Message{}, err
+	}
+	var b strings.Builder
+	if err := views.LiveEntry(e).Render(ctx, &b); err != nil {
+		return live.Message{}, err
+	}
+	return live.Message{ID: c.Position, Event: "entry", Data: b.String()}, nil
+}
+
+// liveStream serves GET /live: server-sent events for every change of the
+// gallery. A browser that reconnects with Last-Event-ID (or ?last=) first
+// gets what it missed, from the change log, then the live messages after
+// it, each once.
+func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	last := r.Header.Get("Last-Event-ID")
+	if last == "" {
+		last = r.URL.Query().Get("last")
+	}
+	// Subscribe before the replay, so nothing falls between the two.
+	sub := s.Live.Subscribe()
+	defer sub.Close()
+	s.Metrics.LiveClients.Inc()
+	defer s.Metrics.LiveClients.Dec()
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc.SetWriteDeadline(time.Time{})
+	send := func(m live.Message) error {
+		var b strings.Builder
+		fmt.Fprintf(&b, "id: %s\nevent: %s\n", m.ID, m.Event)
+		for _, line := range strings.Split(m.Data, "\n") {
+			fmt.Fprintf(&b, "data: %s\n", line)
+		}
+		b.WriteString("\n")
+		if _, err := w.Write([]byte(b.String())); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	fmt.Fprintf(w, "retry: %d\n\n", 1000)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+
+	sent := last
+	if last != "" {
+		for {
+			changes, err := s.Changes.Changes(r.Context(), sent, 100)
+			if err != nil {
+				s.log().Warn("live: replay failed", "after", sent, "error", err)
+				return
+			}
+			for _, c := range changes {
+				m, err := s.RenderChange(r.Context(), c)
+				if err != nil {
+					s.log().Warn("live: replay render failed", "eib", c.EIB, "error", err)
+					return
+				}
+				if send(m) != nil {
+					return
+				}
+				sent = c.Position
+			}
+			if len(changes) < 100 {
+				break
+			}
+		}
+	}
+
+	heartbeat := time.NewTicker(s.heartbeat())
+	defer heartbeat.Stop()
+	for {
+		select {
+		case m, ok := <-sub.C:
+			if !ok {
+				return // dropped for being slow: the browser reconnects and catches up
+			}
+			if sent != "" && m.ID <= sent {
+				continue // already sent by the replay
+			}
+			if send(m) != nil {
+				return
+			}
+			sent = m.ID
+		case <-heartbeat.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.Done:
+			return // shutting down
+		}
+	}
+}
+
+func (s *Server) heartbeat() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return 15 * time.Second
+}
