@@ -26,6 +26,14 @@ type UploadForm struct {
 	Field          string // which field the error concerns
 	MaxBytes       int64
 	Notice         string // e.g. "Uploaded. Your picture is being processed."
+	Files          []FileResult
+}
+
+// FileResult is the outcome of one file of a several-file upload.
+type FileResult struct {
+	Name  string
+	OK    bool
+	Error string
 }
 
 // Gallery is the home page.

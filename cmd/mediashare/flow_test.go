@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 
@@ -232,4 +233,43 @@ func decodePNG(t *testing.T, resp *http.Response) image.Image {
 		t.Fatalf("thumbnail is not a PNG: %v", err)
 	}
 	return img
+}
+
+// Several files at once: each becomes an entry named after its file; a
+// rejected one gets its message and the others are uploaded.
+func TestSeveralFilesAtOnce(t *testing.T) {
+	s := startSite(t, nil)
+	c := browser(t)
+	parts := []part{
+		{name: "title", data: nil},
+		{name: "comment", data: []byte("holiday")},
+		{name: "file", filename: "beach_day.png", contentType: "image/png", data: smallPNG(t, 5)},
+		{name: "file", filename: "notes.txt", contentType: "image/png", data: []byte("not an image at all")},
+		{name: "file", filename: "sunset-2.png", contentType: "image/png", data: smallPNG(t, 6)},
+	}
+	for _, htmx := range []bool{true, false} {
+		resp := s.post(c, "/entries", parts, htmx)
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("htmx=%v: mixed result status %d, want 200", htmx, resp.StatusCode)
+		}
+		doc := mustDoc(t, resp)
+		if got := doc.Find(`[data-testid=file-ok]`).Length(); got != 2 {
+			t.Errorf("htmx=%v: %d files reported uploaded, want 2", htmx, got)
+		}
+		bad := doc.Find(`[data-testid=file-error]`)
+		if bad.Length() != 1 || bad.AttrOr("data-file", "") != "notes.txt" || !strings.Contains(bad.Text(), "Only JPEG, PNG, GIF and WebP") {
+			t.Errorf("htmx=%v: the rejected file's message: %q", htmx, bad.Text())
+		}
+		if htmx && doc.Find(`[hx-swap-oob="afterbegin:#cards"] [data-testid=card]`).Length() != 2 {
+			t.Errorf("the htmx answer does not carry the two new cards")
+		}
+	}
+	var titles []string
+	for _, card := range s.cards(c) {
+		titles = append(titles, card.Find(`[data-testid=title]`).Text())
+	}
+	sort.Strings(titles)
+	if want := "beach day,beach day,sunset 2,sunset 2"; strings.Join(titles, ",") != want {
+		t.Errorf("titles %v, want %s", titles, want)
+	}
 }

@@ -25,6 +25,7 @@ import (
 
 // site is a running `mediashare serve` on a free port with its own data.
 type site struct {
+	app  *app
 	t    *testing.T
 	url  string
 	data string
@@ -50,7 +51,11 @@ func startSite(t *testing.T, mutate func(*config)) *site {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	go func() { done <- serve(ctx, c, log, listening) }()
+	a, err := newApp(ctx, c, log)
+	if err != nil {
+		t.Fatalf("newApp: %v", err)
+	}
+	go func() { done <- a.run(ctx, listening) }()
 	var addr string
 	select {
 	case addr = <-listening:
@@ -59,7 +64,7 @@ func startSite(t *testing.T, mutate func(*config)) *site {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	s := &site{t: t, url: "http://" + addr, data: c.Data}
+	s := &site{t: t, url: "http://" + addr, data: c.Data, app: a}
 	stopped := false
 	s.stop = func() {
 		if stopped {

@@ -62,6 +62,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	store := m.Events(be.Events)
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
+	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
 	svc := &gallery.Service{Events: store, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),

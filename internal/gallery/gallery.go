@@ -23,13 +23,15 @@ import (
 
 // Limits on what an upload may be.
 type Limits struct {
-	MaxBytes      int64 // largest file accepted
-	MaxPixels     int64 // largest width×height accepted, read from the header
-	MaxTitle      int   // characters
-	MaxComment    int   // characters
-	PageSize      int   // gallery entries per page
-	MaxPageSize   int
-	DeleteRetries int
+	MaxBytes        int64 // largest file accepted
+	MaxRequestBytes int64 // largest upload request (several files)
+	MaxFiles        int   // files in one upload request
+	MaxPixels       int64 // largest width×height accepted, read from the header
+	MaxTitle        int   // characters
+	MaxComment      int   // characters
+	PageSize        int   // gallery entries per page
+	MaxPageSize     int
+	DeleteRetries   int
 	// ProjectionWait is how long an upload or delete waits for the view
 	// to show it before answering.
 	ProjectionWait time.Duration
@@ -37,7 +39,7 @@ type Limits struct {
 
 // DefaultLimits are the limits of a default install.
 var DefaultLimits = Limits{
-	MaxBytes: 25 << 20, MaxPixels: 100_000_000, MaxTitle: 200, MaxComment: 2000,
+	MaxBytes: 25 << 20, MaxRequestBytes: 100 << 20, MaxFiles: 20, MaxPixels: 100_000_000, MaxTitle: 200, MaxComment: 2000,
 	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3, ProjectionWait: 3 * time.Second,
 }
 
@@ -91,6 +93,27 @@ func (s *Service) ValidateText(title, comment string) error {
 		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, utf8.RuneCountInString(comment))
 	}
 	return nil
+}
+
+// ValidateComment checks the comment alone (several files share one).
+func (s *Service) ValidateComment(comment string) error {
+	return s.ValidateText("-", comment)
+}
+
+// TitleFromFilename makes a title from an uploaded file's name.
+func TitleFromFilename(name string) string {
+	name = cleanFilename(name)
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		name = name[:i]
+	}
+	name = strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(name))
+	if name == "" {
+		return "Untitled"
+	}
+	if r := []rune(name); len(r) > 200 {
+		name = string(r[:200])
+	}
+	return name
 }
 
 // TooLarge is the error for a file over the size limit.

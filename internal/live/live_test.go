@@ -90,7 +90,7 @@ func (m *memLog) LastChange(context.Context) (string, error) {
 
 func TestPollerPublishesOnlyNewChangesInOrder(t *testing.T) {
 	log := &memLog{}
-	log.add("old") // before the poller starts: already on the page
+	log.add("old")   // before the poller starts: already on the page
 	h := NewHub(200) // room for a whole burst: the reader below starts late
 	sub := h.Subscribe()
 	p := &Poller{Changes: log, Hub: h, Interval: time.Hour, Render: func(_ context.Context, c projections.Change) (Message, error) {

@@ -43,3 +43,41 @@
     if (card && document.getElementById(card.id)) d.shouldSwap = false;
   });
 })();
+
+// Drag and drop: images dropped anywhere on the page go into the upload
+// form, which is then sent as if its button were pressed.
+(function () {
+  "use strict";
+  var depth = 0;
+  function hasFiles(ev) {
+    return ev.dataTransfer && Array.prototype.indexOf.call(ev.dataTransfer.types || [], "Files") >= 0;
+  }
+  document.addEventListener("dragenter", function (ev) {
+    if (!hasFiles(ev)) return;
+    depth++;
+    document.body.classList.add("dragging");
+  });
+  document.addEventListener("dragleave", function () {
+    depth = Math.max(0, depth - 1);
+    if (depth === 0) document.body.classList.remove("dragging");
+  });
+  document.addEventListener("dragover", function (ev) {
+    if (hasFiles(ev)) ev.preventDefault();
+  });
+  document.addEventListener("drop", function (ev) {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    depth = 0;
+    document.body.classList.remove("dragging");
+    var form = document.querySelector("[data-testid=upload-form]");
+    var input = form && form.querySelector("input[type=file]");
+    if (!input) return;
+    input.files = ev.dataTransfer.files;
+    // Title (for a single file) and comment are required: ask first.
+    var title = form.querySelector("input[name=title]");
+    var comment = form.querySelector("textarea[name=comment]");
+    if (input.files.length === 1 && title && !title.value.trim()) { title.focus(); return; }
+    if (comment && !comment.value.trim()) { comment.focus(); return; }
+    form.requestSubmit();
+  });
+})();

@@ -228,8 +228,8 @@ type follower struct {
 	log   *slog.Logger
 	arn   string
 
-	hmu   sync.Mutex // serializes handler calls
-	held  map[string]*shardRun
+	hmu      sync.Mutex // serializes handler calls
+	held     map[string]*shardRun
 	ended    chan shardEnd
 	stopping chan struct{} // closed when Follow stops
 	wg       sync.WaitGroup
@@ -457,10 +457,10 @@ func (w *follower) update(ctx context.Context, shard, expr, cond string, vals ma
 	c, cancel := w.f.call(ctx)
 	defer cancel()
 	out, err := w.f.db.UpdateItem(c, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(w.f.leaseTable),
-		Key:                 w.key(shard),
-		UpdateExpression:    aws.String(expr),
-		ConditionExpression: aws.String(cond),
+		TableName:                 aws.String(w.f.leaseTable),
+		Key:                       w.key(shard),
+		UpdateExpression:          aws.String(expr),
+		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  usedNames(expr+" "+cond, leaseNames),
 		ExpressionAttributeValues: vals,
 		ReturnValues:              ret,

@@ -1,0 +1,358 @@
+// Package dynamo is the entries view on DynamoDB: one item per entry keyed
+// by eib, with the attributes of the original application (eib, eid,
+// timestamp, title, comment, resource, thumbnail, type) and mediashare's
+// own. Visible rows also carry gallery = "gallery" and
+// gsk = "<timestamp_ms, 13 digits>#<eib>", so the global secondary index
+// "gallery" is sparse: it holds exactly the gallery, newest last, and a
+// page is one Query read backwards. Projector checkpoints are items of the
+// same table under eib "#checkpoint/<name>" (outside the index).
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"mediashare/internal/projections"
+)
+
+var _ projections.View = (*View)(nil)
+
+// Names of the table's key attributes and index.
+const (
+	AttrEIB          = "eib"     // hash key (S)
+	AttrGallery      = "gallery" // the gallery index's partition key (S), on visible rows only
+	AttrGallerySort  = "gsk"     // the gallery index's sort key (S): "<timestamp_ms>#<eib>"
+	GalleryIndex     = "gallery"
+	GalleryPartition = "gallery"
+	checkpointPrefix = "#checkpoint/"
+)
+
+// DefaultTimeout bounds every DynamoDB call.
+const DefaultTimeout = 10 * time.Second
+
+// View is a projections.View on a DynamoDB table.
+type View struct {
+	db    *dynamodb.Client
+	table string
+	// Timeout bounds each DynamoDB call (DefaultTimeout when zero).
+	Timeout time.Duration
+}
+
+// New returns the view on table, which must have the layout of TableInput.
+func New(db *dynamodb.Client, table string) *View {
+	return &View{db: db, table: table, Timeout: DefaultTimeout}
+}
+
+// TableInput describes the view's table: the eib key and the sparse
+// gallery index, on-demand capacity.
+func TableInput(name string) *dynamodb.CreateTableInput {
+	return &dynamodb.CreateTableInput{
+		TableName: aws.String(name),
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String(AttrEIB), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrGallery), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String(AttrGallerySort), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String(AttrEIB), KeyType: types.KeyTypeHash}},
+		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
+			IndexName: aws.String(GalleryIndex),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(AttrGallery), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(AttrGallerySort), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		}},
+		BillingMode: types.BillingModePayPerRequest,
+	}
+}
+
+// row is an entry as stored. Empty values are left out.
+type row struct {
+	EIB         string `dynamodbav:"eib"`
+	EID         string `dynamodbav:"eid,omitempty"`
+	Timestamp   int64  `dynamodbav:"timestamp"` // Unix ms
+	Title       string `dynamodbav:"title,omitempty"`
+	Comment     string `dynamodbav:"comment,omitempty"`
+	Resource    string `dynamodbav:"resource,omitempty"`
+	Thumbnail   string `dynamodbav:"thumbnail,omitempty"`
+	Type        string `dynamodbav:"type,omitempty"`
+	Status      string `dynamodbav:"status,omitempty"`
+	Owner       string `dynamodbav:"owner,omitempty"`
+	ContentType string `dynamodbav:"content_type,omitempty"`
+	Size        int64  `dynamodbav:"size,omitempty"`
+	Width       int    `dynamodbav:"width,omitempty"`
+	Height      int    `dynamodbav:"height,omitempty"`
+	ThumbWidth  int    `dynamodbav:"thumb_width,omitempty"`
+	ThumbHeight int    `dynamodbav:"thumb_height,omitempty"`
+	Placeholder string `dynamodbav:"placeholder,omitempty"`
+	FailReason  string `dynamodbav:"fail_reason,omitempty"`
+	Version     int    `dynamodbav:"version"`
+	UpdatedAt   int64  `dynamodbav:"updated_at"` // Unix ms
+	Gallery     string `dynamodbav:"gallery,omitempty"`
+	GSK         string `dynamodbav:"gsk,omitempty"`
+}
+
+func sortKey(ms int64, eib string) string {
+	if ms < 0 {
+		ms = 0
+	}
+	return fmt.Sprintf("%013d#%s", ms, eib)
+}
+
+func toRow(e projections.Entry) row {
+	r := row{
+		EIB: e.EIB, EID: e.EID, Timestamp: e.Timestamp.UnixMilli(), Title: e.Title, Comment: e.Comment,
+		Resource: e.Resource, Thumbnail: e.Thumbnail, Type: e.Type, Status: string(e.Status), Owner: e.Owner,
+		ContentType: e.ContentType, Size: e.Size, Width: e.Width, Height: e.Height, ThumbWidth: e.ThumbWidth,
+		ThumbHeight: e.ThumbHeight, Placeholder: e.Placeholder, FailReason: e.FailReason, Version: e.Version,
+		UpdatedAt: e.UpdatedAt.UnixMilli(),
+	}
+	if e.Visible() {
+		r.Gallery, r.GSK = GalleryPartition, sortKey(r.Timestamp, e.EIB)
+	}
+	return r
+}
+
+func (r row) entry() projections.Entry {
+	return projections.Entry{
+		EIB: r.EIB, EID: r.EID, Timestamp: time.UnixMilli(r.Timestamp).UTC(), Title: r.Title, Comment: r.Comment,
+		Resource: r.Resource, Thumbnail: r.Thumbnail, Type: r.Type, Status: projections.Status(r.Status), Owner: r.Owner,
+		ContentType: r.ContentType, Size: r.Size, Width: r.Width, Height: r.Height, ThumbWidth: r.ThumbWidth,
+		ThumbHeight: r.ThumbHeight, Placeholder: r.Placeholder, FailReason: r.FailReason, Version: r.Version,
+		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
+	}
+}
+
+func (v *View) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := v.Timeout
+	if d <= 0 {
+		d = DefaultTimeout
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+func key(eib string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{AttrEIB: &types.AttributeValueMemberS{Value: eib}}
+}
+
+// Get implements projections.View with a strongly consistent read.
+func (v *View) Get(ctx context.Context, eib string) (projections.Entry, error) {
+	if eib == "" || strings.HasPrefix(eib, "#") {
+		return projections.Entry{}, projections.ErrNotFound
+	}
+	c, cancel := v.call(ctx)
+	defer cancel()
+	out, err := v.db.GetItem(c, &dynamodb.GetItemInput{TableName: aws.String(v.table), Key: key(eib), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return projections.Entry{}, fmt.Errorf("projections/dynamo: get %s from table %s: %w", eib, v.table, err)
+	}
+	if len(out.Item) == 0 {
+		return projections.Entry{}, projections.ErrNotFound
+	}
+	var r row
+	if err := attributevalue.UnmarshalMap(out.Item, &r); err != nil {
+		return projections.Entry{}, fmt.Errorf("projections/dynamo: get %s: %w", eib, err)
+	}
+	return r.entry(), nil
+}
+
+// Put implements projections.View: a put conditional on
+// attribute_not_exists(eib) OR version < :v, so duplicate and stale
+// writes change nothing.
+func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
+	if e.EIB == "" || strings.HasPrefix(e.EIB, "#") {
+		return false, fmt.Errorf("projections/dynamo: put: invalid eib %q", e.EIB)
+	}
+	av, err := attributevalue.MarshalMap(toRow(e))
+	if err != nil {
+		return false, fmt.Errorf("projections/dynamo: put %s v%d: encode: %w", e.EIB, e.Version, err)
+	}
+	c, cancel := v.call(ctx)
+	defer cancel()
+	_, err = v.db.PutItem(c, &dynamodb.PutItemInput{
+		TableName:                 aws.String(v.table),
+		Item:                      av,
+		ConditionExpression:       aws.String("attribute_not_exists(#k) OR #v < :v"),
+		ExpressionAttributeNames:  map[string]string{"#k": AttrEIB, "#v": "version"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)}},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("projections/dynamo: put %s v%d in table %s: %w", e.EIB, e.Version, v.table, err)
+	}
+	return true, nil
+}
+
+// parseCursor reads a cursor made by List: the gallery sort key of the
+// last entry of the previous page.
+func parseCursor(cursor string) (string, bool) {
+	ms, eib, ok := strings.Cut(cursor, "#")
+	if !ok || len(ms) != 13 || eib == "" || strings.HasPrefix(eib, "#") {
+		return "", false
+	}
+	if _, err := strconv.ParseUint(ms, 10, 64); err != nil {
+		return "", false
+	}
+	return eib, true
+}
+
+// List implements projections.View: one Query on the sparse gallery
+// index, newest first, resuming at the cursor with ExclusiveStartKey. The
+// index is eventually consistent, so a row written a moment ago may
+// appear on the next read.
+func (v *View) List(ctx context.Context, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(v.table),
+		IndexName:                 aws.String(GalleryIndex),
+		KeyConditionExpression:    aws.String("#g = :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: GalleryPartition}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit + 1)), // one more tells whether a next page exists
+	}
+	if cursor != "" {
+		eib, ok := parseCursor(cursor)
+		if !ok {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			AttrEIB:         &types.AttributeValueMemberS{Value: eib},
+			AttrGallery:     &types.AttributeValueMemberS{Value: GalleryPartition},
+			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
+		}
+	}
+	c, cancel := v.call(ctx)
+	defer cancel()
+	out, err := v.db.Query(c, in)
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/dynamo: list gallery index of table %s: %w", v.table, err)
+	}
+	var rows []row
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rows); err != nil {
+		return projections.Page{}, fmt.Errorf("projections/dynamo: list: %w", err)
+	}
+	var page projections.Page
+	for _, r := range rows {
+		page.Entries = append(page.Entries, r.entry())
+	}
+	if len(rows) > limit {
+		page.Entries = page.Entries[:limit]
+		page.Next = rows[limit-1].GSK
+	}
+	return page, nil
+}
+
+// Reset implements projections.View. It is the one operation that scans
+// the table (a rebuild is rare), deleting rows and checkpoints in batches.
+func (v *View) Reset(ctx context.Context) error {
+	var start map[string]types.AttributeValue
+	for {
+		c, cancel := v.call(ctx)
+		out, err := v.db.Scan(c, &dynamodb.ScanInput{
+			TableName:                aws.String(v.table),
+			ProjectionExpression:     aws.String("#k"),
+			ExpressionAttributeNames: map[string]string{"#k": AttrEIB},
+			ExclusiveStartKey:        start,
+			ConsistentRead:           aws.Bool(true),
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("projections/dynamo: reset: scan table %s: %w", v.table, err)
+		}
+		for i := 0; i < len(out.Items); i += 25 {
+			batch := out.Items[i:min(i+25, len(out.Items))]
+			if err := v.deleteBatch(ctx, batch); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+func (v *View) deleteBatch(ctx context.Context, keys []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, k := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+	}
+	for attempt := 0; len(reqs) > 0; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(50<<min(attempt, 6)) * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		c, cancel := v.call(ctx)
+		out, err := v.db.BatchWriteItem(c, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{v.table: reqs}})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("projections/dynamo: reset: delete from table %s: %w", v.table, err)
+		}
+		reqs = out.UnprocessedItems[v.table]
+	}
+	return nil
+}
+
+// Ping implements projections.View.
+func (v *View) Ping(ctx context.Context) error {
+	c, cancel := v.call(ctx)
+	defer cancel()
+	if _, err := v.db.DescribeTable(c, &dynamodb.DescribeTableInput{TableName: aws.String(v.table)}); err != nil {
+		return fmt.Errorf("projections/dynamo: ping: describe table %s: %w", v.table, err)
+	}
+	return nil
+}
+
+// Checkpoint implements events.Checkpoints.
+func (v *View) Checkpoint(ctx context.Context, name string) (string, error) {
+	c, cancel := v.call(ctx)
+	defer cancel()
+	out, err := v.db.GetItem(c, &dynamodb.GetItemInput{TableName: aws.String(v.table), Key: key(checkpointPrefix + name), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("projections/dynamo: checkpoint %s in table %s: %w", name, v.table, err)
+	}
+	var cp struct {
+		Position string `dynamodbav:"position"`
+	}
+	if err := attributevalue.UnmarshalMap(out.Item, &cp); err != nil {
+		return "", fmt.Errorf("projections/dynamo: checkpoint %s: %w", name, err)
+	}
+	return cp.Position, nil
+}
+
+// SaveCheckpoint implements events.Checkpoints.
+func (v *View) SaveCheckpoint(ctx context.Context, name, position string) error {
+	c, cancel := v.call(ctx)
+	defer cancel()
+	_, err := v.db.PutItem(c, &dynamodb.PutItemInput{
+		TableName: aws.String(v.table),
+		Item: map[string]types.AttributeValue{
+			AttrEIB:    &types.AttributeValueMemberS{Value: checkpointPrefix + name},
+			"position": &types.AttributeValueMemberS{Value: position},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("projections/dynamo: save checkpoint %s in table %s: %w", name, v.table, err)
+	}
+	return nil
+}
