@@ -6,6 +6,14 @@
 // "gallery" is sparse: it holds exactly the gallery, newest last, and a
 // page is one Query read backwards. Projector checkpoints are items of the
 // same table under eib "#checkpoint/<name>" (outside the index).
+//
+// The change log (projections.ChangeLog) is items of the same table too:
+// every stored row also writes, in the same transaction, an item
+// eib "#change/<position>" with gallery = "#changes" and gsk = position,
+// so the gallery index holds the log in its own partition. A position is
+// "<ms, 13 digits>#<eib>#<version, 10 digits>", with the milliseconds
+// kept increasing within a process. Change items expire after ChangeTTL
+// (the table's TTL attribute "expires_at").
 package dynamo
 
 import (
@@ -14,6 +22,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -24,7 +33,10 @@ import (
 	"mediashare/internal/projections"
 )
 
-var _ projections.View = (*View)(nil)
+var (
+	_ projections.View      = (*View)(nil)
+	_ projections.ChangeLog = (*View)(nil)
+)
 
 // Names of the table's key attributes and index.
 const (
@@ -33,8 +45,14 @@ const (
 	AttrGallerySort  = "gsk"     // the gallery index's sort key (S): "<timestamp_ms>#<eib>"
 	GalleryIndex     = "gallery"
 	GalleryPartition = "gallery"
+	ChangesPartition = "#changes"   // the change log's partition of the gallery index
+	AttrTTL          = "expires_at" // the table's TTL attribute (Unix seconds), set on change items
 	checkpointPrefix = "#checkpoint/"
+	changePrefix     = "#change/"
 )
+
+// ChangeTTL is how long change items are kept.
+const ChangeTTL = 24 * time.Hour
 
 // DefaultTimeout bounds every DynamoDB call.
 const DefaultTimeout = 10 * time.Second
@@ -45,6 +63,9 @@ type View struct {
 	table string
 	// Timeout bounds each DynamoDB call (DefaultTimeout when zero).
 	Timeout time.Duration
+
+	mu     sync.Mutex
+	lastMS int64 // the last change position's milliseconds
 }
 
 // New returns the view on table, which must have the layout of TableInput.
@@ -176,23 +197,138 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("projections/dynamo: put %s v%d: encode: %w", e.EIB, e.Version, err)
 	}
+	pos := v.nextPosition(e.EIB, e.Version)
+	change := map[string]types.AttributeValue{
+		AttrEIB:         &types.AttributeValueMemberS{Value: changePrefix + pos},
+		AttrGallery:     &types.AttributeValueMemberS{Value: ChangesPartition},
+		AttrGallerySort: &types.AttributeValueMemberS{Value: pos},
+		"change_eib":    &types.AttributeValueMemberS{Value: e.EIB},
+		"version":       &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)},
+		AttrTTL:         &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(ChangeTTL).Unix(), 10)},
+	}
 	c, cancel := v.call(ctx)
 	defer cancel()
-	_, err = v.db.PutItem(c, &dynamodb.PutItemInput{
-		TableName:                 aws.String(v.table),
-		Item:                      av,
-		ConditionExpression:       aws.String("attribute_not_exists(#k) OR #v < :v"),
-		ExpressionAttributeNames:  map[string]string{"#k": AttrEIB, "#v": "version"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)}},
-	})
-	var ccf *types.ConditionalCheckFailedException
-	if errors.As(err, &ccf) {
+	_, err = v.db.TransactWriteItems(c, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName:                 aws.String(v.table),
+			Item:                      av,
+			ConditionExpression:       aws.String("attribute_not_exists(#k) OR #v < :v"),
+			ExpressionAttributeNames:  map[string]string{"#k": AttrEIB, "#v": "version"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)}},
+		}},
+		{Put: &types.Put{TableName: aws.String(v.table), Item: change}},
+	}})
+	if conditionFailed(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("projections/dynamo: put %s v%d in table %s: %w", e.EIB, e.Version, v.table, err)
 	}
 	return true, nil
+}
+
+// conditionFailed reports whether a transaction was cancelled because the
+// row's version condition failed.
+func conditionFailed(err error) bool {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		var ccf *types.ConditionalCheckFailedException
+		return errors.As(err, &ccf)
+	}
+	for _, r := range tc.CancellationReasons {
+		if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
+}
+
+// nextPosition returns a change position later than every other this
+// view has made.
+func (v *View) nextPosition(eib string, version int) string {
+	v.mu.Lock()
+	ms := time.Now().UnixMilli()
+	if ms <= v.lastMS {
+		ms = v.lastMS + 1
+	}
+	v.lastMS = ms
+	v.mu.Unlock()
+	return fmt.Sprintf("%013d#%s#%010d", ms, eib, version)
+}
+
+func validChangePosition(p string) bool {
+	parts := strings.Split(p, "#")
+	if len(parts) != 3 || len(parts[0]) != 13 || parts[1] == "" || len(parts[2]) != 10 {
+		return false
+	}
+	for _, n := range []string{parts[0], parts[2]} {
+		if _, err := strconv.ParseUint(n, 10, 64); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Changes implements projections.ChangeLog: a Query on the change log's
+// partition of the gallery index.
+func (v *View) Changes(ctx context.Context, after string, limit int) ([]projections.Change, error) {
+	if after != "" && !validChangePosition(after) {
+		return nil, projections.ErrBadCursor
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	cond := "#g = :g"
+	vals := map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ChangesPartition}}
+	names := map[string]string{"#g": AttrGallery}
+	if after != "" {
+		cond += " AND #s > :s"
+		names["#s"] = AttrGallerySort
+		vals[":s"] = &types.AttributeValueMemberS{Value: after}
+	}
+	return v.changes(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
+		KeyConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: vals,
+		Limit: aws.Int32(int32(limit)),
+	})
+}
+
+// LastChange implements projections.ChangeLog.
+func (v *View) LastChange(ctx context.Context) (string, error) {
+	cs, err := v.changes(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
+		KeyConditionExpression:    aws.String("#g = :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ChangesPartition}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(1),
+	})
+	if err != nil || len(cs) == 0 {
+		return "", err
+	}
+	return cs[0].Position, nil
+}
+
+func (v *View) changes(ctx context.Context, in *dynamodb.QueryInput) ([]projections.Change, error) {
+	c, cancel := v.call(ctx)
+	defer cancel()
+	out, err := v.db.Query(c, in)
+	if err != nil {
+		return nil, fmt.Errorf("projections/dynamo: read change log in table %s: %w", v.table, err)
+	}
+	var items []struct {
+		GSK     string `dynamodbav:"gsk"`
+		EIB     string `dynamodbav:"change_eib"`
+		Version int    `dynamodbav:"version"`
+	}
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+		return nil, fmt.Errorf("projections/dynamo: read change log: %w", err)
+	}
+	cs := make([]projections.Change, len(items))
+	for i, it := range items {
+		cs[i] = projections.Change{Position: it.GSK, EIB: it.EIB, Version: it.Version}
+	}
+	return cs, nil
 }
 
 // parseCursor reads a cursor made by List: the gallery sort key of the
@@ -258,7 +394,8 @@ func (v *View) List(ctx context.Context, cursor string, limit int) (projections.
 }
 
 // Reset implements projections.View. It is the one operation that scans
-// the table (a rebuild is rare), deleting rows and checkpoints in batches.
+// the table (a rebuild is rare), deleting rows and checkpoints in batches
+// of 25.
 func (v *View) Reset(ctx context.Context) error {
 	var start map[string]types.AttributeValue
 	for {
@@ -274,8 +411,17 @@ func (v *View) Reset(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("projections/dynamo: reset: scan table %s: %w", v.table, err)
 		}
-		for i := 0; i < len(out.Items); i += 25 {
-			batch := out.Items[i:min(i+25, len(out.Items))]
+		// Change items stay, as in the embedded view: pollers keep their
+		// place, and the items expire by TTL.
+		var keys []map[string]types.AttributeValue
+		for _, k := range out.Items {
+			if s, ok := k[AttrEIB].(*types.AttributeValueMemberS); ok && strings.HasPrefix(s.Value, changePrefix) {
+				continue
+			}
+			keys = append(keys, k)
+		}
+		for i := 0; i < len(keys); i += 25 {
+			batch := keys[i:min(i+25, len(keys))]
 			if err := v.deleteBatch(ctx, batch); err != nil {
 				return err
 			}
