@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mediashare/internal/events"
+	"mediashare/internal/gallery"
 	"mediashare/internal/projections"
 )
 
@@ -52,6 +53,14 @@ type EntryPage struct {
 	Entry   projections.Entry
 	History []events.Event
 	Viewer  string
+}
+
+// HistoryPage is one page of the audit log.
+type HistoryPage struct {
+	Rows        []gallery.AuditRow
+	Type, Entry string // the filters
+	Older       string // URL of the next (older) page, "" at the end
+	NDJSONURL   string
 }
 
 // MediaURL is where a browser fetches a blob.

@@ -192,6 +192,10 @@ func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
 	took = bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second)
 	t.Logf("delete visible in the second browser after %s", took)
 	alice.waitJS("the owner is back on the gallery without the entry", `location.pathname === "/" && `+cardJS(eib, `c.length === 0`), 5*time.Second)
+	waitFor(t, "purge", func() bool { return len(s.events()) == 4 })
+	alice.open(s.url + "/history")
+	alice.waitJS("the history lists the four events", `document.querySelectorAll("[data-testid=event]").length === 4`, 5*time.Second)
+	alice.screenshot("history")
 }
 
 // A dropped live stream reconnects with the last event id: no duplicate

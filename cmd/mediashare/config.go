@@ -24,6 +24,8 @@ type config struct {
 	ShutdownTimeout time.Duration
 	ThumbTimeout    time.Duration
 	Heartbeat       time.Duration
+	Follow          bool // events: keep printing
+	EventsJSON      bool // events: NDJSON
 }
 
 // envName is the environment twin of a flag: --max-pixels → MEDIASHARE_MAX_PIXELS.
@@ -69,7 +71,7 @@ func parseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// newFlagSet defines the flags shared by the commands.
+// newFlagSet defines the flags of a command.
 func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	*c = config{MaxUploadBytes: 25 << 20, MaxPixels: 100_000_000}
@@ -84,6 +86,10 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
+	if name == "events" {
+		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
+		fs.BoolVar(&c.EventsJSON, "json", false, "print NDJSON")
+	}
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }

@@ -2,6 +2,7 @@
 //
 //	mediashare serve    run the site (embedded backend: ./data, :8080)
 //	mediashare replay   rebuild the entries view from the events
+//	mediashare events   print the event log (--follow, --json)
 package main
 
 import (
@@ -34,6 +35,7 @@ const usage = `usage: mediashare <command> [flags]
 commands:
   serve    run the site (default: embedded backend, data in ./data, on :8080)
   replay   rebuild the entries view from the events
+  events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -48,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(args[0], &c)
 	fs.SetOutput(stderr)
 	switch args[0] {
-	case "serve", "replay":
+	case "serve", "replay", "events":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, c, log, nil)
+	case "events":
+		return printEvents(ctx, c, stdout)
 	default:
 		return replay(ctx, c, log, stdout)
 	}

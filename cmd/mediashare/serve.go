@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/internal/live"
 	"mediashare/internal/metrics"
@@ -63,7 +64,8 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
-	svc := &gallery.Service{Events: store, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
+	audit, _ := be.Events.(events.Auditor)
+	svc := &gallery.Service{Events: store, Audit: audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
 		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,

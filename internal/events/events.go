@@ -179,3 +179,51 @@ type Feed interface {
 	// and returns ctx.Err() on a clean stop.
 	Follow(ctx context.Context, name string, cp Checkpoints, h Handler) error
 }
+
+// Filter selects events of the audit log. Empty fields select everything.
+type Filter struct {
+	Types  []Type
+	Stream string
+}
+
+// Match reports whether e passes the filter.
+func (f Filter) Match(e Event) bool {
+	if f.Stream != "" && e.Stream != f.Stream {
+		return false
+	}
+	if len(f.Types) == 0 {
+		return true
+	}
+	for _, t := range f.Types {
+		if e.Type == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Auditor reads the audit log newest first.
+type Auditor interface {
+	// History returns up to limit events matching f that come before the
+	// position ("" for the newest), newest first, and the position to
+	// continue from ("" at the end).
+	History(ctx context.Context, f Filter, before string, limit int) (evs []Event, next string, err error)
+}
+
+// Record is an event as JSON for tools (the NDJSON export, the CLI).
+type Record struct {
+	Position string          `json:"position"`
+	ID       string          `json:"id"`
+	Type     Type            `json:"type"`
+	Stream   string          `json:"stream"`
+	Version  int             `json:"version"`
+	Time     time.Time       `json:"time"`
+	Actor    Actor           `json:"actor"`
+	Schema   int             `json:"schema"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// Record returns the event as a Record.
+func (e Event) Record() Record {
+	return Record{Position: e.Position, ID: e.ID, Type: e.Type, Stream: e.Stream, Version: e.Version, Time: e.Time, Actor: e.Actor, Schema: e.Schema, Data: e.Data}
+}

@@ -46,6 +46,7 @@ var DefaultLimits = Limits{
 // Service runs the use cases.
 type Service struct {
 	Events events.Store
+	Audit  events.Auditor // the audit log's read; nil when the backend has none
 	View   projections.View
 	Blobs  blob.Store
 	Limits Limits

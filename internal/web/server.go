@@ -44,6 +44,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /entries/{eib}/delete", s.entryDelete)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
+	mux.HandleFunc("GET /history", s.historyList)
+	mux.HandleFunc("GET /history.ndjson", s.historyExport)
 	mux.Handle("GET /static/", s.Assets)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)

@@ -35,6 +35,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"ReadAllResumes", testReadAll},
 		{"FollowDeliversInOrderAndResumes", testFollow},
 		{"FollowRedeliversAfterHandlerError", testFollowRetry},
+		{"HistoryNewestFirstFilteredPaged", testHistory},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newSubject(t)) })
@@ -370,6 +371,94 @@ func testFollowRetry(t *testing.T, s Subject) {
 	for i := range want {
 		if got[i].ID != want[i].ID {
 			t.Errorf("delivery %d: got %s, want %s (the failed event again, then the rest)", i, got[i].ID, want[i].ID)
+		}
+	}
+}
+
+func testHistory(t *testing.T, s Subject) {
+	c := ctx(t)
+	a, ok := s.Store.(events.Auditor)
+	if !ok {
+		t.Fatalf("%T does not implement events.Auditor (the audit log reads it)", s.Store)
+	}
+	// Two streams: a is uploaded, thumbnailed, deleted; b is uploaded.
+	sa, sb := newStream(), newStream()
+	var all []events.Event
+	add := func(stream string, v int, e events.Event) {
+		out, err := s.Store.Append(c, stream, v, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, out...)
+	}
+	add(sa, 0, uploaded(t, sa, "a"))
+	add(sb, 0, uploaded(t, sb, "b"))
+	add(sa, 1, MustEvent(t, events.ThumbnailGenerated, sa, events.ThumbnailsGenerated{}))
+	add(sa, 2, MustEvent(t, events.MediaDeleted, sa, events.Deleted{Reason: "owner"}))
+
+	read := func(f events.Filter, limit int) []string {
+		var ids []string
+		before := ""
+		for pages := 0; pages < 20; pages++ {
+			evs, next, err := a.History(c, f, before, limit)
+			if err != nil {
+				t.Fatalf("History(%+v, %q): %v", f, before, err)
+			}
+			if len(evs) > limit {
+				t.Fatalf("History returned %d events, limit %d", len(evs), limit)
+			}
+			for _, e := range evs {
+				ids = append(ids, e.ID)
+			}
+			if next == "" {
+				return ids
+			}
+			before = next
+		}
+		t.Fatal("History never ended")
+		return nil
+	}
+	want := func(keep func(events.Event) bool) []string {
+		var ids []string
+		for i := len(all) - 1; i >= 0; i-- {
+			if keep(all[i]) {
+				ids = append(ids, all[i].ID)
+			}
+		}
+		return ids
+	}
+	mine := func(e events.Event) bool { return e.Stream == sa || e.Stream == sb }
+	only := func(ids []string, keep map[string]bool) []string {
+		var out []string
+		for _, id := range ids {
+			if keep[id] {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	ours := map[string]bool{}
+	for _, e := range all {
+		ours[e.ID] = true
+	}
+	tests := []struct {
+		name  string
+		f     events.Filter
+		limit int
+		keep  func(events.Event) bool
+	}{
+		{"everything, in pages of 1", events.Filter{}, 1, mine},
+		{"everything, in pages of 3", events.Filter{}, 3, mine},
+		{"one entry", events.Filter{Stream: sa}, 2, func(e events.Event) bool { return e.Stream == sa }},
+		{"one type", events.Filter{Types: []events.Type{events.MediaUploaded}}, 10, func(e events.Event) bool { return mine(e) && e.Type == events.MediaUploaded }},
+		{"type and entry", events.Filter{Types: []events.Type{events.MediaDeleted, events.ThumbnailGenerated}, Stream: sa}, 10, func(e events.Event) bool {
+			return e.Stream == sa && (e.Type == events.MediaDeleted || e.Type == events.ThumbnailGenerated)
+		}},
+	}
+	for _, tt := range tests {
+		got := only(read(tt.f, tt.limit), ours) // other subtests may share the store
+		if w := want(tt.keep); fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("%s:\n got %v\nwant %v", tt.name, got, w)
 		}
 	}
 }

@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,8 +18,9 @@ import (
 )
 
 var (
-	_ events.Store = (*Store)(nil)
-	_ events.Feed  = (*Store)(nil)
+	_ events.Store   = (*Store)(nil)
+	_ events.Feed    = (*Store)(nil)
+	_ events.Auditor = (*Store)(nil)
 )
 
 // Store is an events.Store and events.Feed on SQLite.
@@ -46,7 +49,8 @@ CREATE TABLE IF NOT EXISTS events (
 	schema   INTEGER NOT NULL,
 	data     BLOB NOT NULL,
 	UNIQUE (stream, version)
-);`
+);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);`
 
 // New prepares the events table in db.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
@@ -213,6 +217,48 @@ func (s *Store) ReadAll(ctx context.Context, after string, limit int) ([]events.
 	next := after
 	if len(evs) > 0 {
 		next = evs[len(evs)-1].Position
+	}
+	return evs, next, nil
+}
+
+// History implements events.Auditor.
+func (s *Store) History(ctx context.Context, f events.Filter, before string, limit int) ([]events.Event, string, error) {
+	seq, err := parsePosition(before)
+	if err != nil {
+		return nil, "", err
+	}
+	if before == "" {
+		seq = math.MaxInt64
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	q := `SELECT ` + columns + ` FROM events WHERE seq < ?`
+	args := []any{seq}
+	if f.Stream != "" {
+		q += ` AND stream = ?`
+		args = append(args, f.Stream)
+	}
+	if len(f.Types) > 0 {
+		q += ` AND type IN (?` + strings.Repeat(`, ?`, len(f.Types)-1) + `)`
+		for _, t := range f.Types {
+			args = append(args, string(t))
+		}
+	}
+	q += ` ORDER BY seq DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("events/sqlite: history: %w", err)
+	}
+	evs, err := scanAll(rows)
+	if err != nil {
+		return nil, "", fmt.Errorf("events/sqlite: history: %w", err)
+	}
+	next := ""
+	if len(evs) > limit {
+		evs = evs[:limit]
+		next = evs[limit-1].Position
 	}
 	return evs, next, nil
 }

@@ -1,0 +1,137 @@
+package awsbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"mediashare/internal/blob"
+	"mediashare/internal/blob/s3blob"
+	"mediashare/internal/events"
+	eventsdynamo "mediashare/internal/events/dynamo"
+	"mediashare/internal/projections"
+	viewdynamo "mediashare/internal/projections/dynamo"
+)
+
+// Backend is the storage on AWS, behind the same ports as the embedded one.
+type Backend struct {
+	Events events.Store
+	Feed   events.Feed
+	View   projections.View
+	Blobs  blob.Store
+
+	// Stream is Feed as its concrete type, for its counters (Stats), the
+	// OnTrimmed metrics hook and dead letters (Parked).
+	Stream *eventsdynamo.Feed
+}
+
+// LoadAWSConfig makes the SDK configuration for cfg: its region, the
+// standard retryer, the optional endpoint, and credentials (cfg's, or
+// "test"/"test" for an endpoint when the environment has none, or the
+// SDK's default chain).
+func LoadAWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(cfg.Region),
+		config.WithRetryer(func() aws.Retryer { return retry.NewStandard() }),
+	}
+	if cfg.Endpoint != "" {
+		opts = append(opts, config.WithBaseEndpoint(cfg.Endpoint))
+	}
+	switch {
+	case cfg.Credentials != nil:
+		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
+	case cfg.Endpoint != "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "":
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+	}
+	ac, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("awsbackend: load AWS configuration: %w", err)
+	}
+	return ac, nil
+}
+
+type clients struct {
+	db      *dynamodb.Client
+	streams *dynamodbstreams.Client
+	s3      *s3.Client
+}
+
+func newClients(ac aws.Config, cfg Config) clients {
+	return clients{
+		db:      dynamodb.NewFromConfig(ac),
+		streams: dynamodbstreams.NewFromConfig(ac),
+		s3:      s3.NewFromConfig(ac, func(o *s3.Options) { o.UsePathStyle = cfg.PathStyle }),
+	}
+}
+
+// Open connects to the resources of cfg (Setup creates them) and returns
+// the adapters. It checks that each is reachable. When the feed meets
+// records trimmed from the stream before they were handled, the entries
+// view is rebuilt from the event store.
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	ac, err := LoadAWSConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cl := newClients(ac, cfg)
+
+	store := eventsdynamo.New(cl.db, cfg.EventsTable)
+	store.Timeout = cfg.CallTimeout
+	view := viewdynamo.New(cl.db, cfg.Table)
+	view.Timeout = cfg.CallTimeout
+	blobs := s3blob.New(cl.s3, cfg.Bucket, cfg.Prefix)
+	blobs.Timeout = cfg.CallTimeout
+	feed := eventsdynamo.NewFeed(cl.db, cl.streams, cfg.EventsTable, cfg.LeaseTable)
+	feed.LeaseDuration, feed.Timeout, feed.Log = cfg.LeaseDuration, cfg.CallTimeout, log.With("component", "feed")
+	feed.Rebuild = func(ctx context.Context, consumer string) error {
+		if consumer != projections.ViewConsumer {
+			log.Warn("awsbackend: records trimmed from the stream were never handled by this consumer", "consumer", consumer)
+			return nil
+		}
+		n, err := projections.Rebuild(ctx, store, view)
+		if err != nil {
+			return fmt.Errorf("awsbackend: rebuild the entries view: %w", err)
+		}
+		log.Info("awsbackend: rebuilt the entries view from the event store", "events", n)
+		return nil
+	}
+
+	be := &Backend{Events: store, Feed: feed, View: view, Blobs: blobs, Stream: feed}
+	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg)} {
+		if err := p(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return be, nil
+}
+
+func pingTable(db *dynamodb.Client, table string, cfg Config) func(context.Context) error {
+	return func(ctx context.Context) error {
+		c, cancel := context.WithTimeout(ctx, cfg.CallTimeout)
+		defer cancel()
+		if _, err := db.DescribeTable(c, &dynamodb.DescribeTableInput{TableName: aws.String(table)}); err != nil {
+			return fmt.Errorf("awsbackend: describe lease table %s: %w", table, err)
+		}
+		return nil
+	}
+}
+
+// errMismatch marks a resource that exists with the wrong shape.
+var errMismatch = errors.New("exists with a different layout")

@@ -1,0 +1,161 @@
+// Package awsbackend runs mediashare on AWS: the event store and its
+// change feed on DynamoDB and DynamoDB Streams, the entries view on
+// DynamoDB, media on S3, all through the same ports as the embedded
+// backend. It reads its configuration from flags or from EC2 user data,
+// creates or checks the resources (Setup) and opens the adapters (Open).
+package awsbackend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+)
+
+// Config is what the AWS backend needs. The comments name the flags.
+type Config struct {
+	Bucket      string // --bucket: S3 bucket for originals and thumbnails
+	Table       string // --table: DynamoDB table of the entries view
+	EventsTable string // --events-table: DynamoDB table of the events (Streams on)
+	LeaseTable  string // --lease-table: leases, checkpoints and dead letters of the feed (default EventsTable+"-leases")
+	Region      string // --region
+	Endpoint    string // --endpoint: optional, for moto, MinIO, ScyllaDB Alternator and the like
+	Prefix      string // --prefix: optional key prefix in the bucket
+	PathStyle   bool   // --s3-path-style: path-style S3 addressing (most non-AWS endpoints want it)
+
+	// LeaseDuration is how long a feed lease lasts unless renewed; a dead
+	// instance's shards are taken over after it (default 30 s).
+	LeaseDuration time.Duration
+	// CallTimeout bounds each AWS call (default 10 s).
+	CallTimeout time.Duration
+	// Credentials, when set, replace the SDK's default chain (tests use
+	// static keys). With an Endpoint and no AWS_ACCESS_KEY_ID in the
+	// environment, the static keys "test"/"test" are used.
+	Credentials aws.CredentialsProvider
+}
+
+// DefaultLeaseTable is the lease table's name for an events table.
+func DefaultLeaseTable(eventsTable string) string { return eventsTable + "-leases" }
+
+// withDefaults fills the optional fields.
+func (c Config) withDefaults() Config {
+	if c.LeaseTable == "" && c.EventsTable != "" {
+		c.LeaseTable = DefaultLeaseTable(c.EventsTable)
+	}
+	if c.LeaseDuration <= 0 {
+		c.LeaseDuration = 30 * time.Second
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = 10 * time.Second
+	}
+	return c
+}
+
+var (
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	tableName  = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+)
+
+// Validate reports every problem, each naming its flag.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	var errs []error
+	need := func(flag, v string, re *regexp.Regexp, what string) {
+		switch {
+		case v == "":
+			errs = append(errs, fmt.Errorf("%s is required", flag))
+		case !re.MatchString(v):
+			errs = append(errs, fmt.Errorf("%s %q is not a valid %s", flag, v, what))
+		}
+	}
+	need("--bucket", c.Bucket, bucketName, "S3 bucket name (3-63 lowercase letters, digits, dots and hyphens)")
+	need("--table", c.Table, tableName, "DynamoDB table name (3-255 letters, digits, '_', '-', '.')")
+	need("--events-table", c.EventsTable, tableName, "DynamoDB table name (3-255 letters, digits, '_', '-', '.')")
+	need("--region", c.Region, regionName, "AWS region (like eu-west-1)")
+	if c.LeaseTable != "" && !tableName.MatchString(c.LeaseTable) {
+		errs = append(errs, fmt.Errorf("--lease-table %q is not a valid DynamoDB table name", c.LeaseTable))
+	}
+	if c.Table != "" && c.Table == c.EventsTable {
+		errs = append(errs, fmt.Errorf("--table and --events-table must differ (both %q)", c.Table))
+	}
+	if c.LeaseTable != "" && (c.LeaseTable == c.Table || c.LeaseTable == c.EventsTable) {
+		errs = append(errs, fmt.Errorf("--lease-table %q must differ from --table and --events-table", c.LeaseTable))
+	}
+	if c.Endpoint != "" {
+		u, err := url.Parse(c.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--endpoint %q is not an http(s) URL", c.Endpoint))
+		}
+	}
+	if c.Prefix != "" && (strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "..")) {
+		errs = append(errs, fmt.Errorf("--prefix %q must be relative, without '..'", c.Prefix))
+	}
+	return errors.Join(errs...)
+}
+
+// UserDataClient is the part of the EC2 instance metadata client that
+// ConfigFromUserData uses; *imds.Client implements it (over IMDSv2).
+type UserDataClient interface {
+	GetUserData(ctx context.Context, in *imds.GetUserDataInput, optFns ...func(*imds.Options)) (*imds.GetUserDataOutput, error)
+}
+
+// regionClient is implemented by *imds.Client too.
+type regionClient interface {
+	GetRegion(ctx context.Context, in *imds.GetRegionInput, optFns ...func(*imds.Options)) (*imds.GetRegionOutput, error)
+}
+
+// userData is the JSON the instance's user data holds, as in the
+// original lab plus the tables mediashare adds.
+type userData struct {
+	Bucket      string `json:"bucket"`
+	Table       string `json:"table"`
+	EventsTable string `json:"events_table"`
+	LeaseTable  string `json:"lease_table"`
+	Region      string `json:"region"`
+	Endpoint    string `json:"endpoint"`
+	Prefix      string `json:"prefix"`
+}
+
+// ConfigFromUserData reads the configuration from the EC2 instance's user
+// data, JSON like {"bucket": …, "table": …, "events_table": …, "region": …},
+// over IMDSv2 (imds.New(imds.Options{}) or imds.NewFromConfig). Without a
+// region in the user data it asks the metadata service for the
+// instance's. The result is not validated; call Validate.
+func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, error) {
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := client.GetUserData(c, &imds.GetUserDataInput{})
+	if err != nil {
+		return Config{}, fmt.Errorf("awsbackend: read EC2 user data (IMDSv2): %w", err)
+	}
+	defer out.Content.Close()
+	b, err := io.ReadAll(io.LimitReader(out.Content, 16<<10))
+	if err != nil {
+		return Config{}, fmt.Errorf("awsbackend: read EC2 user data (IMDSv2): %w", err)
+	}
+	var ud userData
+	if err := json.Unmarshal(b, &ud); err != nil {
+		return Config{}, fmt.Errorf("awsbackend: EC2 user data is not the expected JSON ({\"bucket\": …, \"table\": …, \"events_table\": …}): %w", err)
+	}
+	cfg := Config{
+		Bucket: ud.Bucket, Table: ud.Table, EventsTable: ud.EventsTable, LeaseTable: ud.LeaseTable,
+		Region: ud.Region, Endpoint: ud.Endpoint, Prefix: ud.Prefix,
+	}
+	if rc, ok := client.(regionClient); ok && cfg.Region == "" {
+		r, err := rc.GetRegion(c, &imds.GetRegionInput{})
+		if err != nil {
+			return Config{}, fmt.Errorf("awsbackend: read the instance's region (IMDSv2): %w", err)
+		}
+		cfg.Region = r.Region
+	}
+	return cfg, nil
+}

@@ -1,0 +1,74 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"mediashare/internal/apperr"
+	"mediashare/internal/events"
+	"mediashare/internal/ids"
+	"mediashare/internal/projections"
+)
+
+// AuditRow is one event of the audit log with what a reader wants beside
+// it: the entry's title and whether the entry is still there.
+type AuditRow struct {
+	Event  events.Event
+	Title  string
+	Exists bool
+}
+
+// ParseFilter checks the audit log's filters as a person typed them.
+func ParseFilter(typ, entry string) (events.Filter, error) {
+	var f events.Filter
+	if typ != "" {
+		known := false
+		for _, t := range events.Types {
+			known = known || string(t) == typ
+		}
+		if !known {
+			return f, apperr.New(apperr.Invalid, "There is no event type %q.", typ)
+		}
+		f.Types = []events.Type{events.Type(typ)}
+	}
+	if entry != "" {
+		if !ids.Valid(entry) {
+			return f, apperr.New(apperr.Invalid, "%q is not an entry id.", entry)
+		}
+		f.Stream = entry
+	}
+	return f, nil
+}
+
+// History returns a page of the audit log, newest first.
+func (s *Service) History(ctx context.Context, f events.Filter, before string, limit int) ([]AuditRow, string, error) {
+	if s.Audit == nil {
+		return nil, "", apperr.New(apperr.Unavailable, "This backend keeps no audit log.")
+	}
+	evs, next, err := s.Audit.History(ctx, f, before, limit)
+	if err != nil {
+		return nil, "", fmt.Errorf("gallery: history: %w", err)
+	}
+	rows := make([]AuditRow, len(evs))
+	entries := map[string]projections.Entry{}
+	for i, e := range evs {
+		rows[i].Event = e
+		entry, ok := entries[e.Stream]
+		if !ok {
+			entry, err = s.View.Get(ctx, e.Stream)
+			if err != nil && !errors.Is(err, projections.ErrNotFound) {
+				return nil, "", fmt.Errorf("gallery: history: %w", err)
+			}
+			entries[e.Stream] = entry
+		}
+		rows[i].Title, rows[i].Exists = entry.Title, entry.Visible()
+		if rows[i].Title == "" && e.Type == events.MediaUploaded {
+			var p events.Uploaded
+			if e.Decode(&p) == nil {
+				rows[i].Title = p.Title
+			}
+		}
+	}
+	return rows, next, nil
+}

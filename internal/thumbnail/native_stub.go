@@ -1,0 +1,14 @@
+//go:build !(cgo && nativecodecs)
+
+package thumbnail
+
+import "image"
+
+// Native reports whether this build decodes with libjpeg-turbo and libwebp
+// (build tag nativecodecs, with cgo). This one is pure Go.
+const Native = false
+
+// nativeDecode never handles a file in a pure-Go build.
+func nativeDecode([]byte, string, int, int) (image.Image, bool, error) {
+	return nil, false, nil
+}
