@@ -26,13 +26,13 @@ import (
 // site is a running `mediashare serve` on a free port with its own data.
 type site struct {
 	app  *app
-	t    *testing.T
+	t    testing.TB
 	url  string
 	data string
 	stop func()
 }
 
-func startSite(t *testing.T, mutate func(*config)) *site {
+func startSite(t testing.TB, mutate func(*config)) *site {
 	t.Helper()
 	var c config
 	fs := newFlagSet("serve", &c)
@@ -82,7 +82,7 @@ func startSite(t *testing.T, mutate func(*config)) *site {
 
 // browser is an HTTP client with its own cookies (its own owner id),
 // which does not follow redirects so that tests see them.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +97,7 @@ type part struct {
 	data                        []byte
 }
 
-func multipartBody(t *testing.T, parts []part) (*bytes.Buffer, string) {
+func multipartBody(t testing.TB, parts []part) (*bytes.Buffer, string) {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -157,7 +157,7 @@ func (s *site) do(c *http.Client, method, path string, header map[string]string)
 
 func (s *site) get(c *http.Client, path string) *http.Response { return s.do(c, "GET", path, nil) }
 
-func mustDoc(t *testing.T, resp *http.Response) *goquery.Document {
+func mustDoc(t testing.TB, resp *http.Response) *goquery.Document {
 	t.Helper()
 	defer resp.Body.Close()
 	doc, err := goquery.NewDocumentFromReader(resp.Body)
@@ -167,7 +167,7 @@ func mustDoc(t *testing.T, resp *http.Response) *goquery.Document {
 	return doc
 }
 
-func readBody(t *testing.T, resp *http.Response) []byte {
+func readBody(t testing.TB, resp *http.Response) []byte {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -222,7 +222,7 @@ func (s *site) events() []events.Event {
 	return readEvents(s.t, db)
 }
 
-func readEvents(t *testing.T, db *sql.DB) []events.Event {
+func readEvents(t testing.TB, db *sql.DB) []events.Event {
 	t.Helper()
 	store, err := eventsqlite.New(context.Background(), db)
 	if err != nil {
@@ -266,7 +266,7 @@ func streamTypes(evs []events.Event, stream string) string {
 	return strings.Join(out, ",")
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
+func waitFor(t testing.TB, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !ok() {

@@ -15,12 +15,12 @@ type sseEvent struct{ id, event, data string }
 
 // sseClient reads a /live stream.
 type sseClient struct {
-	t      *testing.T
+	t      testing.TB
 	events chan sseEvent
 	cancel func()
 }
 
-func openLive(t *testing.T, s *site, c *http.Client, lastID string) *sseClient {
+func openLive(t testing.TB, s *site, c *http.Client, lastID string) *sseClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.url+"/live", nil)
@@ -84,7 +84,7 @@ func (sc *sseClient) next(timeout time.Duration) sseEvent {
 	return sseEvent{}
 }
 
-func cardIn(t *testing.T, data string) (eib, status string, deleted bool) {
+func cardIn(t testing.TB, data string) (eib, status string, deleted bool) {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(data))
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-func smallPNG(t *testing.T, i int) []byte {
+func smallPNG(t testing.TB, i int) []byte {
 	t.Helper()
 	img := image.NewNRGBA(image.Rect(0, 0, 64, 48))
 	for p := 0; p < len(img.Pix); p += 4 {

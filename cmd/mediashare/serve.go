@@ -58,7 +58,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("the %s backend's view keeps no change log", c.Backend)
 	}
 
-	a := &app{cfg: c, log: log, backend: be, metrics: metrics.New(), hub: live.NewHub(256), done: make(chan struct{})}
+	a := &app{cfg: c, log: log, backend: be, metrics: metrics.New(), hub: live.NewHub(64), done: make(chan struct{})}
 	m := a.metrics
 	store := m.Events(be.Events)
 	limits := gallery.DefaultLimits

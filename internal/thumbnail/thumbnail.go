@@ -1,6 +1,22 @@
-// Package thumbnail makes the gallery's preview of an original: decoded
+// Package thumbnail makes the gallery's renditions of an original: decoded
 // (JPEG, PNG, the first frame of a GIF, WebP), stood upright by its EXIF
-// orientation, shrunk with bild so its longest side fits, encoded as PNG.
+// orientation, shrunk with bild so its longest side fits, and encoded: the
+// grid thumbnail as PNG, and optionally a larger preview (JPEG, or PNG when
+// the image has transparency), both from one decode.
+//
+// Speed. Decoding the full-resolution image is most of the cost. Built with
+// the tag nativecodecs (and cgo), JPEGs are decoded by libjpeg-turbo already
+// scaled down in the DCT domain (1/2, 1/4, 1/8 …, never below the largest
+// rendition) and WebP by libwebp with its shrink-on-load; CMYK JPEGs, damaged
+// files and everything else go to the pure-Go decoders, which are also the
+// whole story in a default build. Images much larger than the target are
+// then box-averaged by a whole factor straight from the decoder's pixel
+// layout, and bild's linear filter does the final resampling.
+//
+// Safety. The pixel limit is checked on the header (media.Inspect) before
+// anything is decoded; the Go decoders read through the context, so a
+// deadline stops them at their next read; a decoder's panic comes back as
+// an error. A Limiter bounds how many thumbnails are made at once.
 package thumbnail
 
 import (
@@ -15,6 +31,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"runtime"
 	"sync"
 
 	"github.com/anthonynsimon/bild/transform"
@@ -27,23 +44,74 @@ import (
 // DefaultMaxSide is the longest side of a thumbnail when Options.MaxSide is zero.
 const DefaultMaxSide = 320
 
+// DefaultPreviewSide is the longest side of the entry page's preview that
+// the application asks for.
+const DefaultPreviewSide = 1280
+
+// previewQuality is the JPEG quality of an opaque preview.
+const previewQuality = 82
+
 // Options tune Make.
 type Options struct {
-	MaxSide   int   // longest side of the output; zero means DefaultMaxSide; smaller images are never upscaled
-	MaxPixels int64 // refuse to decode more than this (checked on the header); zero means media.DefaultMaxPixels
+	MaxSide int // longest side of the grid thumbnail; zero means DefaultMaxSide; smaller images are never upscaled
+	// PreviewSide, when positive, asks for a preview whose longest side is
+	// at most this, made from the same decode. There is none when the
+	// image is no larger than the grid thumbnail.
+	PreviewSide int
+	MaxPixels   int64 // refuse to decode more than this (checked on the header); zero means media.DefaultMaxPixels
+	// Limiter, when set, bounds how many Make calls decode at once; share
+	// one across the process.
+	Limiter *Limiter
 }
 
-// Result is a thumbnail.
+// Result is what Make makes.
 type Result struct {
-	PNG           []byte // encoded PNG, 8-bit RGBA
-	Width, Height int    // of the thumbnail, after orientation
+	PNG           []byte // the grid thumbnail: encoded PNG, 8-bit RGBA
+	Width, Height int    // of the grid thumbnail, after orientation
 	Placeholder   string // average colour as "#rrggbb"
+	// Preview is the larger rendition, or nil (not asked for, or the
+	// image is no larger than the grid thumbnail).
+	Preview *Rendition
+}
+
+// Rendition is one encoded image.
+type Rendition struct {
+	Data          []byte
+	ContentType   string // "image/jpeg" or "image/png"
+	Ext           string // ".jpg" or ".png"
+	Width, Height int    // after orientation
+}
+
+// Limiter bounds how many thumbnails are made at once. Share one across a
+// process (the reactors of every shard), sized to the cores it may use, so
+// a burst of uploads cannot take every core from the web server and peak
+// memory stays a small multiple of one thumbnail's.
+type Limiter struct{ slots chan struct{} }
+
+// NewLimiter returns a Limiter allowing n thumbnails at once; n <= 0 means
+// runtime.GOMAXPROCS(0).
+func NewLimiter(n int) *Limiter {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	return &Limiter{slots: make(chan struct{}, n)}
+}
+
+// acquire waits for a slot (or for ctx) and returns its release.
+func (l *Limiter) acquire(ctx context.Context) (func(), error) {
+	select {
+	case l.slots <- struct{}{}:
+		return func() { <-l.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Make decodes the image in r, applies its EXIF orientation, resizes it
 // keeping the aspect ratio so that its longest side is opts.MaxSide (never
-// upscaling), and encodes it as PNG. Transparency is kept. A panic inside a
-// decoder comes back as an error; ctx is checked between steps.
+// upscaling), and encodes it as PNG; with opts.PreviewSide it also makes
+// the preview. Transparency is kept. A panic inside a decoder comes back
+// as an error; ctx bounds the whole, decoding included.
 func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	maxSide := opts.MaxSide
 	if maxSide <= 0 {
@@ -60,48 +128,149 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("thumbnail: inspect: %w", err)
 	}
-	if err := ctx.Err(); err != nil {
-		return Result{}, err
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return Result{}, fmt.Errorf("thumbnail: rewind: %w", err)
-	}
-	img, err := decode(r, info.Format)
-	if err != nil {
-		return Result{}, fmt.Errorf("thumbnail: decode %s: %w", info.Format, err)
+	if opts.Limiter != nil {
+		release, err := opts.Limiter.acquire(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		defer release()
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	img = onCanvas(img, info.Width, info.Height)
 
 	w, h := info.Width, info.Height // as displayed
 	if info.Rotated() {
 		w, h = h, w
 	}
-	tw, th := fit(w, h, maxSide)
-	if info.Rotated() { // resize as stored, then turn
-		tw, th = th, tw
+	gw, gh := fit(w, h, maxSide)
+	pw, ph := 0, 0
+	if opts.PreviewSide > 0 && (gw < w || gh < h) {
+		pw, ph = fit(w, h, max(opts.PreviewSide, maxSide))
 	}
-	small := resize(img, tw, th)
+	stored := func(w, h int) (int, int) { // resize as stored, then turn
+		if info.Rotated() {
+			return h, w
+		}
+		return w, h
+	}
+	largestW, largestH := stored(max(gw, pw), max(gh, ph))
+
+	img, err := load(ctx, r, size, info, largestW, largestH)
+	if err != nil {
+		return Result{}, err
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
-	out := orient(small, info.Orientation)
+	if info.Format == media.GIF {
+		img = onCanvas(img, info.Width, info.Height)
+	}
+	// Shrink once, cheaply, to about twice the largest rendition.
+	if b := img.Bounds(); largestW > 0 && largestH > 0 {
+		if k := min(b.Dx()/largestW, b.Dy()/largestH) / 2; k >= 2 {
+			if reduced := boxReduce(img, k); reduced != nil {
+				img = reduced
+			}
+		}
+	}
 
+	var res Result
+	if pw > 0 {
+		sw, sh := stored(pw, ph)
+		p := orient(resize(img, sw, sh), info.Orientation)
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		rend, err := encodePreview(p)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Preview = &rend
+	}
+	sw, sh := stored(gw, gh)
+	out := orient(resize(img, sw, sh), info.Orientation)
+	if err := ctx.Err(); err != nil {
+		return Result{}, err
+	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, out); err != nil {
 		return Result{}, fmt.Errorf("thumbnail: encode: %w", err)
 	}
 	b := out.Bounds()
-	return Result{PNG: buf.Bytes(), Width: b.Dx(), Height: b.Dy(), Placeholder: averageColour(out)}, nil
+	res.PNG, res.Width, res.Height, res.Placeholder = buf.Bytes(), b.Dx(), b.Dy(), averageColour(out)
+	return res, nil
 }
 
-// decode decodes the first image in r, turning a decoder's panic into an
-// error.
-func decode(r io.Reader, format string) (image.Image, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	return safely(func() (image.Image, error) {
+// encodePreview encodes an opaque preview as JPEG, one with transparency
+// as PNG.
+func encodePreview(img *image.RGBA) (Rendition, error) {
+	var buf bytes.Buffer
+	rend := Rendition{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
+	if img.Opaque() {
+		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: previewQuality}); err != nil {
+			return Rendition{}, fmt.Errorf("thumbnail: encode preview: %w", err)
+		}
+		rend.ContentType, rend.Ext = "image/jpeg", ".jpg"
+	} else {
+		if err := png.Encode(&buf, img); err != nil {
+			return Rendition{}, fmt.Errorf("thumbnail: encode preview: %w", err)
+		}
+		rend.ContentType, rend.Ext = "image/png", ".png"
+	}
+	rend.Data = buf.Bytes()
+	return rend, nil
+}
+
+// load decodes the image, scaled down on load to no less than minW×minH
+// where a native codec can do it, else in full with the Go decoders.
+func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, minW, minH int) (image.Image, error) {
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("thumbnail: rewind: %w", err)
+	}
+	if !Native || (info.Format != media.JPEG && info.Format != media.WebP) {
+		return decode(ctx, r, info.Format)
+	}
+	// The native codecs want the whole file in memory.
+	data := make([]byte, size)
+	if _, err := io.ReadFull(ctxReader{ctx, r}, data); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("thumbnail: read: %w", err)
+	}
+	var handled bool
+	img, err := safely(func() (image.Image, error) {
+		img, ok, err := nativeDecode(data, info.Format, minW, minH)
+		handled = ok
+		return img, err
+	})
+	if err == nil && handled {
+		return img, nil
+	}
+	// Not for the native codec, or it balked: the Go decoder decides.
+	return decode(ctx, bytes.NewReader(data), info.Format)
+}
+
+// ctxReader stops reading once its context is done, which stops a Go
+// decoder at its next read.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// decode decodes the first image in r with the Go decoders, turning a
+// decoder's panic into an error and stopping when ctx is done.
+func decode(ctx context.Context, r io.Reader, format string) (image.Image, error) {
+	br := bufio.NewReaderSize(ctxReader{ctx, r}, 64<<10)
+	img, err := safely(func() (image.Image, error) {
 		switch format {
 		case media.JPEG:
 			return jpeg.Decode(br)
@@ -114,6 +283,13 @@ func decode(r io.Reader, format string) (image.Image, error) {
 		}
 		return nil, fmt.Errorf("unknown format %q", format)
 	})
+	if err != nil && ctx.Err() != nil {
+		return nil, ctx.Err() // the deadline, not the file
+	}
+	if err != nil {
+		return nil, fmt.Errorf("thumbnail: decode %s: %w", format, err)
+	}
+	return img, nil
 }
 
 // safely runs a decoder, turning an error or a panic into an Invalid

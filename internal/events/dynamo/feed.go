@@ -712,7 +712,9 @@ func (w *follower) trimmed(ctx context.Context, shard string, cause error) (stri
 		w.f.OnTrimmed(w.name, shard)
 	}
 	for attempt := 0; w.f.Rebuild != nil; attempt++ {
+		w.hmu.Lock() // no handler of this Follow runs during the rebuild
 		err := w.f.Rebuild(ctx, w.name)
+		w.hmu.Unlock()
 		if err == nil {
 			break
 		}
