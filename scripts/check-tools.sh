@@ -13,8 +13,9 @@ need "moto_server (moto 5.2.1, the AWS test server)" \
   "command -v moto_server && python3 -c 'import moto, sys; sys.exit(moto.__version__ != \"5.2.1\")'" \
   "pip install 'moto[server]==5.2.1'"
 need "cfn-lint (CloudFormation linter)" "command -v cfn-lint" "pip install cfn-lint"
+need "promtool (Prometheus config and rule checker)" "command -v promtool" "apt-get install -y prometheus"
 if [ "$fail" -ne 0 ]; then
   echo "The test suite needs these tools; see README.md, 'Running the tests'." >&2
   exit 1
 fi
-echo "test tools present: moto $(python3 -c 'import moto; print(moto.__version__)'), $(cfn-lint --version)"
+echo "test tools present: moto $(python3 -c 'import moto; print(moto.__version__)'), $(cfn-lint --version), $(promtool --version 2>&1 | head -1)"

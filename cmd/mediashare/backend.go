@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
+
+	"mediashare/internal/awsbackend"
 
 	"mediashare/internal/blob"
 	"mediashare/internal/blob/fileblob"
@@ -25,6 +28,18 @@ type backend struct {
 	View   projections.View
 	Blobs  blob.Store
 	Close  func() error
+}
+
+// openBackend opens the configured backend.
+func openBackend(ctx context.Context, c config, log *slog.Logger) (*backend, error) {
+	if c.Backend != "aws" {
+		return openEmbedded(ctx, c.Data)
+	}
+	b, err := awsbackend.Open(ctx, c.AWS, log)
+	if err != nil {
+		return nil, err
+	}
+	return &backend{Events: b.Events, Feed: b.Feed, View: b.View, Blobs: b.Blobs, Close: func() error { return nil }}, nil
 }
 
 // openEmbedded opens the embedded backend: one SQLite file for events,

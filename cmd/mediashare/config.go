@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+
+	"mediashare/internal/awsbackend"
 )
 
 // config is everything the commands read from flags and MEDIASHARE_* twins.
@@ -26,6 +31,11 @@ type config struct {
 	Heartbeat       time.Duration
 	Follow          bool // events: keep printing
 	EventsJSON      bool // events: NDJSON
+
+	// The AWS backend.
+	AWS              awsbackend.Config
+	ConfigFromIMDS   bool // --config-from-user-data
+	AWSLeaseDuration time.Duration
 }
 
 // envName is the environment twin of a flag: --max-pixels → MEDIASHARE_MAX_PIXELS.
@@ -77,7 +87,17 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	*c = config{MaxUploadBytes: 25 << 20, MaxPixels: 100_000_000}
 	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.Data, "data", "./data", "data directory of the embedded backend (SQLite file and media)")
-	fs.StringVar(&c.Backend, "backend", "embedded", "storage backend: embedded")
+	fs.StringVar(&c.Backend, "backend", "embedded", "storage backend: embedded (SQLite and files under --data) or aws (S3, DynamoDB, DynamoDB Streams)")
+	fs.StringVar(&c.AWS.Bucket, "bucket", "", "aws: S3 bucket for originals and thumbnails")
+	fs.StringVar(&c.AWS.Table, "table", "", "aws: DynamoDB table of the entries view (hash key eib)")
+	fs.StringVar(&c.AWS.EventsTable, "events-table", "", "aws: DynamoDB table of the events (Streams on)")
+	fs.StringVar(&c.AWS.LeaseTable, "lease-table", "", "aws: DynamoDB table of stream leases and checkpoints (default <events-table>-leases)")
+	fs.StringVar(&c.AWS.Region, "region", "", "aws: region, e.g. eu-west-1")
+	fs.StringVar(&c.AWS.Endpoint, "endpoint", "", "aws: endpoint URL of a compatible server (moto, MinIO, ScyllaDB Alternator)")
+	fs.StringVar(&c.AWS.Prefix, "prefix", "", "aws: key prefix in the bucket")
+	fs.BoolVar(&c.AWS.PathStyle, "s3-path-style", false, "aws: path-style S3 addressing (most non-AWS endpoints want it)")
+	fs.BoolVar(&c.ConfigFromIMDS, "config-from-user-data", false, `aws: read {"bucket": …, "table": …, "events_table": …} from EC2 user data (IMDSv2)`)
+	fs.DurationVar(&c.AWSLeaseDuration, "lease-duration", 30*time.Second, "aws: how long a stream shard lease lasts unless renewed")
 	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
 	fs.StringVar(&c.SecretFile, "secret-file", "", "file holding the key that signs owner cookies (default: <data>/secret.key, created on first start)")
@@ -118,8 +138,16 @@ func parse(fs *flag.FlagSet, args []string) error {
 
 func (c *config) validate() error {
 	var errs []error
-	if c.Backend != "embedded" {
-		errs = append(errs, fmt.Errorf("--backend (%s): %q is not a backend; use embedded", envName("backend"), c.Backend))
+	switch c.Backend {
+	case "embedded":
+	case "aws":
+		if !c.ConfigFromIMDS {
+			if err := c.AWS.Validate(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	default:
+		errs = append(errs, fmt.Errorf("--backend (%s): %q is not a backend; use embedded or aws", envName("backend"), c.Backend))
 	}
 	if c.Data == "" {
 		errs = append(errs, fmt.Errorf("--data (%s) must name a directory", envName("data")))
@@ -136,4 +164,35 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("--log-format (%s): %q is not text or json", envName("log-format"), c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// resolveAWS completes the AWS configuration: from EC2 user data when
+// asked, then validated (naming the flag of each problem).
+func (c *config) resolveAWS(ctx context.Context) error {
+	if c.Backend != "aws" {
+		return nil
+	}
+	if c.ConfigFromIMDS {
+		fromUD, err := awsbackend.ConfigFromUserData(ctx, imds.New(imds.Options{}))
+		if err != nil {
+			return fmt.Errorf("--config-from-user-data: %w", err)
+		}
+		// Flags given explicitly win over user data.
+		fromUD.PathStyle = c.AWS.PathStyle
+		for _, kv := range []struct {
+			flag, from string
+			to         *string
+		}{
+			{"bucket", c.AWS.Bucket, &fromUD.Bucket}, {"table", c.AWS.Table, &fromUD.Table},
+			{"events-table", c.AWS.EventsTable, &fromUD.EventsTable}, {"lease-table", c.AWS.LeaseTable, &fromUD.LeaseTable},
+			{"region", c.AWS.Region, &fromUD.Region}, {"endpoint", c.AWS.Endpoint, &fromUD.Endpoint}, {"prefix", c.AWS.Prefix, &fromUD.Prefix},
+		} {
+			if kv.from != "" {
+				*kv.to = kv.from
+			}
+		}
+		c.AWS = fromUD
+	}
+	c.AWS.LeaseDuration = c.AWSLeaseDuration
+	return c.AWS.Validate()
 }

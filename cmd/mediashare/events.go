@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
-
 )
 
 // printEvents prints the event log oldest first, one line an event (or
 // NDJSON with --json); with --follow it keeps printing new events.
-func printEvents(ctx context.Context, c config, out io.Writer) error {
-	be, err := openEmbedded(ctx, c.Data)
+func printEvents(ctx context.Context, c config, log *slog.Logger, out io.Writer) error {
+	be, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}
@@ -53,4 +53,3 @@ func printEvents(ctx context.Context, c config, out io.Writer) error {
 		}
 	}
 }
-

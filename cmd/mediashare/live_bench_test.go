@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 func percentile(d []time.Duration, p float64) time.Duration {

@@ -3,6 +3,7 @@
 //	mediashare serve    run the site (embedded backend: ./data, :8080)
 //	mediashare replay   rebuild the entries view from the events
 //	mediashare events   print the event log (--follow, --json)
+//	mediashare setup    create the AWS bucket and tables (--backend aws)
 package main
 
 import (
@@ -15,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"mediashare/internal/awsbackend"
 )
 
 func main() {
@@ -36,6 +39,7 @@ commands:
   serve    run the site (default: embedded backend, data in ./data, on :8080)
   replay   rebuild the entries view from the events
   events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
+  setup    create (or check) the bucket and tables of --backend aws; running it twice changes nothing
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -50,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(args[0], &c)
 	fs.SetOutput(stderr)
 	switch args[0] {
-	case "serve", "replay", "events":
+	case "serve", "replay", "events", "setup":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -64,12 +68,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	if err := c.resolveAWS(ctx); err != nil {
+		return err
+	}
 	log := newLogger(c, stderr)
 	switch args[0] {
 	case "serve":
 		return serve(ctx, c, log, nil)
 	case "events":
-		return printEvents(ctx, c, stdout)
+		return printEvents(ctx, c, log, stdout)
+	case "setup":
+		if c.Backend != "aws" {
+			return errors.New("setup: only --backend aws has resources to create; the embedded backend makes its files on start")
+		}
+		if err := awsbackend.Setup(ctx, c.AWS); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "ready: bucket %s, tables %s, %s\n", c.AWS.Bucket, c.AWS.Table, c.AWS.EventsTable)
+		return nil
 	default:
 		return replay(ctx, c, log, stdout)
 	}

@@ -13,7 +13,7 @@ import (
 // replay rebuilds the entries view from the events. Run it with the site
 // stopped, or accept that the live projector re-applies what it finds.
 func replay(ctx context.Context, c config, log *slog.Logger, out io.Writer) error {
-	be, err := openEmbedded(ctx, c.Data)
+	be, err := openBackend(ctx, c, log)
 	if err != nil {
 		return err
 	}

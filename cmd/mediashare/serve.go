@@ -39,11 +39,15 @@ type app struct {
 
 // newApp opens the backend and wires everything; it serves nothing yet.
 func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
-	be, err := openEmbedded(ctx, c.Data)
+	be, err := openBackend(ctx, c, log)
 	if err != nil {
 		return nil, err
 	}
 	secretFile := c.SecretFile
+	if secretFile == "" && c.Backend == "aws" {
+		be.Close()
+		return nil, errors.New("--secret-file (MEDIASHARE_SECRET_FILE) is required with --backend aws: every instance must sign owner cookies with the same key")
+	}
 	if secretFile == "" {
 		secretFile = filepath.Join(c.Data, "secret.key")
 	}
@@ -178,13 +182,24 @@ func displayAddr(a net.Addr) string {
 	return a.String()
 }
 
-// makeThumbnail adapts the thumbnail package to the reactor.
+// makeThumbnail adapts the thumbnail package to the reactor: the 320 px
+// grid PNG and a 1280 px preview from one decode. One Limiter, sized to
+// GOMAXPROCS, bounds the thumbnails made at once across every reactor in
+// the process.
 func makeThumbnail(maxPixels int64) projections.MakeThumbnail {
+	limiter := thumbnail.NewLimiter(0)
 	return func(ctx context.Context, r io.ReadSeeker) (projections.Thumbnail, error) {
-		res, err := thumbnail.Make(ctx, r, thumbnail.Options{MaxSide: 320, MaxPixels: maxPixels})
+		res, err := thumbnail.Make(ctx, r, thumbnail.Options{
+			MaxSide: thumbnail.DefaultMaxSide, PreviewSide: thumbnail.DefaultPreviewSide,
+			MaxPixels: maxPixels, Limiter: limiter,
+		})
 		if err != nil {
 			return projections.Thumbnail{}, err
 		}
-		return projections.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}, nil
+		t := projections.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}
+		if p := res.Preview; p != nil {
+			t.Preview = &projections.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}
+		}
+		return t, nil
 	}
 }

@@ -17,15 +17,29 @@ import (
 // ReactorConsumer is the feed consumer name of the Reactor.
 const ReactorConsumer = "reactor"
 
-// Thumbnail is what the Reactor needs from the thumbnail maker: an encoded
-// PNG, its size, and a placeholder colour.
+// Thumbnail is what the Reactor needs from the thumbnail maker: the grid
+// thumbnail (an encoded PNG and its size), a placeholder colour, and
+// optionally a larger preview for the entry page.
 type Thumbnail struct {
 	PNG           []byte
 	Width, Height int
 	Placeholder   string
+	Preview       *Rendition // nil when there is none (a small original)
 }
 
-// MakeThumbnail makes the grid thumbnail of an original.
+// Rendition is one more encoded image of an original.
+type Rendition struct {
+	Data          []byte
+	ContentType   string // "image/jpeg" or "image/png"
+	Ext           string // ".jpg" or ".png", the key's suffix
+	Width, Height int
+}
+
+// PreviewKey is the key of an original's preview: "<resource>-preview.jpg"
+// (or ".png" for an image with transparency).
+func PreviewKey(resource, ext string) string { return resource + "-preview" + ext }
+
+// MakeThumbnail makes the grid thumbnail (and the preview) of an original.
 type MakeThumbnail func(ctx context.Context, original io.ReadSeeker) (Thumbnail, error)
 
 // Reactor does the work that events call for and records the outcome as
@@ -162,20 +176,35 @@ func (r *Reactor) thumbnail(ctx context.Context, e events.Event) error {
 		}
 		return err
 	}
+	// Every blob is stored before the event that names it. The grid
+	// thumbnail comes first in the event; the preview, if any, second.
 	info, err := r.Blobs.Put(ctx, thumbKey, bytes.NewReader(thumb.PNG), "image/png")
 	if err != nil {
 		return fmt.Errorf("projections: store thumbnail %s: %w", thumbKey, err)
 	}
+	thumbs := []events.Thumb{{Key: thumbKey, Width: thumb.Width, Height: thumb.Height, ContentType: "image/png", Size: info.Size}}
+	if p := thumb.Preview; p != nil {
+		key := PreviewKey(original, p.Ext)
+		info, err := r.Blobs.Put(ctx, key, bytes.NewReader(p.Data), p.ContentType)
+		if err != nil {
+			return fmt.Errorf("projections: store preview %s: %w", key, err)
+		}
+		thumbs = append(thumbs, events.Thumb{Key: key, Width: p.Width, Height: p.Height, ContentType: p.ContentType, Size: info.Size})
+	}
 	err = r.record(ctx, e.Stream, s.version, events.ThumbnailGenerated, events.ThumbnailsGenerated{
-		Thumbnails:  []events.Thumb{{Key: thumbKey, Width: thumb.Width, Height: thumb.Height, ContentType: "image/png", Size: info.Size}},
+		Thumbnails:  thumbs,
 		Placeholder: thumb.Placeholder,
 		Millis:      took.Milliseconds(),
 	})
 	if events.IsConflict(err) {
 		// Deleted while we worked: the purge may already have run, so the
-		// thumbnail we just wrote must not outlive the entry.
+		// renditions we just wrote must not outlive the entry.
 		if s2, lerr := r.load(ctx, e.Stream); lerr == nil && s2.deleted {
-			return r.Blobs.Delete(ctx, thumbKey)
+			for _, t := range thumbs {
+				if err := r.Blobs.Delete(ctx, t.Key); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	}

@@ -182,3 +182,84 @@ func TestReactorRemovesThumbnailWhenDeletedMeanwhile(t *testing.T) {
 		t.Error("the thumbnail of an entry deleted meanwhile was left behind")
 	}
 }
+
+// withPreview makes the fixture's thumbnail maker also return a preview.
+func withPreview(f *reactorFixture) {
+	inner := f.r.Thumbnail
+	f.r.Thumbnail = func(ctx context.Context, r io.ReadSeeker) (projections.Thumbnail, error) {
+		t, err := inner(ctx, r)
+		t.Preview = &projections.Rendition{Data: []byte("preview"), ContentType: "image/jpeg", Ext: ".jpg", Width: 1280, Height: 720}
+		return t, err
+	}
+}
+
+func TestReactorStoresPreviewSecondAndPurgesIt(t *testing.T) {
+	f := newReactor(t, nil)
+	withPreview(f)
+	eib := "01JDREACT00000000000000006"
+	up := f.upload(t, eib)
+	if err := f.r.Handle(context.Background(), up); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := f.store.Load(context.Background(), eib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p events.ThumbnailsGenerated
+	if err := evs[1].Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	want := []events.Thumb{
+		{Key: eib + ".jpg-tn.png", Width: 32, Height: 24, ContentType: "image/png", Size: int64(len("thumb of original"))},
+		{Key: eib + ".jpg-preview.jpg", Width: 1280, Height: 720, ContentType: "image/jpeg", Size: int64(len("preview"))},
+	}
+	if len(p.Thumbnails) != len(want) {
+		t.Fatalf("got thumbnails %+v, want %+v", p.Thumbnails, want)
+	}
+	for i := range want {
+		if p.Thumbnails[i] != want[i] {
+			t.Errorf("thumbnail %d: got %+v, want %+v", i, p.Thumbnails[i], want[i])
+		}
+		if !exists(t, f.blobs, want[i].Key) {
+			t.Errorf("%s not stored", want[i].Key)
+		}
+	}
+	if got := projections.PreviewKey(eib+".jpg", ".jpg"); got != want[1].Key {
+		t.Errorf("PreviewKey: got %q, want %q", got, want[1].Key)
+	}
+
+	del, err := f.store.Append(context.Background(), eib, 2, eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.r.Handle(context.Background(), del[0]); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{eib + ".jpg", want[0].Key, want[1].Key} {
+		if exists(t, f.blobs, k) {
+			t.Errorf("%s still stored after the purge", k)
+		}
+	}
+}
+
+func TestReactorRemovesPreviewWhenDeletedMeanwhile(t *testing.T) {
+	f := newReactor(t, nil)
+	withPreview(f)
+	eib := "01JDREACT00000000000000007"
+	up := f.upload(t, eib)
+	inner := f.r.Thumbnail
+	f.r.Thumbnail = func(ctx context.Context, r io.ReadSeeker) (projections.Thumbnail, error) {
+		if _, err := f.store.Append(ctx, eib, 1, eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"})); err != nil {
+			t.Error(err)
+		}
+		return inner(ctx, r)
+	}
+	if err := f.r.Handle(context.Background(), up); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{projections.ThumbnailKey(eib + ".jpg"), projections.PreviewKey(eib+".jpg", ".jpg")} {
+		if exists(t, f.blobs, k) {
+			t.Errorf("%s left behind for an entry deleted meanwhile", k)
+		}
+	}
+}

@@ -26,6 +26,8 @@ func boxReduce(img image.Image, k int) *image.RGBA {
 		px = rgbaBox(src.Pix, src.Stride, src.Rect, true)
 	case *image.Gray:
 		px = grayBox(src)
+	case *image.Paletted:
+		px = palettedBox(src)
 	default:
 		return nil
 	}
@@ -133,5 +135,32 @@ func grayBox(src *image.Gray) func(x0, y0, x1, y1 int) [4]uint8 {
 		n := uint32((x1 - x0) * (y1 - y0))
 		v := uint8((s + n/2) / n)
 		return [4]uint8{v, v, v, 255}
+	}
+}
+
+// palettedBox averages a paletted image through a premultiplied copy of
+// its palette.
+func palettedBox(src *image.Paletted) func(x0, y0, x1, y1 int) [4]uint8 {
+	var pal [256][4]uint32
+	for i, c := range src.Palette {
+		r, g, b, a := c.RGBA()
+		pal[i] = [4]uint32{r >> 8, g >> 8, b >> 8, a >> 8}
+	}
+	r := src.Rect
+	return func(x0, y0, x1, y1 int) [4]uint8 {
+		var s [4]uint32
+		for y := y0; y < y1; y++ {
+			i := (y-r.Min.Y)*src.Stride + (x0 - r.Min.X)
+			for _, v := range src.Pix[i : i+x1-x0] {
+				p := &pal[v]
+				s[0] += p[0]
+				s[1] += p[1]
+				s[2] += p[2]
+				s[3] += p[3]
+			}
+		}
+		n := uint32((x1 - x0) * (y1 - y0))
+		a := (s[3] + n/2) / n
+		return [4]uint8{uint8(min(a, (s[0]+n/2)/n)), uint8(min(a, (s[1]+n/2)/n)), uint8(min(a, (s[2]+n/2)/n)), uint8(a)}
 	}
 }

@@ -37,8 +37,13 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // the raw path, which would make a label per entry).
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.Metrics.InFlight.Inc()
-		defer s.Metrics.InFlight.Dec()
+		// Live streams stay open for as long as a page does: they are
+		// counted by mediashare_live_clients, not as requests in flight,
+		// so that the in-flight gauge measures load (scaling tracks it).
+		if r.URL.Path != "/live" {
+			s.Metrics.InFlight.Inc()
+			defer s.Metrics.InFlight.Dec()
+		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		var route string

@@ -149,7 +149,9 @@ func (f *fakeStreams) iteratorCalls() []string {
 func record(t *testing.T, seq string, e events.Event) streamtypes.Record {
 	t.Helper()
 	s := func(v string) streamtypes.AttributeValue { return &streamtypes.AttributeValueMemberS{Value: v} }
-	n := func(v int64) streamtypes.AttributeValue { return &streamtypes.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
+	n := func(v int64) streamtypes.AttributeValue {
+		return &streamtypes.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+	}
 	img := map[string]streamtypes.AttributeValue{
 		"stream": s(e.Stream), "version": n(int64(e.Version)), "id": s(e.ID), "type": s(string(e.Type)),
 		"time_ms": n(e.Time.UnixMilli()), "actor": s(string(e.Actor)), "schema": n(1), "data": s(string(e.Data)),

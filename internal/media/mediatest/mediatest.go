@@ -106,3 +106,76 @@ func Photos() []PhotoFile {
 		{Name: "adwaita-l.webp", Format: "webp", Width: 4096, Height: 4096},
 	}
 }
+
+// GPSLatitude is the latitude, as a TIFF RATIONAL triple (degrees,
+// minutes, seconds), that ExifWithGPS writes; tests look for these bytes.
+var GPSLatitude = []uint32{48, 1, 51, 1, 2964, 100}
+
+// ExifWithGPS returns a big-endian TIFF block (no "Exif" prefix) whose IFD0
+// holds the orientation (1..8), a Make tag and a pointer to a GPS IFD with
+// latitude and longitude, as a phone writes them.
+func ExifWithGPS(orientation int) []byte {
+	be := binary.BigEndian
+	entry := func(b []byte, tag, typ uint16, count, value uint32) []byte {
+		b = be.AppendUint16(b, tag)
+		b = be.AppendUint16(b, typ)
+		b = be.AppendUint32(b, count)
+		return be.AppendUint32(b, value)
+	}
+	const ifd0 = 8
+	const ifd0Len = 2 + 3*12 + 4
+	const gps = ifd0 + ifd0Len
+	const gpsLen = 2 + 4*12 + 4
+	const lat = gps + gpsLen
+	const lon = lat + 24
+	b := []byte{'M', 'M', 0, 42}
+	b = be.AppendUint32(b, ifd0)
+	b = be.AppendUint16(b, 3)
+	b = entry(b, 0x010F, 2, 4, 0x476F2100)              // Make "Go!\0"
+	b = entry(b, 0x0112, 3, 1, uint32(orientation)<<16) // Orientation, SHORT left-justified
+	b = entry(b, 0x8825, 4, 1, gps)                     // GPSInfo
+	b = be.AppendUint32(b, 0)
+	b = be.AppendUint16(b, 4)
+	b = entry(b, 0x0001, 2, 2, 0x4E000000) // GPSLatitudeRef "N"
+	b = entry(b, 0x0002, 5, 3, lat)        // GPSLatitude
+	b = entry(b, 0x0003, 2, 2, 0x45000000) // GPSLongitudeRef "E"
+	b = entry(b, 0x0004, 5, 3, lon)        // GPSLongitude
+	b = be.AppendUint32(b, 0)
+	for _, v := range GPSLatitude {
+		b = be.AppendUint32(b, v)
+	}
+	for _, v := range []uint32{2, 1, 17, 1, 4068, 100} {
+		b = be.AppendUint32(b, v)
+	}
+	return b
+}
+
+// XMPWithLocation is an XMP packet carrying a GPS position and a city.
+const XMPWithLocation = `<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">` +
+	`<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" ` +
+	`exif:GPSLatitude="48,51.494N" exif:GPSLongitude="2,17.678E" photoshop:City="Paris"/></rdf:RDF></x:xmpmeta>`
+
+// JPEGWithMetadata encodes img as JPEG (quality 95) and inserts after SOI
+// an APP1 Exif segment holding tiff (when not nil) and an APP1 XMP segment
+// holding xmp (when not empty).
+func JPEGWithMetadata(img image.Image, tiff []byte, xmp string) ([]byte, error) {
+	var enc bytes.Buffer
+	if err := jpeg.Encode(&enc, img, &jpeg.Options{Quality: 95}); err != nil {
+		return nil, fmt.Errorf("mediatest: encode: %w", err)
+	}
+	b := enc.Bytes()
+	out := append([]byte{}, b[:2]...)
+	if tiff != nil {
+		out = append(out, app1(append([]byte("Exif\x00\x00"), tiff...))...)
+	}
+	if xmp != "" {
+		out = append(out, app1(append([]byte("http://ns.adobe.com/xap/1.0/\x00"), xmp...))...)
+	}
+	return append(out, b[2:]...), nil
+}
+
+func app1(payload []byte) []byte {
+	seg := []byte{0xFF, 0xE1}
+	seg = binary.BigEndian.AppendUint16(seg, uint16(2+len(payload)))
+	return append(seg, payload...)
+}
