@@ -385,9 +385,10 @@ func TestTwoConsumersShareTheStreamAndTakeOver(t *testing.T) {
 		f := h.feed()
 		f.Owner, f.KeepLeasesOnStop = name, true
 		ctx, cancel := context.WithCancel(context.Background())
-		in := &instance{name: name, feed: f, cancel: cancel, done: make(chan error, 1)}
+		in := &instance{name: name, feed: f, cancel: cancel, done: make(chan error)}
 		go func() {
-			in.done <- f.Follow(ctx, "proj", nil, func(_ context.Context, e events.Event) error {
+			defer close(in.done)
+			f.Follow(ctx, "proj", nil, func(_ context.Context, e events.Event) error {
 				mu.Lock()
 				defer mu.Unlock()
 				handled[e.ID] = append(handled[e.ID], name)
