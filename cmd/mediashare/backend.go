@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aws/smithy-go/middleware"
+
 	"mediashare/internal/awsbackend"
 
 	"mediashare/internal/blob"
@@ -31,11 +33,12 @@ type backend struct {
 }
 
 // openBackend opens the configured backend.
-func openBackend(ctx context.Context, c config, log *slog.Logger) (*backend, error) {
+// apiOptions go to every AWS client (the metrics middleware).
+func openBackend(ctx context.Context, c config, log *slog.Logger, apiOptions ...func(*middleware.Stack) error) (*backend, error) {
 	if c.Backend != "aws" {
 		return openEmbedded(ctx, c.Data)
 	}
-	b, err := awsbackend.Open(ctx, c.AWS, log)
+	b, err := awsbackend.Open(ctx, c.AWS, log, apiOptions...)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,8 @@ type app struct {
 
 // newApp opens the backend and wires everything; it serves nothing yet.
 func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
-	be, err := openBackend(ctx, c, log)
+	m := metrics.New()
+	be, err := openBackend(ctx, c, log, m.AWSAPIOptions()...)
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +63,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("the %s backend's view keeps no change log", c.Backend)
 	}
 
-	a := &app{cfg: c, log: log, backend: be, metrics: metrics.New(), hub: live.NewHub(64), done: make(chan struct{})}
-	m := a.metrics
+	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{})}
 	store := m.Events(be.Events)
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels

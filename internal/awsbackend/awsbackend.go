@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/aws/smithy-go/middleware"
 	"log/slog"
 	"os"
 
@@ -39,7 +40,8 @@ type Backend struct {
 // standard retryer, the optional endpoint, and credentials (cfg's, or
 // "test"/"test" for an endpoint when the environment has none, or the
 // SDK's default chain).
-func LoadAWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
+// apiOptions are added to every client (e.g. the metrics middleware).
+func LoadAWSConfig(ctx context.Context, cfg Config, apiOptions ...func(*middleware.Stack) error) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(cfg.Region),
 		config.WithRetryer(func() aws.Retryer { return retry.NewStandard() }),
@@ -57,6 +59,7 @@ func LoadAWSConfig(ctx context.Context, cfg Config) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("awsbackend: load AWS configuration: %w", err)
 	}
+	ac.APIOptions = append(ac.APIOptions, apiOptions...)
 	return ac, nil
 }
 
@@ -78,7 +81,7 @@ func newClients(ac aws.Config, cfg Config) clients {
 // the adapters. It checks that each is reachable. When the feed meets
 // records trimmed from the stream before they were handled, the entries
 // view is rebuilt from the event store.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
+func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(*middleware.Stack) error) (*Backend, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -86,7 +89,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Backend, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	ac, err := LoadAWSConfig(ctx, cfg)
+	ac, err := LoadAWSConfig(ctx, cfg, apiOptions...)
 	if err != nil {
 		return nil, err
 	}

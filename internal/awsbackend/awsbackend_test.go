@@ -63,6 +63,17 @@ func TestSetupTwiceChangesNothing(t *testing.T) {
 	if v := first[cfg.Table]; len(v.GlobalSecondaryIndexes) != 1 || aws.ToString(v.GlobalSecondaryIndexes[0].IndexName) != "gallery" {
 		t.Errorf("view table indexes: got %+v, want the gallery index", v.GlobalSecondaryIndexes)
 	}
+	db := dynamodb.NewFromConfig(awstest.Config(t, cfg.Endpoint))
+	for _, table := range []string{cfg.Table, cfg.EventsTable} {
+		b, err := db.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(table)})
+		if err != nil || b.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != types.PointInTimeRecoveryStatusEnabled {
+			t.Errorf("point-in-time recovery of %s: %+v (%v), want enabled", table, b, err)
+		}
+	}
+	if ttl, err := db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(cfg.Table)}); err != nil ||
+		ttl.TimeToLiveDescription.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
+		t.Errorf("time to live of the view table: %+v (%v), want enabled", ttl, err)
+	}
 	if err := awsbackend.Setup(ctx, cfg); err != nil {
 		t.Fatalf("second Setup: %v", err)
 	}

@@ -6,11 +6,15 @@
 package awsbackend
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"strings"
@@ -142,6 +146,10 @@ func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, err
 	if err != nil {
 		return Config{}, fmt.Errorf("awsbackend: read EC2 user data (IMDSv2): %w", err)
 	}
+	b, err = jsonPart(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("awsbackend: EC2 user data: %w", err)
+	}
 	var ud userData
 	if err := json.Unmarshal(b, &ud); err != nil {
 		return Config{}, fmt.Errorf("awsbackend: EC2 user data is not the expected JSON ({\"bucket\": …, \"table\": …, \"events_table\": …}): %w", err)
@@ -158,4 +166,35 @@ func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, err
 		cfg.Region = r.Region
 	}
 	return cfg, nil
+}
+
+// jsonPart returns the JSON configuration in user data: the whole of it,
+// or, when the user data is a MIME multipart message (cloud-init's format,
+// carrying a boot script beside the configuration), its application/json part.
+func jsonPart(b []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		return trimmed, nil
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf(`not the expected JSON ({"bucket": …, "table": …, "events_table": …}) nor a MIME message carrying it: %w`, err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(mt, "multipart/") {
+		return nil, fmt.Errorf("not the expected JSON nor a MIME multipart message (Content-Type %q)", msg.Header.Get("Content-Type"))
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, errors.New("the MIME message has no application/json part")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read MIME part: %w", err)
+		}
+		if pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); pt == "application/json" {
+			return io.ReadAll(io.LimitReader(p, 16<<10))
+		}
+	}
 }

@@ -628,7 +628,7 @@ func (w *follower) process(ctx context.Context, shard, seq string) error {
 				continue
 			case isCode(err, "ResourceNotFoundException"):
 				// The shard has aged out of the stream: its records are gone.
-				if seq, err = w.trimmed(ctx, shard, err); err != nil {
+				if _, err := w.trimmed(ctx, shard, err); err != nil {
 					return err
 				}
 				return w.markDone(ctx, shard)

@@ -379,13 +379,13 @@ func TestTwoConsumersShareTheStreamAndTakeOver(t *testing.T) {
 		name   string
 		feed   *dynamo.Feed
 		cancel context.CancelFunc
-		done   chan error
+		done   chan struct{} // closed when Follow has returned
 	}
 	start := func(name string) *instance {
 		f := h.feed()
 		f.Owner, f.KeepLeasesOnStop = name, true
 		ctx, cancel := context.WithCancel(context.Background())
-		in := &instance{name: name, feed: f, cancel: cancel, done: make(chan error)}
+		in := &instance{name: name, feed: f, cancel: cancel, done: make(chan struct{})}
 		go func() {
 			defer close(in.done)
 			f.Follow(ctx, "proj", nil, func(_ context.Context, e events.Event) error {
@@ -475,7 +475,7 @@ func TestStaleOwnerCannotCheckpoint(t *testing.T) {
 	go func() {
 		done <- f.Follow(ctx, "proj", nil, func(_ context.Context, e events.Event) error { got <- e.ID; return nil })
 	}()
-	first := appendN(t, store, 1)
+	appendN(t, store, 1)
 	select {
 	case <-got:
 	case <-time.After(10 * time.Second):
@@ -514,7 +514,6 @@ func TestStaleOwnerCannotCheckpoint(t *testing.T) {
 	if c := out.Item["checkpoint"].(*types.AttributeValueMemberS).Value; c != before {
 		t.Errorf("checkpoint moved from %s to %s under another owner's lease", before, c)
 	}
-	_ = first
 	cancel()
 	<-done
 }

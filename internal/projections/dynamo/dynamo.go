@@ -63,9 +63,27 @@ type View struct {
 	table string
 	// Timeout bounds each DynamoDB call (DefaultTimeout when zero).
 	Timeout time.Duration
+	// Settle hides changes younger than this from Changes and LastChange.
+	// Positions come from each writer's clock and the change index is
+	// read eventually consistently, so a change may appear after a later
+	// one; a reader that only takes settled changes does not step past it.
+	// It bounds clock skew plus index lag (DefaultSettle when zero).
+	Settle time.Duration
 
 	mu     sync.Mutex
 	lastMS int64 // the last change position's milliseconds
+}
+
+// DefaultSettle is the View's default Settle.
+const DefaultSettle = 500 * time.Millisecond
+
+// settledBefore is the smallest position that is not settled yet.
+func (v *View) settledBefore() string {
+	settle := v.Settle
+	if settle <= 0 {
+		settle = DefaultSettle
+	}
+	return fmt.Sprintf("%013d", time.Now().Add(-settle).UnixMilli())
 }
 
 // New returns the view on table, which must have the layout of TableInput.
@@ -278,13 +296,15 @@ func (v *View) Changes(ctx context.Context, after string, limit int) ([]projecti
 	if limit <= 0 {
 		limit = 100
 	}
-	cond := "#g = :g"
-	vals := map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ChangesPartition}}
-	names := map[string]string{"#g": AttrGallery}
-	if after != "" {
-		cond += " AND #s > :s"
-		names["#s"] = AttrGallerySort
-		vals[":s"] = &types.AttributeValueMemberS{Value: after}
+	cond := "#g = :g AND #s BETWEEN :s AND :u"
+	vals := map[string]types.AttributeValue{
+		":g": &types.AttributeValueMemberS{Value: ChangesPartition},
+		":s": &types.AttributeValueMemberS{Value: after + "\x00"}, // strictly after
+		":u": &types.AttributeValueMemberS{Value: v.settledBefore()},
+	}
+	names := map[string]string{"#g": AttrGallery, "#s": AttrGallerySort}
+	if after >= v.settledBefore() {
+		return nil, nil // nothing settled after it yet
 	}
 	return v.changes(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
@@ -297,11 +317,14 @@ func (v *View) Changes(ctx context.Context, after string, limit int) ([]projecti
 func (v *View) LastChange(ctx context.Context) (string, error) {
 	cs, err := v.changes(ctx, &dynamodb.QueryInput{
 		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
-		KeyConditionExpression:    aws.String("#g = :g"),
-		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ChangesPartition}},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(1),
+		KeyConditionExpression:   aws.String("#g = :g AND #s < :u"),
+		ExpressionAttributeNames: map[string]string{"#g": AttrGallery, "#s": AttrGallerySort},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":g": &types.AttributeValueMemberS{Value: ChangesPartition},
+			":u": &types.AttributeValueMemberS{Value: v.settledBefore()},
+		},
+		ScanIndexForward: aws.Bool(false),
+		Limit:            aws.Int32(1),
 	})
 	if err != nil || len(cs) == 0 {
 		return "", err
