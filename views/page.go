@@ -71,6 +71,14 @@ func EntryURL(eib string) string { return "/entries/" + eib }
 
 func moreURL(cursor string) string { return "/?after=" + cursor }
 
+func thumbSrcset(e projections.Entry) string {
+	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(e.Thumbnail), e.ThumbWidth, MediaURL(e.Preview), e.PreviewWidth)
+}
+
+func previewSrcset(e projections.Entry) string {
+	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(e.Thumbnail), e.ThumbWidth, MediaURL(e.Preview), e.PreviewWidth)
+}
+
 func cardID(eib string) string { return "entry-" + eib }
 
 func liveURL(from string) string {

@@ -27,6 +27,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	ShutdownTimeout time.Duration
+	KeepMetadata    bool
 	ThumbTimeout    time.Duration
 	Heartbeat       time.Duration
 	Follow          bool // events: keep printing
@@ -101,6 +102,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
 	fs.StringVar(&c.SecretFile, "secret-file", "", "file holding the key that signs owner cookies (default: <data>/secret.key, created on first start)")
+	fs.BoolVar(&c.KeepMetadata, "keep-original-metadata", false, "store originals byte for byte (by default location metadata, EXIF GPS and XMP, is removed; pixels are never re-encoded)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", false, "mark cookies Secure (serve behind HTTPS)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")

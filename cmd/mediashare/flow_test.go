@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"mediashare/internal/media"
 	"mediashare/internal/media/mediatest"
 )
 
@@ -85,7 +86,10 @@ func TestUploadBrowseOpenDelete(t *testing.T) {
 	if got := historyTypes(doc); got != "MediaUploaded,ThumbnailGenerated" {
 		t.Errorf("entry history: got %s", got)
 	}
-	original := doc.Find(`[data-testid=original]`).AttrOr("src", "")
+	original := doc.Find(`[data-testid=original-url]`).AttrOr("href", "")
+	if preview := doc.Find(`[data-testid=preview]`); preview.Length() != 1 || !strings.Contains(preview.AttrOr("srcset", ""), "1280w") {
+		t.Error("the entry page shows no 1280 px preview with a srcset")
+	}
 
 	// Media: type, nosniff, caching, ETag, ranges.
 	resp = s.get(alice, original)
@@ -274,5 +278,52 @@ func TestSeveralFilesAtOnce(t *testing.T) {
 	sort.Strings(titles)
 	if want := "beach day,beach day,sunset 2,sunset 2"; strings.Join(titles, ",") != want {
 		t.Errorf("titles %v, want %s", titles, want)
+	}
+}
+
+// Originals lose their location metadata by default (orientation kept,
+// pixels untouched); with --keep-original-metadata they are stored byte
+// for byte.
+func TestOriginalsLoseLocationUnlessKept(t *testing.T) {
+	src := image.NewRGBA(image.Rect(0, 0, 40, 20))
+	jpg, err := mediatest.JPEGWithMetadata(src, mediatest.ExifWithGPS(6), `<x:xmpmeta xmlns:x="adobe:ns:meta/"><exif:GPSLatitude>48,51.5N</exif:GPSLatitude></x:xmpmeta>`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasLocation := func(b []byte) bool {
+		info, err := media.Inspect(bytes.NewReader(b), int64(len(b)), media.Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		has, err := media.HasLocation(bytes.NewReader(b), int64(len(b)), info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Orientation != 6 {
+			t.Errorf("orientation %d, want 6 kept", info.Orientation)
+		}
+		return has
+	}
+	if !hasLocation(jpg) {
+		t.Fatal("the test image carries no location")
+	}
+	for _, keep := range []bool{false, true} {
+		s := startSite(t, func(c *config) { c.KeepMetadata = keep })
+		c := browser(t)
+		readBody(t, s.post(c, "/entries", uploadParts("where", "c", "gps.jpg", "image/jpeg", jpg), false))
+		var eib string
+		for k := range s.cards(c) {
+			eib = k
+		}
+		stored := readBody(t, s.get(c, "/media/"+eib+".jpg"))
+		if got := hasLocation(stored); got != keep {
+			t.Errorf("keep=%v: the served original has location metadata: %v", keep, got)
+		}
+		if keep && !bytes.Equal(stored, jpg) {
+			t.Error("with --keep-original-metadata the original changed")
+		}
+		if !keep && bytes.Contains(stored, []byte("GPSLatitude")) {
+			t.Error("the XMP location survived")
+		}
 	}
 }

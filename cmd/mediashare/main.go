@@ -15,12 +15,18 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 
 	"mediashare/internal/awsbackend"
 )
 
 func main() {
+	// bild's parallel package sets GOMAXPROCS to every CPU when it loads;
+	// go back to the runtime's default, which respects container CPU quotas.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.SetDefaultGOMAXPROCS()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()

@@ -68,6 +68,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
+	limits.KeepOriginalMetadata = c.KeepMetadata
 	audit, _ := be.Events.(events.Auditor)
 	svc := &gallery.Service{Events: store, Audit: audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
 	a.site = &web.Server{

@@ -35,6 +35,9 @@ type Limits struct {
 	// ProjectionWait is how long an upload or delete waits for the view
 	// to show it before answering.
 	ProjectionWait time.Duration
+	// KeepOriginalMetadata stores originals byte for byte. By default
+	// location metadata (EXIF GPS, XMP) is removed, pixels untouched.
+	KeepOriginalMetadata bool
 }
 
 // DefaultLimits are the limits of a default install.
@@ -143,10 +146,19 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 		return projections.Entry{}, fmt.Errorf("gallery: upload: rewind: %w", err)
 	}
 
+	var original io.Reader = in.File
+	if !s.Limits.KeepOriginalMetadata {
+		cleaned, _, err := media.StripLocation(in.File, in.Size, info)
+		if err != nil {
+			return projections.Entry{}, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
+		}
+		original = cleaned
+	}
+
 	at := s.now()
 	eib := ids.New(at)
 	key := eib + info.Ext
-	hashed := newHashingReader(in.File)
+	hashed := newHashingReader(original)
 	stored, err := s.Blobs.Put(ctx, key, hashed, info.ContentType)
 	if err != nil {
 		return projections.Entry{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)

@@ -37,18 +37,21 @@ type Entry struct {
 	Type      string // "image"
 
 	// What mediashare adds.
-	Status      Status
-	Owner       string
-	ContentType string
-	Size        int64
-	Width       int
-	Height      int
-	ThumbWidth  int
-	ThumbHeight int
-	Placeholder string // "#rrggbb" while the thumbnail loads
-	FailReason  string
-	Version     int       // the stream version this row reflects
-	UpdatedAt   time.Time // time of that event
+	Status        Status
+	Owner         string
+	ContentType   string
+	Size          int64
+	Width         int
+	Height        int
+	ThumbWidth    int
+	ThumbHeight   int
+	Preview       string // the larger rendition for the entry page, "" if none
+	PreviewWidth  int
+	PreviewHeight int
+	Placeholder   string // "#rrggbb" while the thumbnail loads
+	FailReason    string
+	Version       int       // the stream version this row reflects
+	UpdatedAt     time.Time // time of that event
 }
 
 // Visible reports whether the entry belongs in the gallery.
@@ -118,11 +121,14 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 			return cur, false, err
 		}
 		next.Status, next.Placeholder, next.FailReason = Ready, p.Placeholder, ""
-		for _, t := range p.Thumbnails {
-			if t.Key == next.Thumbnail || len(p.Thumbnails) == 1 {
-				next.Thumbnail, next.ThumbWidth, next.ThumbHeight = t.Key, t.Width, t.Height
-				break
-			}
+		// The grid thumbnail comes first, then the preview if there is one.
+		if len(p.Thumbnails) > 0 {
+			t := p.Thumbnails[0]
+			next.Thumbnail, next.ThumbWidth, next.ThumbHeight = t.Key, t.Width, t.Height
+		}
+		if len(p.Thumbnails) > 1 {
+			t := p.Thumbnails[1]
+			next.Preview, next.PreviewWidth, next.PreviewHeight = t.Key, t.Width, t.Height
 		}
 	case events.ThumbnailFailed:
 		var p events.ThumbnailFailure

@@ -132,6 +132,9 @@ type row struct {
 	Height      int    `dynamodbav:"height,omitempty"`
 	ThumbWidth  int    `dynamodbav:"thumb_width,omitempty"`
 	ThumbHeight int    `dynamodbav:"thumb_height,omitempty"`
+	Preview     string `dynamodbav:"preview,omitempty"`
+	PreviewW    int    `dynamodbav:"preview_width,omitempty"`
+	PreviewH    int    `dynamodbav:"preview_height,omitempty"`
 	Placeholder string `dynamodbav:"placeholder,omitempty"`
 	FailReason  string `dynamodbav:"fail_reason,omitempty"`
 	Version     int    `dynamodbav:"version"`
@@ -153,7 +156,7 @@ func toRow(e projections.Entry) row {
 		Resource: e.Resource, Thumbnail: e.Thumbnail, Type: e.Type, Status: string(e.Status), Owner: e.Owner,
 		ContentType: e.ContentType, Size: e.Size, Width: e.Width, Height: e.Height, ThumbWidth: e.ThumbWidth,
 		ThumbHeight: e.ThumbHeight, Placeholder: e.Placeholder, FailReason: e.FailReason, Version: e.Version,
-		UpdatedAt: e.UpdatedAt.UnixMilli(),
+		UpdatedAt: e.UpdatedAt.UnixMilli(), Preview: e.Preview, PreviewW: e.PreviewWidth, PreviewH: e.PreviewHeight,
 	}
 	if e.Visible() {
 		r.Gallery, r.GSK = GalleryPartition, sortKey(r.Timestamp, e.EIB)
@@ -167,7 +170,7 @@ func (r row) entry() projections.Entry {
 		Resource: r.Resource, Thumbnail: r.Thumbnail, Type: r.Type, Status: projections.Status(r.Status), Owner: r.Owner,
 		ContentType: r.ContentType, Size: r.Size, Width: r.Width, Height: r.Height, ThumbWidth: r.ThumbWidth,
 		ThumbHeight: r.ThumbHeight, Placeholder: r.Placeholder, FailReason: r.FailReason, Version: r.Version,
-		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(),
+		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(), Preview: r.Preview, PreviewWidth: r.PreviewW, PreviewHeight: r.PreviewH,
 	}
 }
 

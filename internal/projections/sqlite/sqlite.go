@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS entries (
 	height       INTEGER NOT NULL,
 	thumb_width  INTEGER NOT NULL,
 	thumb_height INTEGER NOT NULL,
+	preview      TEXT NOT NULL DEFAULT '',
+	preview_width  INTEGER NOT NULL DEFAULT 0,
+	preview_height INTEGER NOT NULL DEFAULT 0,
 	placeholder  TEXT NOT NULL,
 	fail_reason  TEXT NOT NULL,
 	version      INTEGER NOT NULL,
@@ -63,10 +66,42 @@ func New(ctx context.Context, db *sql.DB) (*View, error) {
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		return nil, fmt.Errorf("projections/sqlite: create schema: %w", err)
 	}
+	if err := addColumns(ctx, db); err != nil {
+		return nil, err
+	}
 	return &View{db: db}, nil
 }
 
-const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, placeholder, fail_reason, version, updated_ms`
+// addColumns brings a view made by an older build up to date. The view
+// can always be rebuilt (mediashare replay) to fill what is new.
+func addColumns(ctx context.Context, db *sql.DB) error {
+	have := map[string]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT name FROM pragma_table_info('entries')`)
+	if err != nil {
+		return fmt.Errorf("projections/sqlite: read schema: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		have[name] = true
+	}
+	rows.Close()
+	for _, col := range []struct{ name, def string }{
+		{"preview", `TEXT NOT NULL DEFAULT ''`}, {"preview_width", `INTEGER NOT NULL DEFAULT 0`}, {"preview_height", `INTEGER NOT NULL DEFAULT 0`},
+	} {
+		if !have[col.name] {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE entries ADD COLUMN `+col.name+` `+col.def); err != nil {
+				return fmt.Errorf("projections/sqlite: add column %s: %w", col.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, preview, preview_width, preview_height, placeholder, fail_reason, version, updated_ms`
 
 type scanner interface{ Scan(...any) error }
 
@@ -77,7 +112,8 @@ func scan(s scanner) (projections.Entry, error) {
 		status      string
 	)
 	err := s.Scan(&e.EIB, &e.EID, &ts, &e.Title, &e.Comment, &e.Resource, &e.Thumbnail, &e.Type, &status, &e.Owner,
-		&e.ContentType, &e.Size, &e.Width, &e.Height, &e.ThumbWidth, &e.ThumbHeight, &e.Placeholder, &e.FailReason, &e.Version, &updated)
+		&e.ContentType, &e.Size, &e.Width, &e.Height, &e.ThumbWidth, &e.ThumbHeight, &e.Preview, &e.PreviewWidth, &e.PreviewHeight,
+		&e.Placeholder, &e.FailReason, &e.Version, &updated)
 	e.Status = projections.Status(status)
 	e.Timestamp, e.UpdatedAt = time.UnixMilli(ts).UTC(), time.UnixMilli(updated).UTC()
 	return e, err
@@ -108,17 +144,19 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (eib) DO UPDATE SET
 			eid = excluded.eid, timestamp_ms = excluded.timestamp_ms, title = excluded.title, comment = excluded.comment,
 			resource = excluded.resource, thumbnail = excluded.thumbnail, type = excluded.type, status = excluded.status,
 			owner = excluded.owner, content_type = excluded.content_type, size = excluded.size, width = excluded.width,
 			height = excluded.height, thumb_width = excluded.thumb_width, thumb_height = excluded.thumb_height,
+			preview = excluded.preview, preview_width = excluded.preview_width, preview_height = excluded.preview_height,
 			placeholder = excluded.placeholder, fail_reason = excluded.fail_reason, version = excluded.version,
 			updated_ms = excluded.updated_ms, visible = excluded.visible
 		WHERE excluded.version > entries.version`,
 		e.EIB, e.EID, e.Timestamp.UnixMilli(), e.Title, e.Comment, e.Resource, e.Thumbnail, e.Type, string(e.Status), e.Owner,
-		e.ContentType, e.Size, e.Width, e.Height, e.ThumbWidth, e.ThumbHeight, e.Placeholder, e.FailReason, e.Version, e.UpdatedAt.UnixMilli(), visible)
+		e.ContentType, e.Size, e.Width, e.Height, e.ThumbWidth, e.ThumbHeight, e.Preview, e.PreviewWidth, e.PreviewHeight,
+		e.Placeholder, e.FailReason, e.Version, e.UpdatedAt.UnixMilli(), visible)
 	if err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
 	}

@@ -74,6 +74,7 @@ func mustGet(t *testing.T, v projections.View, eib string) projections.Entry {
 func testRoundTrip(t *testing.T, v projections.View) {
 	want := entry(1)
 	want.ThumbWidth, want.ThumbHeight, want.Placeholder, want.FailReason = 320, 240, "#112233", "none"
+	want.Preview, want.PreviewWidth, want.PreviewHeight = want.Resource+"-preview.jpg", 1280, 960
 	if !mustPut(t, v, want) {
 		t.Fatal("Put of a new entry reported not stored")
 	}
