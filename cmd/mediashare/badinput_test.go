@@ -40,8 +40,10 @@ func pngHeader(w, h uint32) []byte {
 
 // Every kind of bad input gets a 4xx with a message shown next to the form,
 // keeps what was typed, and leaves no file, no event and no entry behind.
-func TestBadInputLeavesNothingBehind(t *testing.T) {
-	s := startSite(t, func(c *config) { c.MaxUploadBytes = 4 << 20 })
+func TestBadInputLeavesNothingBehind(t *testing.T) { backends(t, testBadInputLeavesNothingBehind) }
+
+func testBadInputLeavesNothingBehind(t *testing.T, start func(func(*config)) *site) {
+	s := start(func(c *config) { c.MaxUploadBytes = 4 << 20 })
 	c := browser(t)
 	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
 	if err != nil {

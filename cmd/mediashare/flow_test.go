@@ -17,10 +17,14 @@ import (
 )
 
 // The whole flow of the walking skeleton, over HTTP against a running
-// `mediashare serve`: upload a real photo, see it processed, open it,
-// fetch its media, delete it, and find its history kept.
+// `mediashare serve` on each backend: upload a real photo, see it
+// processed, open it, fetch its media, delete it, and find its history kept.
 func TestUploadBrowseOpenDelete(t *testing.T) {
-	s := startSite(t, nil)
+	backends(t, testUploadBrowseOpenDelete)
+}
+
+func testUploadBrowseOpenDelete(t *testing.T, start func(func(*config)) *site) {
+	s := start(nil)
 	alice := browser(t)
 
 	// An empty gallery invites the first upload.
@@ -244,8 +248,10 @@ func decodePNG(t *testing.T, resp *http.Response) image.Image {
 
 // Several files at once: each becomes an entry named after its file; a
 // rejected one gets its message and the others are uploaded.
-func TestSeveralFilesAtOnce(t *testing.T) {
-	s := startSite(t, nil)
+func TestSeveralFilesAtOnce(t *testing.T) { backends(t, testSeveralFilesAtOnce) }
+
+func testSeveralFilesAtOnce(t *testing.T, start func(func(*config)) *site) {
+	s := start(nil)
 	c := browser(t)
 	parts := []part{
 		{name: "title", data: nil},

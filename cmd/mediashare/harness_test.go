@@ -17,7 +17,10 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"mediashare/internal/awsbackend"
+	"mediashare/internal/awstest"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
 	"mediashare/internal/sqlitedb"
@@ -29,10 +32,13 @@ type site struct {
 	t    testing.TB
 	url  string
 	data string
+	cfg  config
 	stop func()
 }
 
-func startSite(t testing.TB, mutate func(*config)) *site {
+// defaultConfig is serve's configuration with no flags, on a free port
+// with its own data directory.
+func defaultConfig(t testing.TB) config {
 	t.Helper()
 	var c config
 	fs := newFlagSet("serve", &c)
@@ -41,6 +47,49 @@ func startSite(t testing.TB, mutate func(*config)) *site {
 	}
 	c.Addr, c.Data = "127.0.0.1:0", t.TempDir()
 	c.ShutdownTimeout = 10 * time.Second
+	return c
+}
+
+// awsConfig points c at fresh tables and a fresh bucket in the moto
+// server, made by `mediashare setup`.
+func awsConfig(t testing.TB, c *config) {
+	t.Helper()
+	endpoint := awstest.Moto(t)
+	c.Backend = "aws"
+	c.AWS = awsbackend.Config{
+		Bucket: strings.ToLower(awstest.Name("media")), Table: awstest.Name("entries"), EventsTable: awstest.Name("events"),
+		Region: awstest.Region, Endpoint: endpoint, PathStyle: true,
+	}
+	c.AWSLeaseDuration = 3 * time.Second
+	c.AWS.LeaseDuration = c.AWSLeaseDuration
+	secret := filepath.Join(t.TempDir(), "secret.key")
+	if err := os.WriteFile(secret, []byte("a shared test key of 32 bytes!!!"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.SecretFile = secret
+	if err := awsbackend.Setup(context.Background(), c.AWS); err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+}
+
+// backends runs fn once per storage backend: embedded, and AWS on moto.
+func backends(t *testing.T, fn func(t *testing.T, start func(mutate func(*config)) *site)) {
+	t.Run("embedded", func(t *testing.T) { fn(t, func(m func(*config)) *site { return startSite(t, m) }) })
+	t.Run("aws", func(t *testing.T) {
+		fn(t, func(m func(*config)) *site {
+			return startSite(t, func(c *config) {
+				awsConfig(t, c)
+				if m != nil {
+					m(c)
+				}
+			})
+		})
+	})
+}
+
+func startSite(t testing.TB, mutate func(*config)) *site {
+	t.Helper()
+	c := defaultConfig(t)
 	if mutate != nil {
 		mutate(&c)
 	}
@@ -64,7 +113,7 @@ func startSite(t testing.TB, mutate func(*config)) *site {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	s := &site{t: t, url: "http://" + addr, data: c.Data, app: a}
+	s := &site{t: t, url: "http://" + addr, data: c.Data, app: a, cfg: c}
 	stopped := false
 	s.stop = func() {
 		if stopped {
@@ -211,9 +260,20 @@ func (s *site) waitStatus(c *http.Client, eib, status string) *goquery.Selection
 	}
 }
 
-// events reads the site's event log straight from its SQLite file.
+// events reads the site's event log straight from its storage.
 func (s *site) events() []events.Event {
 	s.t.Helper()
+	if s.cfg.Backend == "aws" {
+		be, err := awsbackend.Open(context.Background(), s.cfg.AWS, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		evs, _, err := be.Events.ReadAll(context.Background(), "", 100000)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		return evs
+	}
 	db, err := sqlitedb.Open(filepath.Join(s.data, "mediashare.db"))
 	if err != nil {
 		s.t.Fatal(err)
@@ -235,10 +295,22 @@ func readEvents(t testing.TB, db *sql.DB) []events.Event {
 	return evs
 }
 
-// mediaFiles lists the files in the blob store (temp area excluded).
+// mediaFiles lists the objects in the blob store (for the embedded
+// backend, every file under its root, temporary and metadata files too).
 func (s *site) mediaFiles() []string {
 	s.t.Helper()
 	var out []string
+	if s.cfg.Backend == "aws" {
+		client := s3.NewFromConfig(awstest.Config(s.t, s.cfg.AWS.Endpoint), func(o *s3.Options) { o.UsePathStyle = true })
+		res, err := client.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: &s.cfg.AWS.Bucket})
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		for _, o := range res.Contents {
+			out = append(out, *o.Key)
+		}
+		return out
+	}
 	root := filepath.Join(s.data, "media")
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -275,4 +347,10 @@ func waitFor(t testing.TB, what string, ok func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	awstest.Stop()
+	os.Exit(code)
 }

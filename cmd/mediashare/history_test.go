@@ -14,8 +14,10 @@ import (
 
 // The history page and the NDJSON export list exactly the events that
 // happened, newest first, with the filters applied.
-func TestHistoryPageAndExport(t *testing.T) {
-	s := startSite(t, nil)
+func TestHistoryPageAndExport(t *testing.T) { backends(t, testHistoryPageAndExport) }
+
+func testHistoryPageAndExport(t *testing.T, start func(func(*config)) *site) {
+	s := start(nil)
 	c := browser(t)
 	for i, title := range []string{"first", "second"} {
 		readBody(t, s.post(c, "/entries", uploadParts(title, "c", "p.png", "image/png", smallPNG(t, i)), false))
