@@ -271,3 +271,29 @@ func TestBrowserUploadProgressAndSeveralFiles(t *testing.T) {
 		t.Errorf("titles %q, want the two file names and Elephants", titles)
 	}
 }
+
+// Two browsers on two instances sharing one moto backend: an upload in one
+// shows up in the other with its thumbnail, and a delete disappears, each
+// within 2 s.
+func TestBrowserLiveGalleryTwoInstances(t *testing.T) {
+	c := defaultConfig(t)
+	awsConfig(t, &c)
+	a, b := startProcess(t, c), startProcess(t, c)
+	alice, bob := newChrome(t), newChrome(t)
+	alice.open(a.url + "/")
+	bob.open(b.url + "/")
+	alice.waitLive()
+	bob.waitLive()
+
+	alice.uploadUI("Rain drops", "uploaded through instance A", mediatest.Photo(t, "RainDrops.jpg"))
+	alice.waitJS("the uploader sees the new card", `document.querySelectorAll("[data-testid=card]").length === 1`, 10*time.Second)
+	eib := newestEIB(alice)
+	took := bob.waitJS("the browser on instance B shows the card with its thumbnail",
+		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second)
+	t.Logf("upload through A visible with thumbnail on B after %s", took)
+
+	alice.run(chromedp.Navigate(a.url+"/entries/"+eib), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
+	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
+	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 2*time.Second)
+	t.Logf("delete through A visible on B after %s", took)
+}

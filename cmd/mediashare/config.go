@@ -30,6 +30,7 @@ type config struct {
 	KeepMetadata    bool
 	ThumbTimeout    time.Duration
 	Heartbeat       time.Duration
+	LivePoll        time.Duration
 	Follow          bool // events: keep printing
 	EventsJSON      bool // events: NDJSON
 
@@ -112,6 +113,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
 		fs.BoolVar(&c.EventsJSON, "json", false, "print NDJSON")
 	}
+	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often each instance looks for gallery changes made through other instances")
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }

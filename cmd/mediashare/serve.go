@@ -76,7 +76,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
 		Live: a.hub, Changes: changes, Heartbeat: c.Heartbeat, Done: a.done,
 	}
-	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: time.Second, Log: log}
+	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
 		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
 		Lag:      m.ProjectionLag.WithLabelValues(projections.ViewConsumer).Set,

@@ -103,7 +103,7 @@ type Feed struct {
 	// renewed every third of it.
 	LeaseDuration time.Duration
 	// PollInterval is the first wait after an empty read; it doubles up to
-	// MaxPollInterval while reads stay empty (defaults 250 ms and 2 s).
+	// MaxPollInterval while reads stay empty (defaults 250 ms and 500 ms: the gallery must feel live).
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
 	// RetryDelay is the first wait after a failed handler or call; it
@@ -152,7 +152,7 @@ func (f *Feed) Stats() Stats {
 func (f *Feed) leaseDuration() time.Duration { return orDefault(f.LeaseDuration, 30*time.Second) }
 func (f *Feed) retryDelay() time.Duration    { return orDefault(f.RetryDelay, time.Second) }
 func (f *Feed) pollInterval() time.Duration  { return orDefault(f.PollInterval, 250*time.Millisecond) }
-func (f *Feed) maxPoll() time.Duration       { return orDefault(f.MaxPollInterval, 2*time.Second) }
+func (f *Feed) maxPoll() time.Duration       { return orDefault(f.MaxPollInterval, 500*time.Millisecond) }
 
 func (f *Feed) maxAttempts() int {
 	if f.MaxAttempts <= 0 {
