@@ -18,6 +18,7 @@ import (
 	"mediashare/internal/blob/fileblob"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
+	"mediashare/internal/metrics"
 	"mediashare/internal/projections"
 	viewsqlite "mediashare/internal/projections/sqlite"
 	"mediashare/internal/sqlitedb"
@@ -30,6 +31,8 @@ type backend struct {
 	View   projections.View
 	Blobs  blob.Store
 	Close  func() error
+	// Stream, when set, reads the stream consumer's counters (AWS).
+	Stream func() metrics.StreamStats
 }
 
 // openBackend opens the configured backend.
@@ -42,7 +45,12 @@ func openBackend(ctx context.Context, c config, log *slog.Logger, apiOptions ...
 	if err != nil {
 		return nil, err
 	}
-	return &backend{Events: b.Events, Feed: b.Feed, View: b.View, Blobs: b.Blobs, Close: func() error { return nil }}, nil
+	stream := func() metrics.StreamStats {
+		s := b.Stream.Stats()
+		return metrics.StreamStats{Delivered: s.Delivered, HandlerErrors: s.HandlerErrors, Parked: s.Parked, Trimmed: s.Trimmed,
+			ExpiredIterators: s.ExpiredIterators, Throttled: s.Throttled, LeasesTaken: s.LeasesTaken, LeasesLost: s.LeasesLost}
+	}
+	return &backend{Events: b.Events, Feed: b.Feed, View: b.View, Blobs: b.Blobs, Close: func() error { return nil }, Stream: stream}, nil
 }
 
 // openEmbedded opens the embedded backend: one SQLite file for events,

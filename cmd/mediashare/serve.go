@@ -57,6 +57,9 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		be.Close()
 		return nil, err
 	}
+	if be.Stream != nil {
+		m.RegisterStream(be.Stream)
+	}
 	changes, ok := be.View.(projections.ChangeLog)
 	if !ok {
 		be.Close()

@@ -111,3 +111,34 @@ func (c *countingStore) Append(ctx context.Context, stream string, expected int,
 	}
 	return out, err
 }
+
+// StreamStats are the counters of a stream consumer (the DynamoDB Streams
+// feed), read when Prometheus scrapes.
+type StreamStats struct {
+	Delivered, HandlerErrors, Parked, Trimmed, ExpiredIterators, Throttled, LeasesTaken, LeasesLost int64
+}
+
+// RegisterStream exports a stream consumer's counters.
+func (m *Metrics) RegisterStream(stats func() StreamStats) {
+	counter := func(opts prometheus.CounterOpts, v func(StreamStats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(opts, func() float64 { return float64(v(stats())) })
+	}
+	m.Registry.MustRegister(
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_records_delivered_total", Help: "Stream records handled by this instance's consumers."},
+			func(s StreamStats) int64 { return s.Delivered }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_handler_errors_total", Help: "Stream records whose handler failed (they are retried)."},
+			func(s StreamStats) int64 { return s.HandlerErrors }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_records_parked_total", Help: "Stream records given up on and written as dead letters."},
+			func(s StreamStats) int64 { return s.Parked }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_trimmed_total", Help: "Times a consumer found records trimmed from the stream before it read them (the view is rebuilt)."},
+			func(s StreamStats) int64 { return s.Trimmed }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_iterators_expired_total", Help: "Shard iterators that expired and were fetched again."},
+			func(s StreamStats) int64 { return s.ExpiredIterators }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_throttled_total", Help: "Stream reads throttled (LimitExceededException)."},
+			func(s StreamStats) int64 { return s.Throttled }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_leases_taken_total", Help: "Shard leases this instance acquired."},
+			func(s StreamStats) int64 { return s.LeasesTaken }),
+		counter(prometheus.CounterOpts{Name: "mediashare_stream_leases_lost_total", Help: "Shard leases this instance found taken by another."},
+			func(s StreamStats) int64 { return s.LeasesLost }),
+	)
+}
