@@ -106,8 +106,7 @@ func (p *process) kill() {
 // A appears in B's gallery with its thumbnail; A killed in the middle of
 // projecting loses nothing and doubles nothing once B takes over its lease.
 func TestTwoProcessesShareOneAWSBackend(t *testing.T) {
-	var c config
-	c = defaultConfig(t)
+	c := defaultConfig(t)
 	awsConfig(t, &c)
 	a := startProcess(t, c)
 	time.Sleep(500 * time.Millisecond) // A takes the stream's lease first
