@@ -10,6 +10,7 @@ import (
 
 	"mediashare/internal/events"
 	"mediashare/internal/gallery"
+	"mediashare/internal/ids"
 	"mediashare/internal/projections"
 )
 
@@ -78,6 +79,10 @@ func thumbSrcset(e projections.Entry) string {
 func previewSrcset(e projections.Entry) string {
 	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(e.Thumbnail), e.ThumbWidth, MediaURL(e.Preview), e.PreviewWidth)
 }
+
+// newRequestID names one sending of the upload form, so that a retried
+// request (a lost response, a double click) makes its entries only once.
+func newRequestID() string { return ids.New(time.Now()) }
 
 func cardID(eib string) string { return "entry-" + eib }
 

@@ -333,3 +333,51 @@ func TestOriginalsLoseLocationUnlessKept(t *testing.T) {
 		}
 	}
 }
+
+// A retried upload (the response was lost, the button pressed twice)
+// with the same request id makes its entry once.
+func TestRetriedUploadMakesOneEntry(t *testing.T) { backends(t, testRetriedUploadMakesOneEntry) }
+
+func testRetriedUploadMakesOneEntry(t *testing.T, start func(func(*config)) *site) {
+	s := start(nil)
+	c := browser(t)
+	form := mustDoc(t, s.get(c, "/"))
+	request := form.Find(`input[name=request]`).AttrOr("value", "")
+	if request == "" {
+		t.Fatal("the upload form carries no request id")
+	}
+	parts := append(uploadParts("once", "c", "p.png", "image/png", smallPNG(t, 1)), part{name: "request", data: []byte(request)})
+	var eibs []string
+	for i := 0; i < 3; i++ {
+		resp := s.post(c, "/entries", parts, true)
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
+		}
+		eibs = append(eibs, mustDoc(t, resp).Find(`[data-testid=card]`).AttrOr("data-eib", ""))
+	}
+	if eibs[0] == "" || eibs[1] != eibs[0] || eibs[2] != eibs[0] {
+		t.Errorf("retries answered with entries %v, want one", eibs)
+	}
+	if n := len(s.cards(c)); n != 1 {
+		t.Errorf("the gallery has %d entries after three tries of one request, want 1", n)
+	}
+	uploads := 0
+	for _, e := range s.events() {
+		if e.Type == "MediaUploaded" {
+			uploads++
+		}
+	}
+	if uploads != 1 {
+		t.Errorf("%d MediaUploaded events, want 1", uploads)
+	}
+	// Someone else replaying the request id gets an entry of their own.
+	resp := s.post(browser(t), "/entries", parts, true)
+	other := mustDoc(t, resp).Find(`[data-testid=card]`).AttrOr("data-eib", "")
+	if resp.StatusCode != http.StatusCreated || other == eibs[0] {
+		t.Errorf("another visitor with the same request id: %d, entry %s (the first was %s)", resp.StatusCode, other, eibs[0])
+	}
+	// A fresh form has a fresh request id.
+	if again := mustDoc(t, s.get(c, "/")).Find(`input[name=request]`).AttrOr("value", ""); again == request {
+		t.Error("the form's request id did not change")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,6 +80,12 @@ type UploadInput struct {
 	File           File // nil when no file was sent
 	Size           int64
 	Owner          string
+	// RequestID, when it is an id the upload form was given, makes the
+	// upload idempotent: a retry of the same request (say, after a lost
+	// response) returns the entry the first one made. Index tells the
+	// files of one request apart.
+	RequestID string
+	Index     int
 }
 
 // ValidateText checks the title and comment, the checks that need no file.
@@ -156,14 +163,23 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 	}
 
 	at := s.now()
-	eib := ids.New(at)
+	eib, eventID := ids.New(at), ids.New(at)
+	if ids.Valid(in.RequestID) {
+		// Derived from the request and its owner: the same on a retry, and
+		// no one can aim at another person's entry.
+		n := strconv.Itoa(in.Index)
+		eib, eventID = ids.Derive(in.RequestID, n, in.Owner), ids.Derive(in.RequestID, n, in.Owner, "uploaded")
+		if e, done, err := s.uploadedBefore(ctx, eib, in.Owner); err != nil || done {
+			return e, err
+		}
+	}
 	key := eib + info.Ext
 	hashed := newHashingReader(original)
 	stored, err := s.Blobs.Put(ctx, key, hashed, info.ContentType)
 	if err != nil {
 		return projections.Entry{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
-	ev, err := events.New(ids.New(at), events.MediaUploaded, eib, at, events.OwnerActor(in.Owner), events.Uploaded{
+	ev, err := events.New(eventID, events.MediaUploaded, eib, at, events.OwnerActor(in.Owner), events.Uploaded{
 		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
 		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
 		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),
@@ -173,6 +189,12 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 		return projections.Entry{}, err
 	}
 	appended, err := s.Events.Append(ctx, eib, 0, ev)
+	if events.IsConflict(err) && ids.Valid(in.RequestID) {
+		// The same request landed meanwhile (the blob is its blob too).
+		if e, done, lerr := s.uploadedBefore(ctx, eib, in.Owner); lerr != nil || done {
+			return e, lerr
+		}
+	}
 	if err != nil {
 		// No event names the blob: remove it so nothing is left behind.
 		if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
@@ -183,6 +205,32 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 	s.awaitProjection(ctx, eib, appended[0].Version)
 	entry, _, err := projections.Apply(projections.Entry{}, appended[0])
 	return entry, err
+}
+
+// uploadedBefore reports whether the stream eib was already uploaded by
+// owner, and returns its entry as its events make it.
+func (s *Service) uploadedBefore(ctx context.Context, eib, owner string) (projections.Entry, bool, error) {
+	evs, err := s.Events.Load(ctx, eib)
+	if errors.Is(err, events.ErrNotFound) {
+		return projections.Entry{}, false, nil
+	}
+	if err != nil {
+		return projections.Entry{}, false, fmt.Errorf("gallery: upload %s: %w", eib, err)
+	}
+	var e projections.Entry
+	for _, ev := range evs {
+		if e, _, err = projections.Apply(e, ev); err != nil {
+			return projections.Entry{}, false, err
+		}
+	}
+	if e.Owner != owner {
+		return projections.Entry{}, false, apperr.New(apperr.Conflict, "This upload was already sent by someone else.")
+	}
+	if !e.Visible() {
+		return projections.Entry{}, false, apperr.New(apperr.Conflict, "This upload was sent before and has since been deleted.")
+	}
+	s.awaitProjection(ctx, eib, evs[0].Version)
+	return e, true, nil
 }
 
 // awaitProjection waits, briefly, until the view reflects version of the

@@ -5,7 +5,9 @@ package ids
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"strings"
 	"time"
 )
 
@@ -49,4 +51,27 @@ func Valid(s string) bool {
 		}
 	}
 	return true
+}
+
+// Derive makes an identifier from another and some parts, the same every
+// time for the same inputs: the time of base, then 80 bits of a SHA-256 of
+// base and parts. A retried request derives the ids it derived before.
+func Derive(base string, parts ...string) string {
+	h := sha256.New()
+	h.Write([]byte(base))
+	for _, p := range parts {
+		h.Write([]byte{0})
+		h.Write([]byte(p))
+	}
+	sum := h.Sum(nil)
+	var b [16]byte
+	// The 48 time bits of base, decoded from its first 10 characters.
+	var t uint64
+	for i := 0; i < 10 && i < len(base); i++ {
+		t = t<<5 | uint64(strings.IndexByte(alphabet, base[i])&31)
+	}
+	binary.BigEndian.PutUint16(b[0:2], uint16(t>>32))
+	binary.BigEndian.PutUint32(b[2:6], uint32(t))
+	copy(b[6:], sum[:10])
+	return encode(b)
 }

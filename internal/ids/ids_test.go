@@ -28,3 +28,19 @@ func TestValidRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestDerive(t *testing.T) {
+	base := New(time.UnixMilli(1_764_000_000_000))
+	a, b := Derive(base, "0", "owner-1"), Derive(base, "0", "owner-1")
+	if a != b || !Valid(a) {
+		t.Fatalf("Derive is not stable or not valid: %q, %q", a, b)
+	}
+	if a[:10] != base[:10] {
+		t.Errorf("derived %q keeps not the time of %q", a, base)
+	}
+	for _, other := range []string{Derive(base, "1", "owner-1"), Derive(base, "0", "owner-2"), Derive(New(time.Now()), "0", "owner-1")} {
+		if other == a {
+			t.Errorf("different inputs derived the same id %q", a)
+		}
+	}
+}

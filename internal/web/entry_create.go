@@ -56,7 +56,7 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.UploadForm, files []*multipart.FileHeader) {
-	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: OwnerFrom(r.Context())}
+	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), RequestID: r.PostFormValue("request")}
 	if len(files) == 1 {
 		f, err := files[0].Open()
 		if err != nil {
@@ -92,12 +92,13 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		entries []projections.Entry
 		failed  error
 	)
-	for _, fh := range files {
+	for i, fh := range files {
 		title := strings.TrimSpace(form.Title)
 		if title == "" {
 			title = gallery.TitleFromFilename(fh.Filename)
 		}
-		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), Filename: fh.Filename, Size: fh.Size}
+		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), Filename: fh.Filename, Size: fh.Size,
+			RequestID: r.PostFormValue("request"), Index: i}
 		entry, err := func() (projections.Entry, error) {
 			f, err := fh.Open()
 			if err != nil {
