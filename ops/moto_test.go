@@ -3,8 +3,14 @@ package ops_test
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +178,92 @@ func TestStackInMoto(t *testing.T) {
 	loaded, err := be.Events.Load(ctx, "ops-test-stream")
 	if err != nil || len(loaded) != 1 || loaded[0].ID != "ops-test-1" {
 		t.Errorf("load events: %v, %+v", err, loaded)
+	}
+
+	serveOnStack(t, bc)
+}
+
+// serveOnStack runs the real `mediashare serve --backend aws` on the
+// stack's bucket and tables, as an instance of the group would, and
+// uploads a picture through it until its thumbnail is ready.
+func serveOnStack(t *testing.T, bc awsbackend.Config) {
+	dir := t.TempDir()
+	bin := dir + "/mediashare"
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mediashare").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	secret := dir + "/secret.key"
+	if err := os.WriteFile(secret, []byte("ops test secret, 32 bytes long!!"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--secret-file", secret, "--backend", "aws",
+		"--bucket", bc.Bucket, "--table", bc.Table, "--events-table", bc.EventsTable, "--lease-table", bc.LeaseTable,
+		"--region", bc.Region, "--endpoint", bc.Endpoint, "--s3-path-style")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("mediashare log:\n%s", log.String())
+		}
+	}()
+	base := "http://" + addr
+	waitUntil(t, "mediashare on the stack answers /readyz", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("title", "on the stack")
+	w.WriteField("comment", "made by CloudFormation in moto")
+	fw, _ := w.CreateFormFile("file", "dot.png")
+	img := image.NewNRGBA(image.Rect(0, 0, 8, 8))
+	png.Encode(fw, img)
+	w.Close()
+	req, _ := http.NewRequest("POST", base+"/entries", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d, want 303", resp.StatusCode)
+	}
+	waitUntil(t, "the entry is ready in the gallery", func() bool {
+		resp, err := http.Get(base + "/")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		page, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(page), `data-status="ready"`) && strings.Contains(string(page), "on the stack")
+	})
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
