@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -296,4 +297,39 @@ func TestBrowserLiveGalleryTwoInstances(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
 	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 2*time.Second)
 	t.Logf("delete through A visible on B after %s", took)
+}
+
+// Files dropped on the page are uploaded through the form.
+func TestBrowserDragAndDrop(t *testing.T) {
+	s := startSite(t, nil)
+	b := newChrome(t)
+	b.open(s.url + "/")
+	b.waitLive()
+	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := base64.StdEncoding.EncodeToString(photo)
+	b.eval(`document.querySelector("#comment").value = "dropped in"; true`)
+	// A drop as the browser makes it: a DataTransfer holding files.
+	b.eval(fmt.Sprintf(`(() => {
+		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		const dt = new DataTransfer();
+		dt.items.add(new File([bytes], "dropped_storm.jpg", {type: "image/jpeg"}));
+		dt.items.add(new File([bytes], "second-storm.jpg", {type: "image/jpeg"}));
+		const fire = (type) => document.body.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
+		fire("dragenter");
+		if (!document.body.classList.contains("dragging")) throw new Error("no drop hint while dragging");
+		fire("dragover");
+		fire("drop");
+		return true;
+	})()`, data))
+	b.waitJS("two dropped files become two entries", `document.querySelectorAll("[data-testid=card]").length === 2`, 20*time.Second)
+	titles := evalAs[string](b, `[...document.querySelectorAll("[data-testid=card] [data-testid=title]")].map(e => e.textContent).sort().join("|")`)
+	if titles != "dropped storm|second storm" {
+		t.Errorf("titles %q, want the files' names", titles)
+	}
+	if evalAs[bool](b, `document.body.classList.contains("dragging")`) {
+		t.Error("the drop hint stayed after the drop")
+	}
 }
