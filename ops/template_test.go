@@ -463,7 +463,7 @@ func TestBackendReadsUserData(t *testing.T) {
 	if err != nil {
 		t.Fatalf("awsbackend.ConfigFromUserData cannot read the stack's (MIME multipart) user data: %v", err)
 	}
-	want := awsbackend.Config{Bucket: "media-bucket", Table: "entries", EventsTable: "entries-events", LeaseTable: "entries-events-leases", Region: "eu-west-1"}
+	want := awsbackend.Config{Bucket: "media-bucket", Table: "entries", EventsTable: "entries-events", LeaseTable: "entries-events-leases", Region: "eu-west-1", MediaURL: "https://d111.cloudfront.net"}
 	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
 		t.Errorf("ConfigFromUserData = %+v; want %+v", cfg, want)
 	}

@@ -4,6 +4,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -64,21 +65,36 @@ type HistoryPage struct {
 	NDJSONURL   string
 }
 
+type mediaBaseKey struct{}
+
+// DefaultMediaBase is where mediashare itself serves media.
+const DefaultMediaBase = "/media/"
+
+// WithMediaBase says where browsers fetch media for what is rendered
+// with ctx: mediashare's /media/ (the default), or a bucket's or CDN's URL.
+func WithMediaBase(ctx context.Context, base string) context.Context {
+	return context.WithValue(ctx, mediaBaseKey{}, base)
+}
+
 // MediaURL is where a browser fetches a blob.
-func MediaURL(key string) string { return "/media/" + key }
+func MediaURL(ctx context.Context, key string) string {
+	base, _ := ctx.Value(mediaBaseKey{}).(string)
+	if base == "" {
+		base = DefaultMediaBase
+	}
+	return base + key
+}
 
 // EntryURL is an entry's page.
 func EntryURL(eib string) string { return "/entries/" + eib }
 
 func moreURL(cursor string) string { return "/?after=" + cursor }
 
-func thumbSrcset(e projections.Entry) string {
-	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(e.Thumbnail), e.ThumbWidth, MediaURL(e.Preview), e.PreviewWidth)
+func thumbSrcset(ctx context.Context, e projections.Entry) string {
+	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(ctx, e.Thumbnail), e.ThumbWidth, MediaURL(ctx, e.Preview), e.PreviewWidth)
 }
 
-func previewSrcset(e projections.Entry) string {
-	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(e.Thumbnail), e.ThumbWidth, MediaURL(e.Preview), e.PreviewWidth)
-}
+func previewSrcset(ctx context.Context, e projections.Entry) string { return thumbSrcset(ctx, e) }
 
 // newRequestID names one sending of the upload form, so that a retried
 // request (a lost response, a double click) makes its entries only once.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ type config struct {
 	LogFormat       string
 	ShutdownTimeout time.Duration
 	KeepMetadata    bool
+	MediaURL        string
 	ThumbTimeout    time.Duration
 	Heartbeat       time.Duration
 	LivePoll        time.Duration
@@ -103,6 +105,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
 	fs.StringVar(&c.SecretFile, "secret-file", "", "file holding the key that signs owner cookies (default: <data>/secret.key, created on first start)")
+	fs.StringVar(&c.MediaURL, "media-url", "", "where browsers fetch media, e.g. a CDN in front of the bucket: https://d1234.cloudfront.net/ (keys are appended, so include the --prefix); default: served by mediashare under /media/")
 	fs.BoolVar(&c.KeepMetadata, "keep-original-metadata", false, "store originals byte for byte (by default location metadata, EXIF GPS and XMP, is removed; pixels are never re-encoded)")
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", false, "mark cookies Secure (serve behind HTTPS)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -159,6 +162,12 @@ func (c *config) validate() error {
 	if c.MaxPixels <= 0 {
 		errs = append(errs, fmt.Errorf("--max-pixels (%s) must be positive", envName("max-pixels")))
 	}
+	if c.MediaURL != "" {
+		u, err := url.Parse(c.MediaURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--media-url (%s): %q is not an http(s) URL without query", envName("media-url"), c.MediaURL))
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -183,6 +192,9 @@ func (c *config) resolveAWS(ctx context.Context) error {
 		}
 		// Flags given explicitly win over user data.
 		fromUD.PathStyle = c.AWS.PathStyle
+		if c.MediaURL == "" {
+			c.MediaURL = fromUD.MediaURL
+		}
 		for _, kv := range []struct {
 			flag, from string
 			to         *string

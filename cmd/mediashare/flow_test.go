@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"mediashare/internal/media"
 	"mediashare/internal/media/mediatest"
@@ -379,5 +380,38 @@ func testRetriedUploadMakesOneEntry(t *testing.T, start func(func(*config)) *sit
 	// A fresh form has a fresh request id.
 	if again := mustDoc(t, s.get(c, "/")).Find(`input[name=request]`).AttrOr("value", ""); again == request {
 		t.Error("the form's request id did not change")
+	}
+}
+
+// With --media-url, pages and live messages point browsers at the bucket
+// or CDN, and the page's CSP allows images from there.
+func TestMediaFromAnotherOrigin(t *testing.T) {
+	s := startSite(t, func(c *config) { c.MediaURL = "https://cdn.example.net/m" })
+	c := browser(t)
+	sc := openLive(t, s, c, "")
+	readBody(t, s.post(c, "/entries", uploadParts("elsewhere", "c", "p.png", "image/png", smallPNG(t, 1)), false))
+	var eib string
+	for k := range s.cards(c) {
+		eib = k
+	}
+	card := s.waitStatus(c, eib, "ready")
+	if src := card.Find(`[data-testid=thumbnail]`).AttrOr("src", ""); src != "https://cdn.example.net/m/"+eib+".png-tn.png" {
+		t.Errorf("thumbnail src %q", src)
+	}
+	resp := s.get(c, "/entries/"+eib)
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "img-src 'self' data: blob: https://cdn.example.net;") {
+		t.Errorf("CSP %q does not allow the media origin", csp)
+	}
+	if href := mustDoc(t, resp).Find(`[data-testid=original-url]`).AttrOr("href", ""); href != "https://cdn.example.net/m/"+eib+".png" {
+		t.Errorf("original link %q", href)
+	}
+	for {
+		ev := sc.next(5 * time.Second)
+		if strings.Contains(ev.data, `data-status="ready"`) {
+			if !strings.Contains(ev.data, `src="https://cdn.example.net/m/`+eib) {
+				t.Errorf("the live card does not use the media URL: %s", ev.data)
+			}
+			break
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +78,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
 		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
-		Live: a.hub, Changes: changes, Heartbeat: c.Heartbeat, Done: a.done,
+		Live: a.hub, Changes: changes, Heartbeat: c.Heartbeat, Done: a.done, MediaBase: mediaBase(c.MediaURL),
 	}
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
@@ -206,4 +207,12 @@ func makeThumbnail(maxPixels int64) projections.MakeThumbnail {
 		}
 		return t, nil
 	}
+}
+
+// mediaBase is the --media-url as a base that keys are appended to.
+func mediaBase(u string) string {
+	if u != "" && !strings.HasSuffix(u, "/") {
+		u += "/"
+	}
+	return u
 }

@@ -34,6 +34,7 @@ type Config struct {
 	Endpoint    string // --endpoint: optional, for moto, MinIO, ScyllaDB Alternator and the like
 	Prefix      string // --prefix: optional key prefix in the bucket
 	PathStyle   bool   // --s3-path-style: path-style S3 addressing (most non-AWS endpoints want it)
+	MediaURL    string // --media-url: where browsers fetch media (the bucket's or CDN's URL); "" serves them through mediashare
 
 	// LeaseDuration is how long a feed lease lasts unless renewed; a dead
 	// instance's shards are taken over after it (default 30 s).
@@ -127,6 +128,7 @@ type userData struct {
 	Region      string `json:"region"`
 	Endpoint    string `json:"endpoint"`
 	Prefix      string `json:"prefix"`
+	MediaURL    string `json:"media_url"`
 }
 
 // ConfigFromUserData reads the configuration from the EC2 instance's user
@@ -156,7 +158,7 @@ func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, err
 	}
 	cfg := Config{
 		Bucket: ud.Bucket, Table: ud.Table, EventsTable: ud.EventsTable, LeaseTable: ud.LeaseTable,
-		Region: ud.Region, Endpoint: ud.Endpoint, Prefix: ud.Prefix,
+		Region: ud.Region, Endpoint: ud.Endpoint, Prefix: ud.Prefix, MediaURL: ud.MediaURL,
 	}
 	if rc, ok := client.(regionClient); ok && cfg.Region == "" {
 		r, err := rc.GetRegion(c, &imds.GetRegionInput{})

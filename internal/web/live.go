@@ -15,6 +15,9 @@ import (
 // RenderChange renders a change of the entries view as the live stream's
 // message: the entry's card as it is now (or its removal).
 func (s *Server) RenderChange(ctx context.Context, c projections.Change) (live.Message, error) {
+	if s.MediaBase != "" {
+		ctx = views.WithMediaBase(ctx, s.MediaBase)
+	}
 	e, err := s.Gallery.View.Get(ctx, c.EIB)
 	if err != nil {
 		return live.Message{}, err

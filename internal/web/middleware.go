@@ -93,10 +93,16 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // securityHeaders sets the headers every response carries. Media
 // responses tighten them further.
-func securityHeaders(next http.Handler) http.Handler {
+// mediaOrigin, when set, is where images also come from (a bucket or CDN).
+func securityHeaders(next http.Handler, mediaOrigin string) http.Handler {
+	img := "'self' data: blob:"
+	if mediaOrigin != "" {
+		img += " " + mediaOrigin
+	}
+	csp := "default-src 'self'; img-src " + img + "; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")

@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"mediashare/internal/blob"
@@ -25,6 +26,9 @@ type Server struct {
 	Assets  *static.Assets
 	Owners  *Owners
 	Log     *slog.Logger
+	// MediaBase is where browsers fetch media: "" for mediashare's own
+	// /media/, or a bucket's or CDN's URL ending in "/".
+	MediaBase string
 
 	// The live gallery.
 	Live      *live.Hub
@@ -55,10 +59,29 @@ func (s *Server) Handler() http.Handler {
 	h := recordPattern(mux)
 	h = s.Owners.Middleware(h)
 	h = crossOrigin(h, s.renderError)
-	h = securityHeaders(h)
+	h = s.withMediaBase(h)
+	h = securityHeaders(h, mediaOrigin(s.MediaBase))
 	h = s.instrument(h)
 	h = s.recoverPanics(h)
 	return h
+}
+
+func (s *Server) withMediaBase(next http.Handler) http.Handler {
+	if s.MediaBase == "" {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(views.WithMediaBase(r.Context(), s.MediaBase)))
+	})
+}
+
+// mediaOrigin is the origin of an absolute media base ("" for a path).
+func mediaOrigin(base string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (s *Server) page(r *http.Request, title string) views.Page {
