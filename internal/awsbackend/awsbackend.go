@@ -108,11 +108,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 			log.Warn("awsbackend: records trimmed from the stream were never handled by this consumer", "consumer", consumer)
 			return nil
 		}
-		n, err := projections.Rebuild(ctx, store, view)
+		// Catch up without emptying the view, so the gallery stays up
+		// while the parallel scan runs beside the live projector.
+		n, err := projections.CatchUp(ctx, store, store, view, 4)
 		if err != nil {
 			return fmt.Errorf("awsbackend: rebuild the entries view: %w", err)
 		}
-		log.Info("awsbackend: rebuilt the entries view from the event store", "events", n)
+		log.Info("awsbackend: caught the entries view up with the event store", "events", n)
 		return nil
 	}
 

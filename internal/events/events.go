@@ -227,3 +227,11 @@ type Record struct {
 func (e Event) Record() Record {
 	return Record{Position: e.Position, ID: e.ID, Type: e.Type, Stream: e.Stream, Version: e.Version, Time: e.Time, Actor: e.Actor, Schema: e.Schema, Data: e.Data}
 }
+
+// StreamLister lists every stream of a store, for rebuilds that read each
+// stream whole and in order.
+type StreamLister interface {
+	// Streams calls fn once for each stream, from up to segments workers
+	// at a time; the first error stops it.
+	Streams(ctx context.Context, segments int, fn func(ctx context.Context, stream string) error) error
+}

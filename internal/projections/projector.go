@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"mediashare/internal/events"
@@ -102,4 +103,28 @@ func (p *Projector) log() *slog.Logger {
 		return slog.Default()
 	}
 	return p.Log
+}
+
+// CatchUp applies every stream of the store to the view, each read whole
+// and in version order, from several workers at once. It does not empty
+// the view first, so it can run beside the live projector: both write
+// rows guarded by version, and a row only moves forward. It repairs what
+// the feed lost (records trimmed from a stream before they were read).
+func CatchUp(ctx context.Context, lister events.StreamLister, store events.Store, view View, workers int) (int, error) {
+	var n atomic.Int64
+	p := &Projector{View: view}
+	err := lister.Streams(ctx, workers, func(ctx context.Context, stream string) error {
+		evs, err := store.Load(ctx, stream)
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := p.Handle(ctx, e); err != nil {
+				return err
+			}
+		}
+		n.Add(int64(len(evs)))
+		return nil
+	})
+	return int(n.Load()), err
 }

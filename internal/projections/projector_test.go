@@ -249,3 +249,35 @@ func TestReplayRebuildsTheLiveView(t *testing.T) {
 		t.Errorf("gallery lists %d entries, want %d (deleted ones gone)", len(livePage.Entries), streams-streams/4)
 	}
 }
+
+func TestCatchUpBesideALiveView(t *testing.T) {
+	f := newFixture(t)
+	const streams = 16
+	history(t, f.store, streams)
+	want := projectAll(t, f.store, streams)
+	// The view has lost some rows and has others half done, as after
+	// records trimmed from a stream.
+	for eib, e := range want {
+		if eib[len(eib)-1]%3 == 0 {
+			continue // lost
+		}
+		half := e
+		if e.Version > 1 {
+			evs, _ := f.store.Load(context.Background(), eib)
+			half, _, _ = projections.Apply(projections.Entry{}, evs[0])
+		}
+		if _, err := f.view.Put(context.Background(), half); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := projections.CatchUp(context.Background(), f.store, f.store, f.view, 4)
+	if err != nil {
+		t.Fatalf("CatchUp: %v", err)
+	}
+	if n == 0 {
+		t.Error("CatchUp applied nothing")
+	}
+	if got := snapshot(t, f.view, streams); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("after CatchUp:\n got %v\nwant %v", got, want)
+	}
+}

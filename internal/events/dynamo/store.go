@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,10 @@ import (
 	"mediashare/internal/events"
 )
 
-var _ events.Store = (*Store)(nil)
+var (
+	_ events.Store        = (*Store)(nil)
+	_ events.StreamLister = (*Store)(nil)
+)
 
 // Names of the events table's attributes and index.
 const (
@@ -397,4 +401,50 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("events/dynamo: ping: describe table %s: %w", s.table, err)
 	}
 	return nil
+}
+
+// Streams implements events.StreamLister with a parallel Scan: each of
+// segments workers scans its part of the table for first events (version
+// 1), reading only their stream ids, and calls fn for each stream.
+func (s *Store) Streams(ctx context.Context, segments int, fn func(ctx context.Context, stream string) error) error {
+	if segments <= 0 {
+		segments = 4
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for seg := 0; seg < segments; seg++ {
+		g.Go(func() error {
+			var start map[string]types.AttributeValue
+			for {
+				c, cancel := s.call(gctx)
+				res, err := s.db.Scan(c, &dynamodb.ScanInput{
+					TableName:                 aws.String(s.table),
+					Segment:                   aws.Int32(int32(seg)),
+					TotalSegments:             aws.Int32(int32(segments)),
+					FilterExpression:          aws.String("#v = :one"),
+					ProjectionExpression:      aws.String("#s"),
+					ExpressionAttributeNames:  map[string]string{"#s": AttrStream, "#v": AttrVersion},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}},
+					ExclusiveStartKey:         start,
+				})
+				cancel()
+				if err != nil {
+					return fmt.Errorf("events/dynamo: scan table %s (segment %d of %d): %w", s.table, seg, segments, err)
+				}
+				for _, it := range res.Items {
+					sv, ok := it[AttrStream].(*types.AttributeValueMemberS)
+					if !ok {
+						continue
+					}
+					if err := fn(gctx, sv.Value); err != nil {
+						return err
+					}
+				}
+				if len(res.LastEvaluatedKey) == 0 {
+					return nil
+				}
+				start = res.LastEvaluatedKey
+			}
+		})
+	}
+	return g.Wait()
 }

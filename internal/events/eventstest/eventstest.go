@@ -36,6 +36,7 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"FollowDeliversInOrderAndResumes", testFollow},
 		{"FollowRedeliversAfterHandlerError", testFollowRetry},
 		{"HistoryNewestFirstFilteredPaged", testHistory},
+		{"StreamsListsEveryStreamOnce", testStreams},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newSubject(t)) })
@@ -460,5 +461,45 @@ func testHistory(t *testing.T, s Subject) {
 		if w := want(tt.keep); fmt.Sprint(got) != fmt.Sprint(w) {
 			t.Errorf("%s:\n got %v\nwant %v", tt.name, got, w)
 		}
+	}
+}
+
+func testStreams(t *testing.T, s Subject) {
+	c := ctx(t)
+	l, ok := s.Store.(events.StreamLister)
+	if !ok {
+		t.Fatalf("%T does not implement events.StreamLister (rebuilds read it)", s.Store)
+	}
+	want := map[string]bool{}
+	for i := 0; i < 12; i++ {
+		stream := newStream()
+		if _, err := s.Store.Append(c, stream, 0, uploaded(t, stream, "s")); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 { // streams with several events are listed once
+			if _, err := s.Store.Append(c, stream, 1, MustEvent(t, events.ThumbnailFailed, stream, events.ThumbnailFailure{Reason: "x"})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want[stream] = true
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	if err := l.Streams(c, 3, func(_ context.Context, stream string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[stream]++
+		return nil
+	}); err != nil {
+		t.Fatalf("Streams: %v", err)
+	}
+	for stream := range want {
+		if seen[stream] != 1 {
+			t.Errorf("stream %s listed %d times, want once", stream, seen[stream])
+		}
+	}
+	stop := errors.New("stop")
+	if err := l.Streams(c, 2, func(context.Context, string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("an error from fn: Streams returned %v, want it back", err)
 	}
 }

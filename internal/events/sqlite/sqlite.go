@@ -18,9 +18,10 @@ import (
 )
 
 var (
-	_ events.Store   = (*Store)(nil)
-	_ events.Feed    = (*Store)(nil)
-	_ events.Auditor = (*Store)(nil)
+	_ events.Store        = (*Store)(nil)
+	_ events.Feed         = (*Store)(nil)
+	_ events.Auditor      = (*Store)(nil)
+	_ events.StreamLister = (*Store)(nil)
 )
 
 // Store is an events.Store and events.Feed on SQLite.
@@ -261,6 +262,34 @@ func (s *Store) History(ctx context.Context, f events.Filter, before string, lim
 		next = evs[limit-1].Position
 	}
 	return evs, next, nil
+}
+
+// Streams implements events.StreamLister (one worker: SQLite has one writer
+// and reads are cheap).
+func (s *Store) Streams(ctx context.Context, _ int, fn func(ctx context.Context, stream string) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT stream FROM events WHERE version = 1 ORDER BY seq`)
+	if err != nil {
+		return fmt.Errorf("events/sqlite: list streams: %w", err)
+	}
+	var streams []string
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			rows.Close()
+			return fmt.Errorf("events/sqlite: list streams: %w", err)
+		}
+		streams = append(streams, st)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("events/sqlite: list streams: %w", err)
+	}
+	for _, st := range streams {
+		if err := fn(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ping implements events.Store.
