@@ -268,4 +268,3 @@ func repoPath(parts ...string) string {
 	return filepath.Join(append([]string{".."}, parts...)...)
 }
 
-func execLookPath(name string) (string, error) { return exec.LookPath(name) }
