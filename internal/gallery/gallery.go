@@ -90,25 +90,37 @@ type UploadInput struct {
 
 // ValidateText checks the title and comment, the checks that need no file.
 func (s *Service) ValidateText(title, comment string) error {
-	title, comment = strings.TrimSpace(title), strings.TrimSpace(comment)
-	switch {
-	case !utf8.ValidString(title) || !utf8.ValidString(comment):
-		return apperr.FieldError(apperr.Invalid, "title", "The title and comment must be text (UTF-8).")
+	if err := s.validateTitle(title); err != nil {
+		return err
+	}
+	return s.ValidateComment(comment)
+}
+
+func (s *Service) validateTitle(title string) error {
+	title = strings.TrimSpace(title)
+	switch n := utf8.RuneCountInString(title); {
+	case !utf8.ValidString(title):
+		return apperr.FieldError(apperr.Invalid, "title", "The title must be text (UTF-8).")
 	case title == "":
 		return apperr.FieldError(apperr.Invalid, "title", "Please give the image a title.")
-	case utf8.RuneCountInString(title) > s.Limits.MaxTitle:
-		return apperr.FieldError(apperr.Invalid, "title", "The title can be at most %d characters (it has %d).", s.Limits.MaxTitle, utf8.RuneCountInString(title))
-	case comment == "":
-		return apperr.FieldError(apperr.Invalid, "comment", "Please write a comment.")
-	case utf8.RuneCountInString(comment) > s.Limits.MaxComment:
-		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, utf8.RuneCountInString(comment))
+	case n > s.Limits.MaxTitle:
+		return apperr.FieldError(apperr.Invalid, "title", "The title can be at most %d characters (it has %d).", s.Limits.MaxTitle, n)
 	}
 	return nil
 }
 
 // ValidateComment checks the comment alone (several files share one).
 func (s *Service) ValidateComment(comment string) error {
-	return s.ValidateText("-", comment)
+	comment = strings.TrimSpace(comment)
+	switch n := utf8.RuneCountInString(comment); {
+	case !utf8.ValidString(comment):
+		return apperr.FieldError(apperr.Invalid, "comment", "The comment must be text (UTF-8).")
+	case comment == "":
+		return apperr.FieldError(apperr.Invalid, "comment", "Please write a comment.")
+	case n > s.Limits.MaxComment:
+		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, n)
+	}
+	return nil
 }
 
 // TitleFromFilename makes a title from an uploaded file's name.
