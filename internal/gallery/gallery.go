@@ -126,10 +126,10 @@ func (s *Service) ValidateComment(comment string) error {
 // TitleFromFilename makes a title from an uploaded file's name.
 func TitleFromFilename(name string) string {
 	name = cleanFilename(name)
-	if i := strings.LastIndexByte(name, '.'); i > 0 {
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
 		name = name[:i]
 	}
-	name = strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(name))
+	name = strings.Trim(strings.NewReplacer("_", " ", "-", " ").Replace(name), " .")
 	if name == "" {
 		return "Untitled"
 	}
