@@ -267,4 +267,3 @@ func userData(t *testing.T, tpl template, vars map[string]string) []byte {
 func repoPath(parts ...string) string {
 	return filepath.Join(append([]string{".."}, parts...)...)
 }
-
