@@ -83,7 +83,6 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
 		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
-		Lag:      m.ProjectionLag.WithLabelValues(projections.ViewConsumer).Set,
 		OnChange: func(projections.Entry) { a.poller.Poke() },
 	}
 	a.reactor = &projections.Reactor{
@@ -133,6 +132,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 	var wg sync.WaitGroup
 	for name, run := range map[string]func(context.Context) error{
 		projections.ViewConsumer: a.projector.Run, projections.ReactorConsumer: a.reactor.Run, "live": a.poller.Run,
+		"lag": a.measureLag,
 	} {
 		wg.Add(1)
 		go func() {
@@ -177,6 +177,33 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// measureLag keeps mediashare_projection_lag_seconds up to date: how far
+// the entries view is behind the newest event, whichever instance projects.
+func (a *app) measureLag(ctx context.Context) error {
+	audit, ok := a.backend.Events.(events.Auditor)
+	if !ok {
+		return nil
+	}
+	gauge := a.metrics.ProjectionLag.WithLabelValues(projections.ViewConsumer)
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		c, cancel := context.WithTimeout(ctx, 3*time.Second)
+		lag, err := projections.Lag(c, audit, a.backend.View, time.Now())
+		cancel()
+		if err == nil {
+			gauge.Set(lag.Seconds())
+		} else if ctx.Err() == nil {
+			a.log.Warn("cannot measure the projection lag", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
 
 func displayAddr(a net.Addr) string {

@@ -63,7 +63,7 @@ func New() *Metrics {
 			Name: "mediashare_events_appended_total", Help: "Events appended to the event store by type.",
 		}, []string{"type"}),
 		ProjectionLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "mediashare_projection_lag_seconds", Help: "Seconds between an event's append and its projection, last observed, by consumer.",
+			Name: "mediashare_projection_lag_seconds", Help: "How far a consumer is behind the event store: 0 when it has applied the newest event, else that event's age (measured every 5 s).",
 		}, []string{"consumer"}),
 		LiveClients: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "mediashare_live_clients", Help: "Browsers connected to the live gallery stream.",

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
-	"time"
 
 	"mediashare/internal/events"
 )
@@ -24,9 +23,6 @@ type Projector struct {
 	// OnChange, when set, is told of every row the projector stores (the
 	// live gallery listens here). It must not block.
 	OnChange func(Entry)
-	// Lag, when set, receives the seconds between an event's append and
-	// its projection.
-	Lag func(seconds float64)
 }
 
 // Run projects until ctx is done. It stops between events, after the
@@ -51,9 +47,6 @@ func (p *Projector) Handle(ctx context.Context, e events.Event) error {
 		// feed forever, and say so loudly.
 		p.log().Error("projection skipped an unreadable event", "stream", e.Stream, "version", e.Version, "type", e.Type, "error", err)
 		return nil
-	}
-	if p.Lag != nil {
-		p.Lag(time.Since(e.Time).Seconds())
 	}
 	if !changed {
 		return nil
