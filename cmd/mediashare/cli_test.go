@@ -80,7 +80,15 @@ func TestReplayCommandRebuildsTheView(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		readBody(t, s.post(c, "/entries", uploadParts(fmt.Sprint("p", i), "c", "p.png", "image/png", smallPNG(t, i)), false))
 	}
-	waitFor(t, "thumbnails", func() bool { return len(s.events()) == 6 })
+	waitFor(t, "every card ready", func() bool {
+		cards := s.cards(c)
+		for _, card := range cards {
+			if card.AttrOr("data-status", "") != "ready" {
+				return false
+			}
+		}
+		return len(cards) == 3
+	})
 	before := galleryHTML(t, s)
 	s.stop()
 	var out bytes.Buffer
