@@ -178,7 +178,7 @@ func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
 	alice.waitJS("the uploader sees the new card", `document.querySelectorAll("[data-testid=card]").length === 1`, 10*time.Second)
 	eib := newestEIB(alice)
 	took := bob.waitJS("the other browser shows the card with its thumbnail",
-		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second)
+		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second*slowdown)
 	t.Logf("upload visible with thumbnail in the second browser after %s", took)
 	if !evalAs[bool](bob, `!document.getElementById("empty")`) {
 		t.Error("the empty-gallery invitation stayed after a card arrived")
@@ -190,7 +190,7 @@ func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.CSS(`[data-eib="`+eib+`"] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
 	alice.screenshot("entry")
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
-	took = bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second)
+	took = bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
 	t.Logf("delete visible in the second browser after %s", took)
 	alice.waitJS("the owner is back on the gallery without the entry", `location.pathname === "/" && `+cardJS(eib, `c.length === 0`), 5*time.Second)
 	waitFor(t, "purge", func() bool { return len(s.events()) == 4 })
@@ -290,12 +290,12 @@ func TestBrowserLiveGalleryTwoInstances(t *testing.T) {
 	alice.waitJS("the uploader sees the new card", `document.querySelectorAll("[data-testid=card]").length === 1`, 10*time.Second)
 	eib := newestEIB(alice)
 	took := bob.waitJS("the browser on instance B shows the card with its thumbnail",
-		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second)
+		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second*slowdown)
 	t.Logf("upload through A visible with thumbnail on B after %s", took)
 
 	alice.run(chromedp.Navigate(a.url+"/entries/"+eib), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
-	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 2*time.Second)
+	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
 	t.Logf("delete through A visible on B after %s", took)
 }
 
