@@ -133,6 +133,8 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("thumbnail: inspect: %w", err)
 	}
+	// A wide-gamut original is shown in sRGB (nil: nothing to convert).
+	colour, _ := parseICC(iccProfile(readerAt(r), size, info.Format))
 	if opts.Limiter != nil {
 		release, err := opts.Limiter.acquire(ctx)
 		if err != nil {
@@ -184,6 +186,9 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	if pw > 0 {
 		sw, sh := stored(pw, ph)
 		p := orient(resize(img, sw, sh), info.Orientation)
+		if colour != nil {
+			colour.apply(p)
+		}
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
@@ -195,6 +200,9 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	}
 	sw, sh := stored(gw, gh)
 	out := orient(resize(img, sw, sh), info.Orientation)
+	if colour != nil {
+		colour.apply(out)
+	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
