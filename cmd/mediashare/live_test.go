@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -177,5 +178,24 @@ func testLiveStreamAndReplay(t *testing.T, start func(func(*config)) *site) {
 	}
 	if newStatus != "ready" {
 		t.Errorf("the entry uploaded while away arrived as %q, want ready", newStatus)
+	}
+}
+
+// A browser back after the change log forgot where it was is told to
+// reload instead of being given an incomplete replay.
+func TestLiveAsksForAReloadWhenTheLogForgot(t *testing.T) {
+	s := startSite(t, func(c *config) { awsConfig(t, c) })
+	old := fmt.Sprintf("%013d#01M8AAAAAAAAAAAAAAAAAAAAAA#%010d", time.Now().Add(-48*time.Hour).UnixMilli(), 1)
+	sc := openLive(t, s, browser(t), old)
+	if ev := sc.next(5 * time.Second); ev.event != "reload" {
+		t.Fatalf("first message %q, want reload", ev.event)
+	}
+	select {
+	case _, open := <-sc.events:
+		if open {
+			t.Error("the stream went on after asking for a reload")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the stream stayed open after asking for a reload")
 	}
 }

@@ -166,3 +166,10 @@ type ChangeLog interface {
 	// LastChange returns the position of the newest change, "" if none.
 	LastChange(ctx context.Context) (string, error)
 }
+
+// ChangeRetention is implemented by a change log that forgets old
+// changes: Retains reports whether every change after position is still
+// kept, so that a replay from it is complete.
+type ChangeRetention interface {
+	Retains(position string) bool
+}

@@ -69,6 +69,11 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 	}
 
 	sent := last
+	if r, ok := s.Changes.(projections.ChangeRetention); ok && last != "" && !r.Retains(last) {
+		// The log no longer reaches back that far: the page must start over.
+		send(live.Message{ID: last, Event: "reload", Data: "the gallery changed too much while you were away"})
+		return
+	}
 	if last != "" {
 		for {
 			changes, err := s.Changes.Changes(r.Context(), sent, 100)

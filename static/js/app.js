@@ -34,6 +34,10 @@
       return new EventSource(url, { withCredentials: true });
     };
   }
+  // The server could not replay what this page missed: start over.
+  document.addEventListener("htmx:sseMessage", function (ev) {
+    if (ev.detail && ev.detail.type === "reload") window.location.reload();
+  });
   // A card may arrive twice (the upload's own answer and the live stream,
   // or a replay): insert it only where the page does not have it yet.
   document.addEventListener("htmx:oobBeforeSwap", function (ev) {

@@ -316,6 +316,19 @@ func (v *View) Changes(ctx context.Context, after string, limit int) ([]projecti
 	})
 }
 
+// Retains implements projections.ChangeRetention: change items expire
+// after ChangeTTL (an hour is kept in hand for TTL's own lag the other way).
+func (v *View) Retains(position string) bool {
+	if !validChangePosition(position) {
+		return false
+	}
+	ms, err := strconv.ParseInt(position[:13], 10, 64)
+	if err != nil {
+		return false
+	}
+	return time.Since(time.UnixMilli(ms)) < ChangeTTL-time.Hour
+}
+
 // LastChange implements projections.ChangeLog.
 func (v *View) LastChange(ctx context.Context) (string, error) {
 	cs, err := v.changes(ctx, &dynamodb.QueryInput{

@@ -2,6 +2,7 @@ package dynamo_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -61,5 +62,26 @@ func TestChangesSettleBeforeTheyAreRead(t *testing.T) {
 	}
 	if last, _ := v.LastChange(ctx); last != cs[0].Position {
 		t.Errorf("LastChange %q, want %q", last, cs[0].Position)
+	}
+}
+
+func TestRetains(t *testing.T) {
+	v := dynamo.New(nil, "unused")
+	at := func(d time.Duration) string {
+		return fmt.Sprintf("%013d#01M8AAAAAAAAAAAAAAAAAAAAAA#%010d", time.Now().Add(-d).UnixMilli(), 1)
+	}
+	tests := []struct {
+		name string
+		pos  string
+		want bool
+	}{
+		{"a minute ago", at(time.Minute), true},
+		{"a day and a half ago", at(36 * time.Hour), false},
+		{"not a position", "garbage", false},
+	}
+	for _, tt := range tests {
+		if got := v.Retains(tt.pos); got != tt.want {
+			t.Errorf("%s: Retains = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
