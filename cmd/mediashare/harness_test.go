@@ -34,6 +34,8 @@ type site struct {
 	data string
 	cfg  config
 	stop func()
+
+	awsEvents events.Store // opened on first use by events()
 }
 
 // defaultConfig is serve's configuration with no flags, on a free port
@@ -264,11 +266,14 @@ func (s *site) waitStatus(c *http.Client, eib, status string) *goquery.Selection
 func (s *site) events() []events.Event {
 	s.t.Helper()
 	if s.cfg.Backend == "aws" {
-		be, err := awsbackend.Open(context.Background(), s.cfg.AWS, slog.New(slog.NewTextHandler(io.Discard, nil)))
-		if err != nil {
-			s.t.Fatal(err)
+		if s.awsEvents == nil {
+			be, err := awsbackend.Open(context.Background(), s.cfg.AWS, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				s.t.Fatal(err)
+			}
+			s.awsEvents = be.Events
 		}
-		evs, _, err := be.Events.ReadAll(context.Background(), "", 100000)
+		evs, _, err := s.awsEvents.ReadAll(context.Background(), "", 100000)
 		if err != nil {
 			s.t.Fatal(err)
 		}

@@ -109,10 +109,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 			return s.Gallery.Upload(r.Context(), in)
 		}()
 		if err != nil {
-			s.Metrics.Uploads.WithLabelValues(string(apperr.CodeOf(err))).Inc()
-			if status(err) >= 500 {
-				s.log().Error("upload failed", "file", fh.Filename, "error", err)
-			}
+			s.rejected(err, fh.Filename)
 			form.Files = append(form.Files, views.FileResult{Name: fh.Filename, Error: apperr.MessageOf(err)})
 			if failed == nil {
 				failed = err
@@ -143,13 +140,28 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		views.Uploaded(form, entries).Render(r.Context(), w)
 		return
 	}
+	s.galleryWithForm(w, r, code, "Upload", form)
+}
+
+// rejected counts (and, for our own failures, logs) an upload that did
+// not make an entry.
+func (s *Server) rejected(err error, filename string) {
+	s.Metrics.Uploads.WithLabelValues(string(apperr.CodeOf(err))).Inc()
+	if status(err) >= 500 {
+		s.log().Error("upload failed", "file", filename, "error", err)
+	}
+}
+
+// galleryWithForm answers with the whole gallery page and the upload form
+// as given (values kept, messages shown).
+func (s *Server) galleryWithForm(w http.ResponseWriter, r *http.Request, code int, title string, form views.UploadForm) {
 	g, err := s.gallery(r, form)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
 	html(w, code)
-	views.GalleryPage(s.page(r, "Upload"), g).Render(r.Context(), w)
+	views.GalleryPage(s.page(r, title), g).Render(r.Context(), w)
 }
 
 func (s *Server) uploaded(e projections.Entry) {
@@ -161,10 +173,7 @@ func (s *Server) uploaded(e projections.Entry) {
 // beside it: the form alone for htmx, the whole gallery otherwise.
 func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views.UploadForm, err error) {
 	code := status(err)
-	if code >= 500 {
-		s.log().Error("upload failed", "error", err)
-	}
-	s.Metrics.Uploads.WithLabelValues(string(apperr.CodeOf(err))).Inc()
+	s.rejected(err, "")
 	form.Error, form.Field = apperr.MessageOf(err), apperr.FieldOf(err)
 	if code == http.StatusRequestEntityTooLarge {
 		w.Header().Set("Connection", "close") // do not read the rest of a huge body
@@ -174,11 +183,5 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views
 		views.Upload(form).Render(r.Context(), w)
 		return
 	}
-	g, gerr := s.gallery(r, form)
-	if gerr != nil {
-		s.renderError(w, r, gerr)
-		return
-	}
-	html(w, code)
-	views.GalleryPage(s.page(r, "Upload failed"), g).Render(r.Context(), w)
+	s.galleryWithForm(w, r, code, "Upload failed", form)
 }
