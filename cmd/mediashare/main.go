@@ -46,6 +46,7 @@ commands:
   replay   rebuild the entries view from the events
   events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
   setup    create (or check) the bucket and tables of --backend aws; running it twice changes nothing
+  version  print the version, the platform and which image decoders this build has
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -63,6 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve", "replay", "events", "setup":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
+		return nil
+	case "version":
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)

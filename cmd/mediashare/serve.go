@@ -145,7 +145,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("mediashare is serving", "addr", "http://"+displayAddr(ln.Addr()), "data", c.Data, "backend", c.Backend)
+	log.Info("mediashare is serving", "addr", "http://"+displayAddr(ln.Addr()), "data", c.Data, "backend", c.Backend, "decoders", decoders())
 	if listening != nil {
 		listening <- ln.Addr().String()
 	}
