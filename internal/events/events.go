@@ -106,9 +106,12 @@ type ThumbnailsGenerated struct {
 	Millis      int64   `json:"millis"`      // how long it took
 }
 
-// ThumbnailFailure is the payload of ThumbnailFailed.
+// ThumbnailFailure is the payload of ThumbnailFailed. Reason is a code
+// ("decode_failed") and Message says it safely to people; events written
+// before the code was introduced carry a free-text Reason and no Message.
 type ThumbnailFailure struct {
-	Reason string `json:"reason"`
+	Reason  string `json:"reason"`
+	Message string `json:"message,omitempty"`
 }
 
 // Deleted is the payload of MediaDeleted.

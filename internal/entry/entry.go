@@ -1,0 +1,300 @@
+// Package entry is the entry aggregate: it folds an entry's events into
+// its state and answers every question about its life (who may delete it,
+// what is still to be made, what to purge, whether it is visible). It is
+// the one place that reads the payloads of an entry's events: the gallery
+// service, the reactor, the projection and the pages ask it.
+//
+// An entry's life today:
+//
+//	uploaded (processing) ──ThumbnailGenerated──▶ ready ──MediaDeleted──▶ deleted ──MediaPurged──▶ purged
+//	   │                                                       ▲
+//	   └──ThumbnailFailed──▶ failed ───────────────────────────┘
+//
+// New states and decisions (trash, restore, erase, claims, reports) are
+// added here, each with its event types and its table tests.
+package entry
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"mediashare/internal/apperr"
+	"mediashare/internal/events"
+)
+
+// Status is where an entry is in its life.
+type Status string
+
+const (
+	None       Status = ""           // no MediaUploaded seen: there is no such entry
+	Processing Status = "processing" // uploaded, no thumbnail yet
+	Ready      Status = "ready"      // thumbnail made
+	Failed     Status = "failed"     // no preview could be made; the entry stays visible
+	Deleted    Status = "deleted"    // deleted; its blobs are still to be removed
+	Purged     Status = "purged"     // deleted and its blobs removed; the events stay
+)
+
+// Rendition is one image made from the original (the grid thumbnail, a preview).
+type Rendition = events.Thumb
+
+// Failure says why no preview could be made: a code for machines and a
+// message that is safe to show anyone.
+type Failure struct {
+	Code    string
+	Message string
+}
+
+// Entry is the state of one entry, as its events make it.
+type Entry struct {
+	EIB        string
+	Version    int       // the last event folded in
+	UploadID   string    // the id of the MediaUploaded event
+	UploadedAt time.Time //
+	UpdatedAt  time.Time // the time of the last event
+	Status     Status
+
+	Owner       string
+	Title       string
+	Comment     string
+	Filename    string
+	MediaType   string // "image"
+	ContentType string
+	Size        int64
+	SHA256      string
+	Width       int
+	Height      int
+	Original    string // the original's blob key
+
+	// Renditions made from the original: the grid thumbnail first, then
+	// the preview if there is one. Recorded even when they arrive after a
+	// delete, so that the purge removes them too.
+	Renditions  []Rendition
+	Placeholder string
+	Failure     Failure // set when Status is Failed
+
+	DeletedBy  string   // "owner" or "admin"
+	PurgedKeys []string // the keys MediaPurged recorded
+}
+
+// Fold folds a stream's events, in version order, into the entry. Events
+// at or below the version already folded (a duplicate delivery, a stale
+// read) change nothing. It fails on a payload it cannot read or an event
+// type it does not know.
+func Fold(evs []events.Event) (Entry, error) {
+	var e Entry
+	for _, ev := range evs {
+		var err error
+		if e, err = e.Apply(ev); err != nil {
+			return Entry{}, err
+		}
+	}
+	return e, nil
+}
+
+// Apply returns the entry with one more event folded in.
+func (e Entry) Apply(ev events.Event) (Entry, error) {
+	if ev.Version <= e.Version && e.Version > 0 {
+		return e, nil
+	}
+	f, err := Read(ev)
+	if err != nil {
+		return e, err
+	}
+	next := e
+	next.EIB, next.Version, next.UpdatedAt = ev.Stream, ev.Version, ev.Time
+	switch ev.Type {
+	case events.MediaUploaded:
+		if e.Status != None {
+			return next, nil // a second upload of one stream changes nothing
+		}
+		u := f.Upload
+		next.UploadID, next.UploadedAt, next.Status = ev.ID, ev.Time, Processing
+		next.Owner, next.Title, next.Comment, next.Filename = u.Owner, u.Title, u.Comment, u.Filename
+		next.MediaType, next.ContentType, next.Size, next.SHA256 = u.MediaType, u.ContentType, u.Size, u.SHA256
+		next.Width, next.Height, next.Original = u.Width, u.Height, u.Original
+	case events.ThumbnailGenerated:
+		// Keys are remembered whatever the state: a late rendition must be purged too.
+		for _, r := range f.Renditions {
+			if !slices.ContainsFunc(next.Renditions, func(x Rendition) bool { return x.Key == r.Key }) {
+				next.Renditions = append(slices.Clip(next.Renditions), r)
+			}
+		}
+		if e.Status == Processing {
+			next.Status, next.Placeholder = Ready, f.Placeholder
+		}
+	case events.ThumbnailFailed:
+		if e.Status == Processing {
+			next.Status, next.Failure = Failed, f.Failure
+		}
+	case events.MediaDeleted:
+		if e.Status != Deleted && e.Status != Purged {
+			next.Status, next.DeletedBy = Deleted, f.DeletedBy
+		}
+	case events.MediaPurged:
+		next.Status, next.PurgedKeys = Purged, f.PurgedKeys
+	}
+	return next, nil
+}
+
+// Exists reports whether the entry was ever uploaded.
+func (e Entry) Exists() bool { return e.Status != None }
+
+// Visible reports whether the entry belongs in the gallery and on its page.
+func (e Entry) Visible() bool {
+	switch e.Status {
+	case Processing, Ready, Failed:
+		return true
+	}
+	return false
+}
+
+// NeedsThumbnail reports whether the renditions are still to be made:
+// uploaded, no outcome recorded, and still wanted.
+func (e Entry) NeedsThumbnail() bool { return e.Status == Processing }
+
+// NeedsPurge reports whether the entry is deleted and its blobs are still
+// to be removed.
+func (e Entry) NeedsPurge() bool { return e.Status == Deleted }
+
+// PurgeKeys are the blobs to remove once the entry is deleted: the
+// original, its grid thumbnail (recorded or not, in case one was stored
+// before its event), and every recorded rendition, each once.
+func (e Entry) PurgeKeys() []string {
+	if e.Original == "" {
+		return nil
+	}
+	keys := []string{e.Original, ThumbnailKey(e.Original)}
+	for _, r := range e.Renditions {
+		if !slices.Contains(keys, r.Key) {
+			keys = append(keys, r.Key)
+		}
+	}
+	return keys
+}
+
+// Unwanted returns those of keys, renditions just written for the entry,
+// that its state does not keep: all of them once it is deleted, and any
+// its recorded renditions do not name.
+func (e Entry) Unwanted(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		kept := e.Visible() && slices.ContainsFunc(e.Renditions, func(r Rendition) bool { return r.Key == k })
+		if !kept {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Actor is who asks for a decision.
+type Actor struct {
+	Owner string // the visitor's owner id ("" for none)
+	Admin bool
+}
+
+// Owns reports whether a is the entry's owner.
+func (e Entry) Owns(a Actor) bool { return a.Owner != "" && e.Owner == a.Owner }
+
+// MayDelete says whether a may delete the entry: its owner or an admin,
+// while it is there. The error carries an apperr code and a safe message.
+func (e Entry) MayDelete(a Actor) error {
+	switch {
+	case !e.Exists():
+		return apperr.New(apperr.NotFound, "There is no such entry.")
+	case e.Status == Deleted || e.Status == Purged:
+		return apperr.New(apperr.NotFound, "This entry has already been deleted.")
+	case !e.Owns(a) && !a.Admin:
+		return apperr.New(apperr.Forbidden, "You can only delete your own uploads.")
+	}
+	return nil
+}
+
+// Delete decides a's delete and returns the MediaDeleted event to append
+// at e.Version, with id and time given.
+func (e Entry) Delete(a Actor, id string, at time.Time) (events.Event, error) {
+	if err := e.MayDelete(a); err != nil {
+		return events.Event{}, err
+	}
+	reason, actor := "owner", events.OwnerActor(a.Owner)
+	if !e.Owns(a) {
+		reason, actor = "admin", events.Actor("admin")
+	}
+	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
+}
+
+// Resend checks a retried upload (the same request id) by owner against
+// the entry it made: only the same owner gets it back, and only while it
+// is there.
+func (e Entry) Resend(owner string) error {
+	if e.Owner != owner {
+		return apperr.New(apperr.Conflict, "This upload was already sent by someone else.")
+	}
+	if !e.Visible() {
+		return apperr.New(apperr.Conflict, "This upload was sent before and has since been deleted.")
+	}
+	return nil
+}
+
+// ThumbnailKey is the key of an original's grid thumbnail, as in the
+// original application: "<resource>-tn.png".
+func ThumbnailKey(resource string) string { return resource + "-tn.png" }
+
+// PreviewKey is the key of an original's preview: "<resource>-preview.jpg"
+// (or ".png" for an image with transparency).
+func PreviewKey(resource, ext string) string { return resource + "-preview" + ext }
+
+// Fact is what one event of an entry's life says, read from its payload.
+// Only the fields of its type are set.
+type Fact struct {
+	Type events.Type
+
+	Upload events.Uploaded // MediaUploaded
+
+	Renditions  []Rendition // ThumbnailGenerated: grid thumbnail first
+	Placeholder string      //
+	Millis      int64       // how long making them took
+
+	Failure Failure // ThumbnailFailed
+
+	DeletedBy string // MediaDeleted: "owner" or "admin"
+
+	PurgedKeys []string // MediaPurged
+}
+
+// Read reads an event's payload. It fails on an unknown type or a payload
+// it cannot decode.
+func Read(ev events.Event) (Fact, error) {
+	f := Fact{Type: ev.Type}
+	switch ev.Type {
+	case events.MediaUploaded:
+		return f, ev.Decode(&f.Upload)
+	case events.ThumbnailGenerated:
+		var p events.ThumbnailsGenerated
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.Renditions, f.Placeholder, f.Millis = p.Thumbnails, p.Placeholder, p.Millis
+	case events.ThumbnailFailed:
+		var p events.ThumbnailFailure
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.Failure = failureOf(p)
+	case events.MediaDeleted:
+		var p events.Deleted
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.DeletedBy = p.Reason
+	case events.MediaPurged:
+		var p events.Purged
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.PurgedKeys = p.Keys
+	default:
+		return f, fmt.Errorf("entry: unknown event type %q (%s v%d)", ev.Type, ev.Stream, ev.Version)
+	}
+	return f, nil
+}
