@@ -16,6 +16,7 @@ import (
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/blob"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/ids"
 	"mediashare/internal/media"
@@ -229,17 +230,18 @@ func (s *Service) uploadedBefore(ctx context.Context, eib, owner string) (projec
 	if err != nil {
 		return projections.Entry{}, false, fmt.Errorf("gallery: upload %s: %w", eib, err)
 	}
+	life, err := entry.Fold(evs)
+	if err != nil {
+		return projections.Entry{}, false, fmt.Errorf("gallery: upload %s: %w", eib, err)
+	}
+	if err := life.Resend(owner); err != nil {
+		return projections.Entry{}, false, err
+	}
 	var e projections.Entry
 	for _, ev := range evs {
 		if e, _, err = projections.Apply(e, ev); err != nil {
 			return projections.Entry{}, false, err
 		}
-	}
-	if e.Owner != owner {
-		return projections.Entry{}, false, apperr.New(apperr.Conflict, "This upload was already sent by someone else.")
-	}
-	if !e.Visible() {
-		return projections.Entry{}, false, apperr.New(apperr.Conflict, "This upload was sent before and has since been deleted.")
 	}
 	s.awaitProjection(ctx, eib, evs[0].Version)
 	return e, true, nil
@@ -269,7 +271,8 @@ func (s *Service) awaitProjection(ctx context.Context, eib string, version int) 
 }
 
 // Delete records that owner deleted the entry. Only its owner (or an
-// admin) may; the blobs are removed by the reactor, the events stay.
+// admin) may, as the entry aggregate decides; the blobs are removed by the
+// reactor, the events stay.
 func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) error {
 	for attempt := 0; ; attempt++ {
 		evs, err := s.Events.Load(ctx, eib)
@@ -279,38 +282,16 @@ func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) err
 		if err != nil {
 			return fmt.Errorf("gallery: delete %s: %w", eib, err)
 		}
-		var up events.Uploaded
-		deleted := false
-		for _, e := range evs {
-			switch e.Type {
-			case events.MediaUploaded:
-				if err := e.Decode(&up); err != nil {
-					return err
-				}
-			case events.MediaDeleted:
-				deleted = true
-			}
-		}
-		if deleted {
-			return apperr.New(apperr.NotFound, "This entry has already been deleted.")
-		}
-		reason := "owner"
-		if up.Owner != owner || owner == "" {
-			if !admin {
-				return apperr.New(apperr.Forbidden, "You can only delete your own uploads.")
-			}
-			reason = "admin"
-		}
-		actor := events.OwnerActor(owner)
-		if reason == "admin" {
-			actor = "admin"
+		life, err := entry.Fold(evs)
+		if err != nil {
+			return fmt.Errorf("gallery: delete %s: %w", eib, err)
 		}
 		at := s.now()
-		ev, err := events.New(ids.New(at), events.MediaDeleted, eib, at, actor, events.Deleted{Reason: reason})
+		ev, err := life.Delete(entry.Actor{Owner: owner, Admin: admin}, ids.New(at), at)
 		if err != nil {
 			return err
 		}
-		appended, err := s.Events.Append(ctx, eib, evs[len(evs)-1].Version, ev)
+		appended, err := s.Events.Append(ctx, eib, life.Version, ev)
 		if events.IsConflict(err) && attempt < s.Limits.DeleteRetries {
 			continue // a thumbnail landed meanwhile; look again
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/ids"
 	"mediashare/internal/projections"
@@ -54,19 +55,18 @@ func (s *Service) History(ctx context.Context, f events.Filter, before string, l
 	entries := map[string]projections.Entry{}
 	for i, e := range evs {
 		rows[i].Event = e
-		entry, ok := entries[e.Stream]
+		row, ok := entries[e.Stream]
 		if !ok {
-			entry, err = s.View.Get(ctx, e.Stream)
+			row, err = s.View.Get(ctx, e.Stream)
 			if err != nil && !errors.Is(err, projections.ErrNotFound) {
 				return nil, "", fmt.Errorf("gallery: history: %w", err)
 			}
-			entries[e.Stream] = entry
+			entries[e.Stream] = row
 		}
-		rows[i].Title, rows[i].Exists = entry.Title, entry.Visible()
+		rows[i].Title, rows[i].Exists = row.Title, row.Visible()
 		if rows[i].Title == "" && e.Type == events.MediaUploaded {
-			var p events.Uploaded
-			if e.Decode(&p) == nil {
-				rows[i].Title = p.Title
+			if f, err := entry.Read(e); err == nil {
+				rows[i].Title = f.Upload.Title
 			}
 		}
 	}

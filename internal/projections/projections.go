@@ -1,6 +1,6 @@
 // Package projections turns events into the entries view that the gallery
-// reads, and reacts to events with the work they call for (thumbnails,
-// purging blobs). The view is keyed by eib with the attributes of the
+// reads; it only projects (the work events call for is internal/reactor's).
+// The view is keyed by eib with the attributes of the
 // original application; adapters live in subpackages (sqlite for the
 // embedded backend) and viewtest is their conformance suite.
 package projections
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 )
 
@@ -59,7 +60,7 @@ func (e Entry) Visible() bool { return e.Status != Deleted && e.EIB != "" }
 
 // ThumbnailKey is the key of an original's grid thumbnail, as in the
 // original application.
-func ThumbnailKey(resource string) string { return resource + "-tn.png" }
+func ThumbnailKey(resource string) string { return entry.ThumbnailKey(resource) }
 
 // ErrNotFound is returned by View.Get for an eib the view has never seen.
 var ErrNotFound = errors.New("projections: entry not found")
@@ -92,7 +93,8 @@ type View interface {
 // Apply is the projection: the row that results from applying e to cur
 // (the zero Entry when the view has no row). It reports false when e
 // changes nothing: an event at or below the row's version, or an event a
-// tombstone must ignore.
+// tombstone must ignore. What an event says is read by the entry
+// aggregate's package; the projection only lays it out as a row.
 func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 	if e.Version <= cur.Version {
 		return cur, false, nil
@@ -102,12 +104,13 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 	if cur.Status == Deleted {
 		return next, true, nil // a tombstone only moves its version on
 	}
+	f, err := entry.Read(e)
+	if err != nil {
+		return cur, false, fmt.Errorf("projections: %w", err)
+	}
 	switch e.Type {
 	case events.MediaUploaded:
-		var p events.Uploaded
-		if err := e.Decode(&p); err != nil {
-			return cur, false, err
-		}
+		p := f.Upload
 		next = Entry{
 			EIB: e.Stream, EID: e.ID, Timestamp: e.Time,
 			Title: p.Title, Comment: p.Comment,
@@ -116,32 +119,22 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 			Width: p.Width, Height: p.Height, Version: e.Version, UpdatedAt: e.Time,
 		}
 	case events.ThumbnailGenerated:
-		var p events.ThumbnailsGenerated
-		if err := e.Decode(&p); err != nil {
-			return cur, false, err
-		}
-		next.Status, next.Placeholder, next.FailReason = Ready, p.Placeholder, ""
+		next.Status, next.Placeholder, next.FailReason = Ready, f.Placeholder, ""
 		// The grid thumbnail comes first, then the preview if there is one.
-		if len(p.Thumbnails) > 0 {
-			t := p.Thumbnails[0]
+		if len(f.Renditions) > 0 {
+			t := f.Renditions[0]
 			next.Thumbnail, next.ThumbWidth, next.ThumbHeight = t.Key, t.Width, t.Height
 		}
-		if len(p.Thumbnails) > 1 {
-			t := p.Thumbnails[1]
+		if len(f.Renditions) > 1 {
+			t := f.Renditions[1]
 			next.Preview, next.PreviewWidth, next.PreviewHeight = t.Key, t.Width, t.Height
 		}
 	case events.ThumbnailFailed:
-		var p events.ThumbnailFailure
-		if err := e.Decode(&p); err != nil {
-			return cur, false, err
-		}
-		next.Status, next.FailReason = Failed, p.Reason
+		next.Status, next.FailReason = Failed, f.Failure.Message
 	case events.MediaDeleted:
 		next.Status = Deleted
 	case events.MediaPurged:
 		// Blobs are gone; the row is already a tombstone.
-	default:
-		return cur, false, fmt.Errorf("projections: unknown event type %q", e.Type)
 	}
 	return next, true, nil
 }
