@@ -18,6 +18,7 @@ import (
 	"mediashare/internal/live"
 	"mediashare/internal/metrics"
 	"mediashare/internal/projections"
+	"mediashare/internal/reactor"
 	"mediashare/internal/thumbnail"
 	"mediashare/internal/web"
 	"mediashare/static"
@@ -33,7 +34,7 @@ type app struct {
 	site      *web.Server
 	hub       *live.Hub
 	projector *projections.Projector
-	reactor   *projections.Reactor
+	reactor   *reactor.Reactor
 	poller    *live.Poller
 	done      chan struct{} // closed when shutdown begins
 }
@@ -85,10 +86,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
 		OnChange: func(projections.Entry) { a.poller.Poke() },
 	}
-	a.reactor = &projections.Reactor{
+	a.reactor = &reactor.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View,
 		Thumbnail: makeThumbnail(c.MaxPixels), ThumbnailTimeout: c.ThumbTimeout,
-		Log: log.With("consumer", projections.ReactorConsumer),
+		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {
 			m.ThumbnailSeconds.Observe(d.Seconds())
 			if failed {
@@ -131,7 +132,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 	defer stopWork()
 	var wg sync.WaitGroup
 	for name, run := range map[string]func(context.Context) error{
-		projections.ViewConsumer: a.projector.Run, projections.ReactorConsumer: a.reactor.Run, "live": a.poller.Run,
+		projections.ViewConsumer: a.projector.Run, reactor.Consumer: a.reactor.Run, "live": a.poller.Run,
 		"lag": a.measureLag,
 	} {
 		wg.Add(1)
@@ -218,19 +219,19 @@ func displayAddr(a net.Addr) string {
 // grid PNG and a 1280 px preview from one decode. One Limiter, sized to
 // GOMAXPROCS, bounds the thumbnails made at once across every reactor in
 // the process.
-func makeThumbnail(maxPixels int64) projections.MakeThumbnail {
+func makeThumbnail(maxPixels int64) reactor.MakeThumbnail {
 	limiter := thumbnail.NewLimiter(0)
-	return func(ctx context.Context, r io.ReadSeeker) (projections.Thumbnail, error) {
+	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
 		res, err := thumbnail.Make(ctx, r, thumbnail.Options{
 			MaxSide: thumbnail.DefaultMaxSide, PreviewSide: thumbnail.DefaultPreviewSide,
 			MaxPixels: maxPixels, Limiter: limiter,
 		})
 		if err != nil {
-			return projections.Thumbnail{}, err
+			return reactor.Thumbnail{}, err
 		}
-		t := projections.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}
+		t := reactor.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}
 		if p := res.Preview; p != nil {
-			t.Preview = &projections.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}
+			t.Preview = &reactor.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}
 		}
 		return t, nil
 	}

@@ -1,4 +1,10 @@
-package projections
+// Package reactor does the work that an entry's events call for and
+// records the outcome as new events: on MediaUploaded it makes the
+// renditions (ThumbnailGenerated or ThumbnailFailed); on MediaDeleted it
+// removes the blobs (MediaPurged). What is still to do is the entry
+// aggregate's decision (internal/entry); the reactor does it. It is a
+// consumer of the change feed beside the projector, which only projects.
+package reactor
 
 import (
 	"bytes"
@@ -10,12 +16,17 @@ import (
 	"time"
 
 	"mediashare/internal/blob"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/ids"
 )
 
-// ReactorConsumer is the feed consumer name of the Reactor.
-const ReactorConsumer = "reactor"
+// Consumer is the feed consumer name of the Reactor.
+const Consumer = "reactor"
+
+// DefaultAttempts bounds the appends one reaction tries when the stream
+// keeps moving on (optimistic concurrency conflicts).
+const DefaultAttempts = 5
 
 // Thumbnail is what the Reactor needs from the thumbnail maker: the grid
 // thumbnail (an encoded PNG and its size), a placeholder colour, and
@@ -35,19 +46,12 @@ type Rendition struct {
 	Width, Height int
 }
 
-// PreviewKey is the key of an original's preview: "<resource>-preview.jpg"
-// (or ".png" for an image with transparency).
-func PreviewKey(resource, ext string) string { return resource + "-preview" + ext }
-
 // MakeThumbnail makes the grid thumbnail (and the preview) of an original.
 type MakeThumbnail func(ctx context.Context, original io.ReadSeeker) (Thumbnail, error)
 
-// Reactor does the work that events call for and records the outcome as
-// new events: on MediaUploaded it makes the thumbnail (ThumbnailGenerated
-// or ThumbnailFailed); on MediaDeleted it removes the blobs (MediaPurged).
-// Each reaction checks the stream first and appends with the version it
-// saw, so a redelivered event does its work at most once more and never
-// records it twice.
+// Reactor reacts to the events of the feed. Each reaction folds the
+// stream first and appends with the version it saw, so a redelivered
+// event does its work at most once more and never records it twice.
 type Reactor struct {
 	Feed        events.Feed
 	Events      events.Store
@@ -56,7 +60,10 @@ type Reactor struct {
 	Thumbnail   MakeThumbnail
 	// ThumbnailTimeout bounds one thumbnail (decode included).
 	ThumbnailTimeout time.Duration
-	Log              *slog.Logger
+	// Attempts bounds the appends of one reaction on conflict
+	// (DefaultAttempts when 0); past it the event fails and is delivered again.
+	Attempts int
+	Log      *slog.Logger
 	// Observe, when set, is told how long each thumbnail took and whether it failed.
 	Observe func(d time.Duration, failed bool)
 	Now     func() time.Time
@@ -64,7 +71,7 @@ type Reactor struct {
 
 // Run reacts until ctx is done.
 func (r *Reactor) Run(ctx context.Context) error {
-	err := r.Feed.Follow(ctx, ReactorConsumer, r.Checkpoints, r.Handle)
+	err := r.Feed.Follow(ctx, Consumer, r.Checkpoints, r.Handle)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
@@ -75,53 +82,30 @@ func (r *Reactor) Run(ctx context.Context) error {
 func (r *Reactor) Handle(ctx context.Context, e events.Event) error {
 	switch e.Type {
 	case events.MediaUploaded:
-		return r.thumbnail(ctx, e)
+		return r.thumbnail(ctx, e.Stream)
 	case events.MediaDeleted:
-		return r.purge(ctx, e)
+		return r.purge(ctx, e.Stream)
 	}
 	return nil
 }
 
-// state summarises a stream for the reactions.
-type state struct {
-	version     int
-	uploaded    events.Uploaded
-	thumbnailed bool // ThumbnailGenerated or ThumbnailFailed recorded
-	deleted     bool
-	purged      bool
-	thumbKeys   []string
-}
-
-func (r *Reactor) load(ctx context.Context, stream string) (state, error) {
+func (r *Reactor) load(ctx context.Context, stream string) (entry.Entry, error) {
 	evs, err := r.Events.Load(ctx, stream)
 	if err != nil {
-		return state{}, fmt.Errorf("projections: react: load %s: %w", stream, err)
+		return entry.Entry{}, fmt.Errorf("reactor: load %s: %w", stream, err)
 	}
-	var s state
-	for _, e := range evs {
-		s.version = e.Version
-		switch e.Type {
-		case events.MediaUploaded:
-			if err := e.Decode(&s.uploaded); err != nil {
-				return s, err
-			}
-		case events.ThumbnailGenerated:
-			s.thumbnailed = true
-			var p events.ThumbnailsGenerated
-			if err := e.Decode(&p); err == nil {
-				for _, t := range p.Thumbnails {
-					s.thumbKeys = append(s.thumbKeys, t.Key)
-				}
-			}
-		case events.ThumbnailFailed:
-			s.thumbnailed = true
-		case events.MediaDeleted:
-			s.deleted = true
-		case events.MediaPurged:
-			s.purged = true
-		}
+	e, err := entry.Fold(evs)
+	if err != nil {
+		return entry.Entry{}, fmt.Errorf("reactor: fold %s: %w", stream, err)
 	}
-	return s, nil
+	return e, nil
+}
+
+func (r *Reactor) attempts() int {
+	if r.Attempts > 0 {
+		return r.Attempts
+	}
+	return DefaultAttempts
 }
 
 func (r *Reactor) now() time.Time {
@@ -148,78 +132,114 @@ func (r *Reactor) record(ctx context.Context, stream string, expected int, t eve
 	return err
 }
 
-func (r *Reactor) thumbnail(ctx context.Context, e events.Event) error {
-	s, err := r.load(ctx, e.Stream)
+// errGaveUp is returned when a stream kept moving on for every attempt.
+var errGaveUp = errors.New("the stream kept changing")
+
+// recordOutcome appends the outcome of the thumbnail work at the
+// version seen, folding the stream again after each conflict: while the
+// work is still wanted it tries again, up to the attempts allowed. It
+// reports whether the outcome was recorded.
+func (r *Reactor) recordOutcome(ctx context.Context, e entry.Entry, t events.Type, payload any) (bool, error) {
+	for range r.attempts() {
+		err := r.record(ctx, e.EIB, e.Version, t, payload)
+		if !events.IsConflict(err) {
+			return err == nil, err
+		}
+		if e, err = r.load(ctx, e.EIB); err != nil {
+			return false, err
+		}
+		if !e.NeedsThumbnail() {
+			return false, nil // deleted meanwhile, or done elsewhere
+		}
+	}
+	return false, fmt.Errorf("reactor: record %s for %s: %w after %d attempts", t, e.EIB, errGaveUp, r.attempts())
+}
+
+func (r *Reactor) thumbnail(ctx context.Context, stream string) error {
+	e, err := r.load(ctx, stream)
 	if err != nil {
 		return err
 	}
-	if s.thumbnailed || s.deleted {
+	if !e.NeedsThumbnail() {
 		return nil // done already, or no longer wanted
 	}
-	original := s.uploaded.Original
-	thumbKey := ThumbnailKey(original)
-
 	start := time.Now()
-	thumb, failure, err := r.make(ctx, original)
+	thumb, failure, err := r.make(ctx, stream, e.Original)
 	if err != nil {
 		return err // storage trouble: try again later
 	}
 	took := time.Since(start)
 	if r.Observe != nil {
-		r.Observe(took, failure != "")
+		r.Observe(took, failure != nil)
 	}
-	if failure != "" {
-		r.log().Warn("thumbnail failed", "eib", e.Stream, "reason", failure)
-		err := r.record(ctx, e.Stream, s.version, events.ThumbnailFailed, events.ThumbnailFailure{Reason: failure})
-		if events.IsConflict(err) {
-			return nil // the stream moved on (deleted, or done elsewhere)
-		}
+	if failure != nil {
+		_, err := r.recordOutcome(ctx, e, events.ThumbnailFailed, failure.Payload())
 		return err
 	}
+
 	// Every blob is stored before the event that names it. The grid
 	// thumbnail comes first in the event; the preview, if any, second.
+	thumbKey := entry.ThumbnailKey(e.Original)
+	var written []string
 	info, err := r.Blobs.Put(ctx, thumbKey, bytes.NewReader(thumb.PNG), "image/png")
 	if err != nil {
-		return fmt.Errorf("projections: store thumbnail %s: %w", thumbKey, err)
+		return fmt.Errorf("reactor: store thumbnail %s: %w", thumbKey, err)
 	}
+	written = append(written, thumbKey)
 	thumbs := []events.Thumb{{Key: thumbKey, Width: thumb.Width, Height: thumb.Height, ContentType: "image/png", Size: info.Size}}
 	if p := thumb.Preview; p != nil {
-		key := PreviewKey(original, p.Ext)
+		key := entry.PreviewKey(e.Original, p.Ext)
 		info, err := r.Blobs.Put(ctx, key, bytes.NewReader(p.Data), p.ContentType)
 		if err != nil {
-			return fmt.Errorf("projections: store preview %s: %w", key, err)
+			return errors.Join(fmt.Errorf("reactor: store preview %s: %w", key, err), r.remove(ctx, stream, written))
 		}
+		written = append(written, key)
 		thumbs = append(thumbs, events.Thumb{Key: key, Width: p.Width, Height: p.Height, ContentType: p.ContentType, Size: info.Size})
 	}
-	err = r.record(ctx, e.Stream, s.version, events.ThumbnailGenerated, events.ThumbnailsGenerated{
+	recorded, err := r.recordOutcome(ctx, e, events.ThumbnailGenerated, events.ThumbnailsGenerated{
 		Thumbnails:  thumbs,
 		Placeholder: thumb.Placeholder,
 		Millis:      took.Milliseconds(),
 	})
-	if events.IsConflict(err) {
-		// Deleted while we worked: the purge may already have run, so the
-		// renditions we just wrote must not outlive the entry.
-		if s2, lerr := r.load(ctx, e.Stream); lerr == nil && s2.deleted {
-			for _, t := range thumbs {
-				if err := r.Blobs.Delete(ctx, t.Key); err != nil {
-					return err
-				}
-			}
-		}
+	if recorded {
 		return nil
 	}
-	return err
+	// Not recorded by us: deleted meanwhile (the purge may already have
+	// run), done elsewhere, or the store failed. Keep only what the entry,
+	// folded again now, names; if it cannot be read, keep nothing. On an
+	// error the event is delivered again and the work redone if still wanted.
+	last, lerr := r.load(ctx, stream)
+	if lerr != nil {
+		return errors.Join(err, lerr, r.remove(ctx, stream, written))
+	}
+	return errors.Join(err, r.remove(ctx, stream, last.Unwanted(written)))
 }
 
-// make returns the thumbnail, or a failure reason for a file that cannot
-// be thumbnailed, or an error for trouble worth retrying.
-func (r *Reactor) make(ctx context.Context, original string) (Thumbnail, string, error) {
+func (r *Reactor) remove(ctx context.Context, stream string, keys []string) error {
+	var errs []error
+	for _, k := range keys {
+		if err := r.Blobs.Delete(context.WithoutCancel(ctx), k); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("reactor: remove unrecorded rendition %s of %s: %w", k, stream, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// make returns the thumbnail, or the failure for a file that cannot be
+// thumbnailed, or an error for trouble worth retrying. A failure's raw
+// cause is logged here and never recorded in an event.
+func (r *Reactor) make(ctx context.Context, stream, original string) (Thumbnail, *entry.Failure, error) {
+	fail := func(code string, cause error) (Thumbnail, *entry.Failure, error) {
+		f := entry.FailureOf(code)
+		r.log().Warn("thumbnail failed", "eib", stream, "reason", f.Code, "error", cause)
+		return Thumbnail{}, &f, nil
+	}
 	o, err := r.Blobs.Open(ctx, original)
 	if errors.Is(err, blob.ErrNotFound) {
-		return Thumbnail{}, "the original file is missing", nil
+		return fail(entry.OriginalMissing, err)
 	}
 	if err != nil {
-		return Thumbnail{}, "", fmt.Errorf("projections: open original %s: %w", original, err)
+		return Thumbnail{}, nil, fmt.Errorf("reactor: open original %s: %w", original, err)
 	}
 	defer o.Close()
 	tctx := ctx
@@ -231,38 +251,36 @@ func (r *Reactor) make(ctx context.Context, original string) (Thumbnail, string,
 	thumb, err := r.Thumbnail(tctx, o)
 	switch {
 	case err == nil:
-		return thumb, "", nil
+		return thumb, nil, nil
 	case ctx.Err() != nil:
-		return Thumbnail{}, "", ctx.Err() // shutting down: retry after restart
+		return Thumbnail{}, nil, ctx.Err() // shutting down: retry after restart
 	case errors.Is(err, context.DeadlineExceeded):
-		return Thumbnail{}, "making the preview took too long", nil
+		return fail(entry.TooSlow, err)
 	default:
-		return Thumbnail{}, "could not make a preview: " + err.Error(), nil
+		return fail(entry.DecodeFailed, err)
 	}
 }
 
-func (r *Reactor) purge(ctx context.Context, e events.Event) error {
-	s, err := r.load(ctx, e.Stream)
-	if err != nil {
-		return err
-	}
-	if s.purged {
-		return nil
-	}
-	keys := []string{s.uploaded.Original, ThumbnailKey(s.uploaded.Original)}
-	for _, k := range s.thumbKeys {
-		if k != keys[1] {
-			keys = append(keys, k)
+func (r *Reactor) purge(ctx context.Context, stream string) error {
+	for range r.attempts() {
+		e, err := r.load(ctx, stream)
+		if err != nil {
+			return err
 		}
-	}
-	for _, k := range keys {
-		if err := r.Blobs.Delete(ctx, k); err != nil {
-			return fmt.Errorf("projections: purge %s: %w", e.Stream, err)
+		if !e.NeedsPurge() {
+			return nil
 		}
+		keys := e.PurgeKeys()
+		for _, k := range keys {
+			if err := r.Blobs.Delete(ctx, k); err != nil {
+				return fmt.Errorf("reactor: purge %s: %w", stream, err)
+			}
+		}
+		err = r.record(ctx, stream, e.Version, events.MediaPurged, events.Purged{Keys: keys})
+		if !events.IsConflict(err) {
+			return err
+		}
+		// Something was appended meanwhile (a late rendition): look again.
 	}
-	err = r.record(ctx, e.Stream, s.version, events.MediaPurged, events.Purged{Keys: keys})
-	if events.IsConflict(err) {
-		return r.purge(ctx, e) // something else was appended meanwhile; look again
-	}
-	return err
+	return fmt.Errorf("reactor: purge %s: %w after %d attempts", stream, errGaveUp, r.attempts())
 }
