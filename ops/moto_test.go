@@ -53,7 +53,7 @@ var motoCreated = []string{
 	"Vpc", "InternetGateway", "GatewayAttachment", "SubnetA", "SubnetB", "RouteTable", "DefaultRoute",
 	"SubnetARoutes", "SubnetBRoutes", "S3Endpoint", "DynamoDBEndpoint", "LoadBalancerSecurityGroup",
 	"WebSecurityGroup", "MediaBucket", "EventsTable", "EntriesTable", "LeaseTable",
-	"MetricsLogGroup", "WebRole", "WebInstanceProfile", "WebLaunchTemplate", "LoadBalancer",
+	"MetricsLogGroup", "WebRole", "MaintenancePolicy", "WebInstanceProfile", "WebLaunchTemplate", "LoadBalancer",
 	"WebTargetGroup", "HttpListener", "WebGroup",
 }
 

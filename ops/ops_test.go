@@ -66,6 +66,7 @@ func run(name string, args ...string) (string, error) {
 type template struct {
 	Parameters map[string]map[string]any
 	Conditions map[string]any
+	Mappings   map[string]any
 	Resources  map[string]resource
 	Outputs    map[string]map[string]any
 }
@@ -108,6 +109,7 @@ func mustTemplate(t *testing.T, path string) template {
 		tpl.Outputs[k] = asMap(o)
 	}
 	tpl.Conditions = asMap(root["Conditions"])
+	tpl.Mappings = asMap(root["Mappings"])
 	for k, r := range asMap(root["Resources"]) {
 		m := asMap(r)
 		tpl.Resources[k] = resource{

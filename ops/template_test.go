@@ -359,6 +359,7 @@ func TestUserData(t *testing.T) {
 	ud := userData(t, tpl, map[string]string{
 		"MediaBucket": "media-bucket", "EntriesTable": "entries", "EventsTable": "entries-events",
 		"LeaseTable": "entries-events-leases", "AWS::Region": "eu-west-1", "MediaURL": "https://d111.cloudfront.net",
+		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20",
 	})
 	msg, err := mail.ReadMessage(bytes.NewReader(ud))
 	if err != nil {
@@ -389,6 +390,7 @@ func TestUserData(t *testing.T) {
 	want := map[string]string{
 		"bucket": "media-bucket", "table": "entries", "events_table": "entries-events",
 		"lease_table": "entries-events-leases", "region": "eu-west-1", "media_url": "https://d111.cloudfront.net",
+		"trusted_proxies": "10.40.0.0/20,10.40.16.0/20",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("user data configuration %v; want %v", cfg, want)
@@ -455,13 +457,61 @@ func TestBackendReadsUserData(t *testing.T) {
 	ud := userData(t, tpl, map[string]string{
 		"MediaBucket": "media-bucket", "EntriesTable": "entries", "EventsTable": "entries-events",
 		"LeaseTable": "entries-events-leases", "AWS::Region": "eu-west-1", "MediaURL": "https://d111.cloudfront.net",
+		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20",
 	})
 	cfg, err := awsbackend.ConfigFromUserData(context.Background(), fakeUserData(ud))
 	if err != nil {
 		t.Fatalf("awsbackend.ConfigFromUserData cannot read the stack's (MIME multipart) user data: %v", err)
 	}
-	want := awsbackend.Config{Bucket: "media-bucket", Table: "entries", EventsTable: "entries-events", LeaseTable: "entries-events-leases", Region: "eu-west-1", MediaURL: "https://d111.cloudfront.net"}
+	want := awsbackend.Config{Bucket: "media-bucket", Table: "entries", EventsTable: "entries-events", LeaseTable: "entries-events-leases", Region: "eu-west-1", MediaURL: "https://d111.cloudfront.net",
+		TrustedProxies: "10.40.0.0/20,10.40.16.0/20"}
 	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
 		t.Errorf("ConfigFromUserData = %+v; want %+v", cfg, want)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("the stack's user data does not validate: %v", err)
+	}
+}
+
+// TestTrustedProxiesAreTheLoadBalancer: the user data's trusted_proxies
+// are exactly the CIDR blocks of the subnets the load balancer lives in,
+// so X-Forwarded-For is believed from its nodes and no one else.
+func TestTrustedProxiesAreTheLoadBalancer(t *testing.T) {
+	tpl := mustTemplate(t, templatePath)
+	var want []any
+	for _, s := range asList(tpl.Resources["LoadBalancer"].Properties["Subnets"]) {
+		name := str(asMap(s)["Ref"])
+		sub, ok := tpl.Resources[name]
+		if !ok || sub.Type != "AWS::EC2::Subnet" {
+			t.Fatalf("LoadBalancer subnet %v is not a subnet of the stack", s)
+		}
+		want = append(want, sub.Properties["CidrBlock"])
+	}
+	if len(want) == 0 {
+		t.Fatal("LoadBalancer has no Subnets")
+	}
+	lt := asMap(tpl.Resources["WebLaunchTemplate"].Properties["LaunchTemplateData"])
+	sub := asList(asMap(asMap(lt["UserData"])["Fn::Base64"])["Fn::Sub"])
+	if len(sub) != 2 || !strings.Contains(str(sub[0]), `"trusted_proxies": "${TrustedProxies}"`) {
+		t.Fatal(`user data JSON lacks "trusted_proxies": "${TrustedProxies}"`)
+	}
+	join := asList(asMap(asMap(sub[1])["TrustedProxies"])["Fn::Join"])
+	if len(join) != 2 || join[0] != "," {
+		t.Fatalf("TrustedProxies is %v; want !Join [\",\", [the load balancer's subnets' CidrBlock]]", asMap(sub[1])["TrustedProxies"])
+	}
+	if got := asList(join[1]); !reflect.DeepEqual(got, want) {
+		t.Errorf("TrustedProxies joins %v; want the load balancer's subnets' CIDR blocks %v", got, want)
+	}
+	// And the address plan they name is what the app accepts.
+	var cidrs []string
+	for _, c := range asList(join[1]) {
+		fm := asList(asMap(c)["Fn::FindInMap"])
+		if len(fm) != 3 {
+			t.Fatalf("subnet CidrBlock %v is not a !FindInMap", c)
+		}
+		cidrs = append(cidrs, str(asMap(asMap(tpl.Mappings[str(fm[0])])[str(fm[1])])[str(fm[2])]))
+	}
+	if _, err := awsbackend.ParseTrustedProxies(strings.Join(cidrs, ",")); err != nil || len(cidrs) == 0 {
+		t.Errorf("trusted proxies %v: %v", cidrs, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -35,6 +36,10 @@ type Config struct {
 	Prefix      string // --prefix: optional key prefix in the bucket
 	PathStyle   bool   // --s3-path-style: path-style S3 addressing (most non-AWS endpoints want it)
 	MediaURL    string // --media-url: where browsers fetch media (the bucket's or CDN's URL); "" serves them through mediashare
+	// TrustedProxies is --trusted-proxies as user data gives it
+	// (trusted_proxies): comma-separated CIDRs of the load balancer, the
+	// only peers whose X-Forwarded-For is believed. "" trusts none.
+	TrustedProxies string
 
 	// LeaseDuration is how long a feed lease lasts unless renewed; a dead
 	// instance's shards are taken over after it (default 30 s).
@@ -104,7 +109,30 @@ func (c Config) Validate() error {
 	if c.Prefix != "" && (strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "..")) {
 		errs = append(errs, fmt.Errorf("--prefix %q must be relative, without '..'", c.Prefix))
 	}
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// ParseTrustedProxies reads a comma-separated list of CIDRs (spaces
+// around the commas allowed, empty items not); "" is none.
+func ParseTrustedProxies(s string) ([]netip.Prefix, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []netip.Prefix
+	for _, item := range strings.Split(s, ",") {
+		p, err := netip.ParsePrefix(strings.TrimSpace(item))
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies (user data trusted_proxies) %q: %q is not a CIDR like 10.0.0.0/16", s, strings.TrimSpace(item))
+		}
+		if p != p.Masked() {
+			return nil, fmt.Errorf("--trusted-proxies (user data trusted_proxies) %q: %s has host bits set; write %s", s, p, p.Masked())
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // UserDataClient is the part of the EC2 instance metadata client that
@@ -129,6 +157,8 @@ type userData struct {
 	Endpoint    string `json:"endpoint"`
 	Prefix      string `json:"prefix"`
 	MediaURL    string `json:"media_url"`
+	// TrustedProxies: the stack puts its load balancer's subnets here.
+	TrustedProxies string `json:"trusted_proxies"`
 }
 
 // ConfigFromUserData reads the configuration from the EC2 instance's user
@@ -159,6 +189,7 @@ func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, err
 	cfg := Config{
 		Bucket: ud.Bucket, Table: ud.Table, EventsTable: ud.EventsTable, LeaseTable: ud.LeaseTable,
 		Region: ud.Region, Endpoint: ud.Endpoint, Prefix: ud.Prefix, MediaURL: ud.MediaURL,
+		TrustedProxies: ud.TrustedProxies,
 	}
 	if rc, ok := client.(regionClient); ok && cfg.Region == "" {
 		r, err := rc.GetRegion(c, &imds.GetRegionInput{})

@@ -29,6 +29,11 @@ func TestValidate(t *testing.T) {
 		{"bad endpoint", func(c *awsbackend.Config) { c.Endpoint = "localhost:5000" }, []string{"--endpoint"}},
 		{"bad region", func(c *awsbackend.Config) { c.Region = "Ireland" }, []string{"--region"}},
 		{"escaping prefix", func(c *awsbackend.Config) { c.Prefix = "../x" }, []string{"--prefix"}},
+		{"trusted proxies", func(c *awsbackend.Config) { c.TrustedProxies = "10.40.0.0/20, 10.40.16.0/20,fd00::/8" }, nil},
+		{"trusted proxy not a CIDR", func(c *awsbackend.Config) { c.TrustedProxies = "10.40.0.0/20,10.40.16.1" }, []string{"--trusted-proxies", `"10.40.16.1" is not a CIDR`}},
+		{"trusted proxy empty item", func(c *awsbackend.Config) { c.TrustedProxies = "10.40.0.0/20,,10.40.16.0/20" }, []string{`"" is not a CIDR`}},
+		{"trusted proxy hostile", func(c *awsbackend.Config) { c.TrustedProxies = "0.0.0.0/0\n127.0.0.1/32" }, []string{"--trusted-proxies", "is not a CIDR"}},
+		{"trusted proxy host bits", func(c *awsbackend.Config) { c.TrustedProxies = "10.40.0.7/20" }, []string{"host bits set; write 10.40.0.0/20"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,6 +103,12 @@ func TestConfigFromUserData(t *testing.T) {
 			userData: `{"bucket": "media-b", "table": "entries", "events_table": "events", "lease_table": "l"}`,
 			want:     awsbackend.Config{Bucket: "media-b", Table: "entries", EventsTable: "events", LeaseTable: "l", Region: "eu-central-1"},
 		},
+		{
+			name:     "trusted proxies",
+			userData: `{"bucket": "media-b", "table": "entries", "events_table": "events", "region": "us-west-2", "trusted_proxies": "10.40.0.0/20,10.40.16.0/20"}`,
+			want:     awsbackend.Config{Bucket: "media-b", Table: "entries", EventsTable: "events", Region: "us-west-2", TrustedProxies: "10.40.0.0/20,10.40.16.0/20"},
+		},
+		{name: "trusted proxies not a string", userData: `{"bucket": "media-b", "trusted_proxies": ["10.40.0.0/20"]}`, wantErr: "not the expected JSON"},
 		{name: "not JSON", userData: "#!/bin/bash\necho hi", wantErr: "not the expected JSON"},
 	}
 	for _, tt := range tests {
