@@ -2,8 +2,10 @@ package ops_test
 
 import (
 	"context"
+	"fmt"
 	"go/ast"
 	"go/parser"
+	"go/printer"
 	"go/token"
 	"io/fs"
 	"path/filepath"
@@ -27,12 +29,43 @@ var sdkClients = map[string]reflect.Type{
 
 const s3Manager = "github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 
-// provisioning lists files whose AWS calls CloudFormation makes on AWS
-// (creating and checking tables and the bucket for moto and local runs);
-// the web servers' role must not allow them.
+// provisioning lists files whose AWS calls only `mediashare setup` makes
+// (creating and checking the bucket and tables); on AWS CloudFormation
+// makes them, and what setup needs is in the maintenance policy. Setup
+// works on every table and the bucket, so its calls count against all of
+// them.
 var provisioning = map[string]bool{
 	"internal/awsbackend/setup.go": true,
 }
+
+// maintenanceFuncs are the functions (dir.Recv.Name) whose AWS calls only
+// maintenance commands reach: the instance role must not allow what they
+// alone need; the maintenance policy allows it.
+var maintenanceFuncs = map[string]string{
+	"internal/projections/dynamo.View.Reset":       "mediashare replay (projections.Rebuild empties the view first)",
+	"internal/projections/dynamo.View.deleteBatch": "mediashare replay (Reset's batch deletes)",
+}
+
+// tableFields maps the struct field an adapter names its table by
+// (dir.field, as in TableName: aws.String(s.table)) to the stack's table.
+// Following code that moves means adding its new home here.
+var tableFields = map[string]string{
+	"internal/events/dynamo.table":      "EventsTable",
+	"internal/events/dynamo.leaseTable": "LeaseTable",
+	"internal/projections/dynamo.table": "EntriesTable",
+	// awsbackend passes its Config's names on (pingTable(db, cfg.LeaseTable, …)).
+	"internal/awsbackend.EventsTable": "EventsTable",
+	"internal/awsbackend.Table":       "EntriesTable",
+	"internal/awsbackend.LeaseTable":  "LeaseTable",
+}
+
+// streamTable is the one table with DynamoDB Streams on: every Streams
+// call is on its stream.
+const streamTable = "EventsTable"
+
+// bucketOps are the S3 operations on the bucket itself; every other one
+// is on objects (bucket/*).
+var bucketOps = map[string]bool{"HeadBucket": true, "ListObjectsV2": true, "CreateBucket": true}
 
 // iamActions maps an SDK operation ("service.Operation") to the IAM
 // actions it needs. A call the table does not know fails the test.
@@ -46,6 +79,13 @@ var iamActions = map[string][]string{
 	"dynamodb.Scan":           {"dynamodb:Scan"},
 	"dynamodb.BatchWriteItem": {"dynamodb:BatchWriteItem"},
 	"dynamodb.BatchGetItem":   {"dynamodb:BatchGetItem"},
+	// Setup's.
+	"dynamodb.CreateTable":               {"dynamodb:CreateTable"},
+	"dynamodb.DescribeContinuousBackups": {"dynamodb:DescribeContinuousBackups"},
+	"dynamodb.UpdateContinuousBackups":   {"dynamodb:UpdateContinuousBackups"},
+	"dynamodb.DescribeTimeToLive":        {"dynamodb:DescribeTimeToLive"},
+	"dynamodb.UpdateTimeToLive":          {"dynamodb:UpdateTimeToLive"},
+	"s3.CreateBucket":                    {"s3:CreateBucket"},
 	// TransactWriteItems needs the action of each item kind it carries;
 	// see transactKinds.
 	"dynamodb.TransactWriteItems":                nil,
@@ -94,16 +134,37 @@ func operations(t reflect.Type) map[string]bool {
 	return ops
 }
 
-// codeCalls scans the Go code under internal/ and cmd/ (tests and test
-// harnesses left out) for calls of AWS SDK operations, and returns them as
-// "service.Operation" with the files that make them.
-func codeCalls(t *testing.T) map[string][]string {
+// need is what the code needs: resource (as the policies name it, e.g.
+// "table/${EventsTable}/index/audit") → IAM action → where ("file:func
+// op") it is called.
+type need map[string]map[string][]string
+
+func (n need) add(resource, action, where string) {
+	if n[resource] == nil {
+		n[resource] = map[string][]string{}
+	}
+	n[resource][action] = append(n[resource][action], where)
+}
+
+// codeNeeds scans the Go code under internal/ and cmd/ (tests and test
+// harnesses left out) for calls of AWS SDK operations and works out, per
+// call, the resource it acts on: the table (from the input's TableName
+// field, an adapter's table field), the index (IndexName), the events
+// stream, the bucket or its objects. It returns what serving needs and
+// what maintenance (replay, setup) needs; problems are scan failures.
+func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 	t.Helper()
 	opsByPath := map[string]map[string]bool{}
 	for path, typ := range sdkClients {
 		opsByPath[path] = operations(typ)
 	}
-	calls := map[string][]string{}
+	serving, maintenance = need{}, need{}
+	seenOps := map[string]bool{}
+	seenMaint := map[string]bool{}
+	// Files by directory: an input built in one function may be passed to
+	// another of the same package.
+	pkgs := map[string][]*ast.File{}
+	names := map[*ast.File]string{}
 	for _, dir := range []string{"internal", "cmd"} {
 		err := filepath.WalkDir(repoPath(dir), func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -112,18 +173,30 @@ func codeCalls(t *testing.T) map[string][]string {
 			rel, _ := filepath.Rel("..", p)
 			rel = filepath.ToSlash(rel)
 			if d.IsDir() {
-				if strings.HasSuffix(rel, "test") && rel != "internal/awstest" || rel == "internal/awstest" {
+				if strings.HasSuffix(rel, "test") {
 					return filepath.SkipDir // conformance suites and harnesses run in tests only
 				}
 				return nil
 			}
-			if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") || provisioning[rel] {
+			if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 				return nil
 			}
 			f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
 			if err != nil {
 				return err
 			}
+			pkgs[filepath.ToSlash(filepath.Dir(rel))] = append(pkgs[filepath.ToSlash(filepath.Dir(rel))], f)
+			names[f] = rel
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for dir, files := range pkgs {
+		consts := stringConsts(files)
+		for _, f := range files {
+			rel := names[f]
 			var services []string // import paths of SDK clients this file uses
 			manager := false
 			for _, imp := range f.Imports {
@@ -136,46 +209,385 @@ func codeCalls(t *testing.T) map[string][]string {
 				}
 			}
 			if len(services) == 0 && !manager {
-				return nil
+				continue
 			}
-			kinds := transactKinds(f)
-			ast.Inspect(f, func(n ast.Node) bool {
-				call, ok := n.(*ast.CallExpr)
-				if !ok {
-					return true
+			for _, decl := range f.Decls {
+				fd, ok := decl.(*ast.FuncDecl)
+				if !ok || fd.Body == nil {
+					continue
 				}
-				sel, ok := call.Fun.(*ast.SelectorExpr)
-				if !ok {
-					return true
+				fname := dir + "." + funcName(fd)
+				into, why := serving, ""
+				if provisioning[rel] {
+					into, why = maintenance, "mediashare setup"
+				} else if w, ok := maintenanceFuncs[fname]; ok {
+					into, why = maintenance, w
 				}
-				name := sel.Sel.Name
-				if manager && name == "Upload" {
-					calls["manager.Upload"] = append(calls["manager.Upload"], rel)
-				}
-				for _, s := range services {
-					if !opsByPath[s][name] {
-						continue
+				ast.Inspect(fd.Body, func(n ast.Node) bool {
+					call, ok := n.(*ast.CallExpr)
+					if !ok {
+						return true
 					}
-					if _, isPkg := sel.X.(*ast.Ident); isPkg && isImportName(f, sel.X.(*ast.Ident).Name) {
-						continue // a package function such as dynamodb.NewFromConfig
+					sel, ok := call.Fun.(*ast.SelectorExpr)
+					if !ok {
+						return true
 					}
-					op := filepath.Base(s) + "." + name
-					calls[op] = append(calls[op], rel)
-					if op == "dynamodb.TransactWriteItems" {
-						for _, k := range kinds {
-							calls[op+"/"+k] = append(calls[op+"/"+k], rel)
+					if x, isIdent := sel.X.(*ast.Ident); isIdent && isImportName(f, x.Name) {
+						return true // a package function such as dynamodb.NewFromConfig
+					}
+					name := sel.Sel.Name
+					var op, svc string
+					if manager && name == "Upload" {
+						op, svc = "manager.Upload", "s3"
+					}
+					for _, s := range services {
+						if opsByPath[s][name] {
+							svc = filepath.Base(s)
+							op = svc + "." + name
 						}
+					}
+					if op == "" {
+						return true
+					}
+					seenOps[op] = true
+					if why != "" {
+						seenMaint[fname] = true
+					}
+					where := rel + ":" + funcName(fd) + " " + op
+					acts, known := iamActions[op]
+					if !known {
+						t.Errorf("%s has no IAM mapping in ops/iam_test.go; add it and the action to the right policy", where)
+						return true
+					}
+					switch {
+					case svc == "dynamodbstreams":
+						for _, a := range acts {
+							into.add("${"+streamTable+".StreamArn}", a, where)
+						}
+					case svc == "s3":
+						res := "arn:${AWS::Partition}:s3:::${MediaBucket}/*"
+						if bucketOps[name] {
+							res = "arn:${AWS::Partition}:s3:::${MediaBucket}"
+						}
+						for _, a := range acts {
+							into.add(res, a, where)
+						}
+					case provisioning[rel]:
+						for _, tbl := range []string{"EventsTable", "EntriesTable", "LeaseTable"} {
+							for _, a := range acts {
+								into.add(tableARN(tbl), a, where)
+							}
+						}
+					case op == "dynamodb.TransactWriteItems":
+						found := false
+						for _, kind := range []string{"Put", "Update", "Delete", "ConditionCheck"} {
+							for _, lit := range literals(fd, "types", kind) {
+								found = true
+								res, err := tableOf(dir, lit, consts, false)
+								if err != nil {
+									t.Errorf("%s: %v", where, err)
+									continue
+								}
+								for _, a := range iamActions[op+"/"+kind] {
+									into.add(res, a, where+"/"+kind)
+								}
+							}
+						}
+						if !found {
+							t.Errorf("%s: no types.Put/Update/Delete/ConditionCheck literal in the function; cannot tell the tables", where)
+						}
+					case op == "dynamodb.BatchWriteItem":
+						lits := inputLiterals(files, fd, svc, name)
+						for _, lit := range lits {
+							items := field(lit, "RequestItems")
+							m, ok := unparen(items).(*ast.CompositeLit)
+							if !ok {
+								t.Errorf("%s: RequestItems is not a map literal; cannot tell the tables", where)
+								continue
+							}
+							for _, el := range m.Elts {
+								kv, _ := el.(*ast.KeyValueExpr)
+								if kv == nil {
+									continue
+								}
+								tbl, err := tableName(dir, kv.Key)
+								if err != nil {
+									t.Errorf("%s: %v", where, err)
+									continue
+								}
+								for _, a := range acts {
+									into.add(tableARN(tbl), a, where)
+								}
+							}
+						}
+						if len(lits) == 0 {
+							t.Errorf("%s: no BatchWriteItemInput literal found; cannot tell the tables", where)
+						}
+					default:
+						lits := inputLiterals(files, fd, svc, name)
+						if len(lits) == 0 {
+							t.Errorf("%s: no %s.%sInput literal in the function or its callers; cannot tell the resource", where, svc, name)
+						}
+						for _, lit := range lits {
+							lit = withCallerTable(files, fd, lit)
+							res, err := tableOf(dir, lit, consts, true)
+							if err != nil {
+								t.Errorf("%s: %v", where, err)
+								continue
+							}
+							for _, a := range acts {
+								into.add(res, a, where)
+							}
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+	for fn := range maintenanceFuncs {
+		if !seenMaint[fn] {
+			t.Errorf("maintenanceFuncs names %s, which makes no AWS call (moved or renamed?); update ops/iam_test.go", fn)
+		}
+	}
+	for op := range seenOps {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	return serving, maintenance, ops
+}
+
+func tableARN(logical string) string {
+	return "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${" + logical + "}"
+}
+
+// funcName is Recv.Name for a method, Name for a function.
+func funcName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return fd.Name.Name
+	}
+	t := fd.Recv.List[0].Type
+	if s, ok := t.(*ast.StarExpr); ok {
+		t = s.X
+	}
+	if ix, ok := t.(*ast.IndexExpr); ok {
+		t = ix.X
+	}
+	if id, ok := t.(*ast.Ident); ok {
+		return id.Name + "." + fd.Name.Name
+	}
+	return fd.Name.Name
+}
+
+// literals returns the composite literals of pkg.name in fn.
+func literals(fn ast.Node, pkg, name string) []*ast.CompositeLit {
+	var out []*ast.CompositeLit
+	ast.Inspect(fn, func(n ast.Node) bool {
+		lit, ok := n.(*ast.CompositeLit)
+		if !ok {
+			return true
+		}
+		if sel, ok := lit.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == name {
+			if x, ok := sel.X.(*ast.Ident); ok && x.Name == pkg {
+				out = append(out, lit)
+			}
+		}
+		return true
+	})
+	return out
+}
+
+// inputLiterals finds the <svc>.<op>Input literals a call in fd uses:
+// those in fd, or, when fd takes the input as a parameter, those in the
+// functions of its package that call fd.
+func inputLiterals(files []*ast.File, fd *ast.FuncDecl, svc, op string) []*ast.CompositeLit {
+	if lits := literals(fd.Body, svc, op+"Input"); len(lits) > 0 {
+		return lits
+	}
+	var out []*ast.CompositeLit
+	for _, f := range files {
+		for _, d := range f.Decls {
+			caller, ok := d.(*ast.FuncDecl)
+			if !ok || caller.Body == nil || caller == fd {
+				continue
+			}
+			calls := false
+			ast.Inspect(caller.Body, func(n ast.Node) bool {
+				if c, ok := n.(*ast.CallExpr); ok {
+					switch fn := c.Fun.(type) {
+					case *ast.SelectorExpr:
+						calls = calls || fn.Sel.Name == fd.Name.Name
+					case *ast.Ident:
+						calls = calls || fn.Name == fd.Name.Name
 					}
 				}
 				return true
 			})
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+			if calls {
+				out = append(out, literals(caller.Body, svc, op+"Input")...)
+			}
 		}
 	}
-	return calls
+	return out
+}
+
+// withCallerTable resolves a TableName that is a parameter of fd to the
+// argument fd's one caller in the package passes (pingTable(db,
+// cfg.LeaseTable, cfg)); other literals are returned as they are.
+func withCallerTable(files []*ast.File, fd *ast.FuncDecl, lit *ast.CompositeLit) *ast.CompositeLit {
+	id, ok := unwrapString(field(lit, "TableName")).(*ast.Ident)
+	if !ok {
+		return lit
+	}
+	idx, i := -1, 0
+	for _, f := range fd.Type.Params.List {
+		for _, n := range f.Names {
+			if n.Name == id.Name {
+				idx = i
+			}
+			i++
+		}
+	}
+	if idx < 0 {
+		return lit
+	}
+	var arg ast.Expr
+	for _, f := range files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			if c, ok := n.(*ast.CallExpr); ok && idx < len(c.Args) {
+				if fn, ok := c.Fun.(*ast.Ident); ok && fn.Name == fd.Name.Name {
+					arg = c.Args[idx]
+				}
+			}
+			return true
+		})
+	}
+	if arg == nil {
+		return lit
+	}
+	c := *lit
+	c.Elts = []ast.Expr{&ast.KeyValueExpr{Key: ast.NewIdent("TableName"), Value: arg}}
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "TableName" {
+				continue
+			}
+		}
+		c.Elts = append(c.Elts, el)
+	}
+	return &c
+}
+
+func field(lit *ast.CompositeLit, name string) ast.Expr {
+	for _, el := range lit.Elts {
+		if kv, ok := el.(*ast.KeyValueExpr); ok {
+			if k, ok := kv.Key.(*ast.Ident); ok && k.Name == name {
+				return kv.Value
+			}
+		}
+	}
+	return nil
+}
+
+func unparen(e ast.Expr) ast.Expr {
+	for {
+		switch x := e.(type) {
+		case *ast.ParenExpr:
+			e = x.X
+		case *ast.UnaryExpr:
+			e = x.X
+		default:
+			return e
+		}
+	}
+}
+
+// unwrapString strips aws.String(…).
+func unwrapString(e ast.Expr) ast.Expr {
+	if c, ok := e.(*ast.CallExpr); ok && len(c.Args) == 1 {
+		if sel, ok := c.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "String" {
+			return c.Args[0]
+		}
+	}
+	return e
+}
+
+// tableName maps a table expression (s.table, w.f.leaseTable) to the
+// stack's table through tableFields.
+func tableName(dir string, e ast.Expr) (string, error) {
+	e = unwrapString(e)
+	var name string
+	switch x := e.(type) {
+	case *ast.SelectorExpr:
+		name = x.Sel.Name
+	case *ast.Ident:
+		name = x.Name
+	default:
+		return "", fmt.Errorf("table %s is not a field or variable; cannot tell which table it is", exprString(e))
+	}
+	tbl, ok := tableFields[dir+"."+name]
+	if !ok {
+		return "", fmt.Errorf("table %s: add %q to tableFields in ops/iam_test.go", exprString(e), dir+"."+name)
+	}
+	return tbl, nil
+}
+
+// tableOf returns the resource an input literal acts on: its table, or
+// with an IndexName (when index is true) the index.
+func tableOf(dir string, lit *ast.CompositeLit, consts map[string]string, index bool) (string, error) {
+	te := field(lit, "TableName")
+	if te == nil {
+		return "", fmt.Errorf("%s literal without TableName", exprString(lit.Type))
+	}
+	tbl, err := tableName(dir, te)
+	if err != nil {
+		return "", err
+	}
+	res := tableARN(tbl)
+	if ie := field(lit, "IndexName"); ie != nil && index {
+		var name string
+		switch x := unwrapString(ie).(type) {
+		case *ast.Ident:
+			name = consts[x.Name]
+		case *ast.BasicLit:
+			name, _ = strconv.Unquote(x.Value)
+		}
+		if name == "" {
+			return "", fmt.Errorf("IndexName %s is not a string constant", exprString(ie))
+		}
+		res += "/index/" + name
+	}
+	return res, nil
+}
+
+// stringConsts are a package's string constants by name.
+func stringConsts(files []*ast.File) map[string]string {
+	out := map[string]string{}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if i < len(vs.Values) {
+						if bl, ok := vs.Values[i].(*ast.BasicLit); ok && bl.Kind == token.STRING {
+							out[n.Name], _ = strconv.Unquote(bl.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func exprString(e ast.Expr) string {
+	var b strings.Builder
+	printer.Fprint(&b, token.NewFileSet(), e)
+	return b.String()
 }
 
 func isImportName(f *ast.File, name string) bool {
@@ -192,92 +604,199 @@ func isImportName(f *ast.File, name string) bool {
 	return false
 }
 
-// transactKinds lists the transaction item kinds (Put, Update, Delete,
-// ConditionCheck) a file builds as types.<Kind>{…} literals.
-func transactKinds(f *ast.File) []string {
-	seen := map[string]bool{}
-	ast.Inspect(f, func(n ast.Node) bool {
-		lit, ok := n.(*ast.CompositeLit)
-		if !ok {
-			return true
+// grants reads a policy's Allow statements as resource → action → Sids,
+// leaving out the platform statements (checked whole by Sid).
+func grants(t *testing.T, what string, statements []map[string]any) need {
+	t.Helper()
+	g := need{}
+	for _, s := range statements {
+		n := normalize(s)
+		if n.Effect != "Allow" {
+			continue
 		}
-		if sel, ok := lit.Type.(*ast.SelectorExpr); ok {
-			switch sel.Sel.Name {
-			case "Put", "Update", "Delete", "ConditionCheck":
-				seen[sel.Sel.Name] = true
+		if want, ok := platformStatements[n.Sid]; ok {
+			if !reflect.DeepEqual(n.Actions, want) {
+				t.Errorf("%s: statement %s allows %v; want exactly %v", what, n.Sid, n.Actions, want)
+			}
+			continue
+		}
+		for _, a := range n.Actions {
+			if strings.Contains(a, "*") {
+				t.Errorf("%s: statement %s allows the wildcard action %s", what, n.Sid, a)
+			}
+			for _, r := range n.Resources {
+				g.add(r, a, n.Sid)
 			}
 		}
-		return true
-	})
-	var out []string
-	for k := range seen {
-		out = append(out, k)
 	}
-	sort.Strings(out)
+	return g
+}
+
+// compareGrants lists every action a resource needs that the policy does
+// not grant on it, and every grant nothing needs.
+func compareGrants(what string, needed, granted need) []string {
+	var probs []string
+	for res, acts := range needed {
+		for a, where := range acts {
+			if _, ok := granted[res][a]; !ok {
+				probs = append(probs, fmt.Sprintf("%s does not allow %s on %s, which %v calls", what, a, res, uniq(where)))
+			}
+		}
+	}
+	for res, acts := range granted {
+		for a, sids := range acts {
+			if _, ok := needed[res][a]; !ok {
+				probs = append(probs, fmt.Sprintf("%s statement(s) %v allow %s on %s, which no call needs there; remove it", what, uniq(sids), a, res))
+			}
+		}
+	}
+	sort.Strings(probs)
+	return probs
+}
+
+// minus is what m needs beyond s.
+func (m need) minus(s need) need {
+	out := need{}
+	for res, acts := range m {
+		for a, where := range acts {
+			if _, ok := s[res][a]; !ok {
+				for _, w := range where {
+					out.add(res, a, w)
+				}
+			}
+		}
+	}
 	return out
 }
 
-// TestRolePolicyMatchesCode: the role allows exactly the IAM actions of
-// the AWS operations the Go code calls, plus the boot script's and the
-// CloudWatch agent's.
+func templatePolicy(t *testing.T, tpl template, resource string) []map[string]any {
+	t.Helper()
+	r := tpl.Resources[resource]
+	var doc map[string]any
+	switch r.Type {
+	case "AWS::IAM::Role":
+		pols := asList(r.Properties["Policies"])
+		if len(pols) != 1 {
+			t.Fatalf("%s has %d inline policies; want 1", resource, len(pols))
+		}
+		doc = asMap(asMap(pols[0])["PolicyDocument"])
+	case "AWS::IAM::ManagedPolicy":
+		doc = asMap(r.Properties["PolicyDocument"])
+	default:
+		t.Fatalf("template has no policy %s", resource)
+	}
+	var out []map[string]any
+	for _, s := range asList(doc["Statement"]) {
+		out = append(out, asMap(s))
+	}
+	return out
+}
+
+// TestRolePolicyMatchesCode: the instance role allows on each table,
+// index, stream, the bucket and its objects exactly the actions the
+// serving code calls on it (plus the boot script's and the CloudWatch
+// agent's), in iam/role-policy.json and in the template.
 func TestRolePolicyMatchesCode(t *testing.T) {
-	calls := codeCalls(t)
-	if len(calls) == 0 {
+	serving, _, ops := codeNeeds(t)
+	if len(serving) == 0 {
 		t.Fatal("found no AWS SDK calls in internal/ and cmd/; the scan is broken")
 	}
-	need := map[string][]string{} // IAM action → operations needing it
-	for op, files := range calls {
-		acts, known := iamActions[op]
-		if !known {
-			t.Errorf("%s (called in %v) has no IAM mapping in ops/iam_test.go; add it and the action to the role", op, uniq(files))
-			continue
-		}
-		for _, a := range acts {
-			need[a] = append(need[a], op)
+	tpl := mustTemplate(t, templatePath)
+	for what, stmts := range map[string][]map[string]any{
+		"iam/role-policy.json": mustPolicyFile(t, "iam/role-policy.json").Statement,
+		"template WebRole":     templatePolicy(t, tpl, "WebRole"),
+	} {
+		for _, p := range compareGrants(what, serving, grants(t, what, stmts)) {
+			t.Error(p)
 		}
 	}
-
-	policy := mustPolicyFile(t, "iam/role-policy.json")
-	allowed := map[string][]string{} // IAM action → Sids
-	for _, s := range policy.Statement {
-		sid := str(s["Sid"])
-		if str(s["Effect"]) != "Allow" {
-			continue
-		}
-		var acts []string
-		for _, a := range asList(s["Action"]) {
-			acts = append(acts, str(a))
-		}
-		if want, ok := platformStatements[sid]; ok {
-			sort.Strings(acts)
-			if !reflect.DeepEqual(acts, want) {
-				t.Errorf("statement %s allows %v; want exactly %v", sid, acts, want)
-			}
-			continue
-		}
-		for _, a := range acts {
-			if strings.Contains(a, "*") {
-				t.Errorf("statement %s allows the wildcard action %s", sid, a)
-			}
-			allowed[a] = append(allowed[a], sid)
-		}
-	}
-	for a, ops := range need {
-		if _, ok := allowed[a]; !ok {
-			t.Errorf("the code calls %v, which needs %s; iam/role-policy.json (and the template) does not allow it", uniq(ops), a)
-		}
-	}
-	for a, sids := range allowed {
-		if _, ok := need[a]; !ok {
-			t.Errorf("statement(s) %v allow %s, which no AWS call in the code needs; remove it", sids, a)
-		}
-	}
-	ops := make([]string, 0, len(calls))
-	for op := range calls {
-		ops = append(ops, op)
-	}
-	sort.Strings(ops)
 	t.Logf("AWS operations the code calls: %s", strings.Join(ops, ", "))
+	t.Logf("serving needs: %s", describe(serving))
+}
+
+// TestMaintenancePolicyMatchesCode: the maintenance policy allows exactly
+// what replay and setup call beyond what the instance role allows.
+func TestMaintenancePolicyMatchesCode(t *testing.T) {
+	serving, maintenance, _ := codeNeeds(t)
+	extra := maintenance.minus(serving)
+	if len(extra) == 0 {
+		t.Fatal("maintenance needs nothing beyond serving; the scan is broken")
+	}
+	tpl := mustTemplate(t, templatePath)
+	for what, stmts := range map[string][]map[string]any{
+		"iam/maintenance-policy.json": mustPolicyFile(t, "iam/maintenance-policy.json").Statement,
+		"template MaintenancePolicy":  templatePolicy(t, tpl, "MaintenancePolicy"),
+	} {
+		for _, p := range compareGrants(what, extra, grants(t, what, stmts)) {
+			t.Error(p)
+		}
+	}
+	if r := tpl.Resources["MaintenancePolicy"]; r.Properties["Roles"] != nil || r.Properties["Users"] != nil || r.Properties["Groups"] != nil {
+		t.Error("MaintenancePolicy is attached by the stack; operators attach it only while running replay or setup")
+	}
+	t.Logf("maintenance needs beyond serving: %s", describe(extra))
+}
+
+// TestPolicyCheckFails proves the per-resource comparison fails both
+// ways: a missing action on one resource, an extra one on another, and an
+// action moved from the index to its table.
+func TestPolicyCheckFails(t *testing.T) {
+	serving, _, _ := codeNeeds(t)
+	stmts := mustPolicyFile(t, "iam/role-policy.json").Statement
+	edit := func(sid string, f func(m map[string]any)) []map[string]any {
+		var out []map[string]any
+		for _, s := range stmts {
+			c := map[string]any{}
+			for k, v := range s {
+				c[k] = v
+			}
+			if str(c["Sid"]) == sid {
+				f(c)
+			}
+			out = append(out, c)
+		}
+		return out
+	}
+	tests := []struct {
+		name  string
+		stmts []map[string]any
+		want  string
+	}{
+		{"events Scan missing", edit("EventsTable", func(m map[string]any) {
+			m["Action"] = []any{"dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:Query"}
+		}), "does not allow dynamodb:Scan on arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${EventsTable}"},
+		{"entries Scan extra", edit("EntriesTable", func(m map[string]any) {
+			m["Action"] = []any{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"}
+		}), "allow dynamodb:Scan on arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${EntriesTable}, which no call needs"},
+		{"index query granted on the table", edit("EntriesGalleryIndex", func(m map[string]any) {
+			m["Resource"] = []any{tableARN("EntriesTable")}
+		}), "does not allow dynamodb:Query on arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${EntriesTable}/index/gallery"},
+		{"stream action on the table", edit("EventsStream", func(m map[string]any) {
+			m["Resource"] = []any{tableARN("EventsTable")}
+		}), "allow dynamodb:GetRecords on arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${EventsTable}, which no call needs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			probs := compareGrants("edited", serving, grants(t, "edited", tt.stmts))
+			if !strings.Contains(strings.Join(probs, "\n"), tt.want) {
+				t.Errorf("problems %q; want one saying %q", probs, tt.want)
+			}
+		})
+	}
+}
+
+func describe(n need) string {
+	var parts []string
+	for res, acts := range n {
+		var as []string
+		for a := range acts {
+			as = append(as, a)
+		}
+		sort.Strings(as)
+		parts = append(parts, res+": "+strings.Join(as, " "))
+	}
+	sort.Strings(parts)
+	return "\n  " + strings.Join(parts, "\n  ")
 }
 
 func uniq(s []string) []string {
