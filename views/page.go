@@ -1,6 +1,8 @@
 // Package views holds mediashare's templ components: the layout, the
 // gallery and its cards, the upload form, the entry page and error pages.
-// Components receive plain data; they never call storage.
+// Components receive view models (the types below), built outside views
+// by the web layer; they never call storage and import no domain package
+// (a test in this package pins that).
 package views
 
 import (
@@ -8,11 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"mediashare/internal/events"
-	"mediashare/internal/gallery"
-	"mediashare/internal/ids"
-	"mediashare/internal/projections"
 )
 
 // Page is what every full page needs.
@@ -30,6 +27,10 @@ type UploadForm struct {
 	MaxBytes       int64
 	Notice         string // e.g. "Uploaded. Your picture is being processed."
 	Files          []FileResult
+	// RequestID names one sending of the form, so that a retried request
+	// (a lost response, a double click) makes its entries only once. The
+	// handler mints a fresh one for every form it renders.
+	RequestID string
 }
 
 // FileResult is the outcome of one file of a several-file upload.
@@ -39,12 +40,59 @@ type FileResult struct {
 	Error string
 }
 
+// Card statuses (a card's data-status).
+const (
+	Processing = "processing" // uploaded, no preview yet
+	Ready      = "ready"      // thumbnail made
+	Failed     = "failed"     // no preview could be made
+)
+
+// EntryCard is one entry as the gallery shows it (the Card component).
+type EntryCard struct {
+	EIB       string
+	Title     string
+	Comment   string
+	Timestamp time.Time // upload time
+	Status    string    // Processing, Ready, Failed
+	// Visible is false for an entry that is gone: the live stream removes its card.
+	Visible bool
+
+	Thumbnail                   string // blob key of the grid thumbnail
+	ThumbWidth, ThumbHeight     int
+	Preview                     string // blob key of the larger rendition, "" if none
+	PreviewWidth, PreviewHeight int
+	Placeholder                 string // "#rrggbb" while the thumbnail loads
+}
+
+// EntryDetail is one entry as its page shows it.
+type EntryDetail struct {
+	EntryCard
+	Resource      string // blob key of the original
+	ContentType   string
+	Size          int64
+	Width, Height int
+	CanDelete     bool // the visitor may delete it
+}
+
+// EventRow is one event of an entry's history or of the audit log.
+type EventRow struct {
+	Position string // in the audit log's order
+	Stream   string // the entry's eib
+	Version  int
+	Type     string
+	Time     time.Time
+	Who      string // who did it, for people
+	Details  string // what it says, for people
+	// The audit log only: the entry's title and whether it is still there.
+	Title  string
+	Exists bool
+}
+
 // Gallery is the home page.
 type Gallery struct {
-	Entries []projections.Entry
+	Entries []EntryCard
 	Next    string // cursor of the next page
 	Form    UploadForm
-	Viewer  string
 	// LiveFrom is the change log position the page reflects: the live
 	// stream starts after it, so no change between render and connect is lost.
 	LiveFrom string
@@ -52,16 +100,16 @@ type Gallery struct {
 
 // EntryPage is one entry with its history.
 type EntryPage struct {
-	Entry   projections.Entry
-	History []events.Event
-	Viewer  string
+	Entry   EntryDetail
+	History []EventRow
 }
 
 // HistoryPage is one page of the audit log.
 type HistoryPage struct {
-	Rows        []gallery.AuditRow
-	Type, Entry string // the filters
-	Older       string // URL of the next (older) page, "" at the end
+	Rows        []EventRow
+	Types       []string // the event types one may filter by
+	Type, Entry string   // the filters
+	Older       string   // URL of the next (older) page, "" at the end
 	NDJSONURL   string
 }
 
@@ -90,15 +138,11 @@ func EntryURL(eib string) string { return "/entries/" + eib }
 
 func moreURL(cursor string) string { return "/?after=" + cursor }
 
-func thumbSrcset(ctx context.Context, e projections.Entry) string {
+func thumbSrcset(ctx context.Context, e EntryCard) string {
 	return fmt.Sprintf("%s %dw, %s %dw", MediaURL(ctx, e.Thumbnail), e.ThumbWidth, MediaURL(ctx, e.Preview), e.PreviewWidth)
 }
 
-func previewSrcset(ctx context.Context, e projections.Entry) string { return thumbSrcset(ctx, e) }
-
-// newRequestID names one sending of the upload form, so that a retried
-// request (a lost response, a double click) makes its entries only once.
-func newRequestID() string { return ids.New(time.Now()) }
+func previewSrcset(ctx context.Context, e EntryCard) string { return thumbSrcset(ctx, e) }
 
 func cardID(eib string) string { return "entry-" + eib }
 
@@ -124,68 +168,24 @@ func HumanBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func dims(w, h int) string { return fmt.Sprintf("%d × %d px", w, h) }
+// Dims formats an image's dimensions for people.
+func Dims(w, h int) string { return fmt.Sprintf("%d × %d px", w, h) }
 
-func placeholderStyle(e projections.Entry) string {
+func placeholderStyle(e EntryCard) string {
 	if len(e.Placeholder) == 7 && e.Placeholder[0] == '#' && strings.Trim(e.Placeholder[1:], "0123456789abcdefABCDEF") == "" {
 		return "background-color:" + e.Placeholder
 	}
 	return ""
 }
 
-func mine(e projections.Entry, viewer string) bool { return viewer != "" && e.Owner == viewer }
-
-func statusLabel(s projections.Status) string {
+func statusLabel(s string) string {
 	switch s {
-	case projections.Processing:
+	case Processing:
 		return "processing"
-	case projections.Ready:
+	case Ready:
 		return "ready"
-	case projections.Failed:
+	case Failed:
 		return "no preview"
-	}
-	return string(s)
-}
-
-// describe summarises an event for the history table.
-func describe(e events.Event) string {
-	switch e.Type {
-	case events.MediaUploaded:
-		var p events.Uploaded
-		if e.Decode(&p) == nil {
-			return fmt.Sprintf("%q, %s, %s, %s", p.Title, p.ContentType, HumanBytes(p.Size), dims(p.Width, p.Height))
-		}
-	case events.ThumbnailGenerated:
-		var p events.ThumbnailsGenerated
-		if e.Decode(&p) == nil && len(p.Thumbnails) > 0 {
-			return fmt.Sprintf("%s in %d ms", dims(p.Thumbnails[0].Width, p.Thumbnails[0].Height), p.Millis)
-		}
-	case events.ThumbnailFailed:
-		var p events.ThumbnailFailure
-		if e.Decode(&p) == nil {
-			return p.Reason
-		}
-	case events.MediaDeleted:
-		var p events.Deleted
-		if e.Decode(&p) == nil {
-			return "by " + p.Reason
-		}
-	case events.MediaPurged:
-		var p events.Purged
-		if e.Decode(&p) == nil {
-			return fmt.Sprintf("%d files removed", len(p.Keys))
-		}
-	}
-	return ""
-}
-
-func actorLabel(a events.Actor) string {
-	s := string(a)
-	if owner, ok := strings.CutPrefix(s, "owner:"); ok {
-		if len(owner) > 8 {
-			owner = owner[:8]
-		}
-		return "owner " + owner
 	}
 	return s
 }

@@ -336,6 +336,15 @@ func (s *Service) Entry(ctx context.Context, eib string) (projections.Entry, []e
 	return e, history, nil
 }
 
+// UploadLimits are the limits uploads are checked against.
+func (s *Service) UploadLimits() Limits { return s.Limits }
+
+// Lookup returns the entries view's row for eib, tombstones included, or
+// projections.ErrNotFound.
+func (s *Service) Lookup(ctx context.Context, eib string) (projections.Entry, error) {
+	return s.View.Get(ctx, eib)
+}
+
 // Ready reports whether every store answers.
 func (s *Service) Ready(ctx context.Context) error {
 	if err := s.Events.Ping(ctx); err != nil {

@@ -1,11 +1,20 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/events"
+	"mediashare/internal/projections"
 	"mediashare/views"
 )
+
+// entryReader is what the entry page and its card read: a visible entry
+// and its history, or a NotFound error.
+type entryReader interface {
+	Entry(ctx context.Context, eib string) (projections.Entry, []events.Event, error)
+}
 
 // entryCard serves GET /entries/{eib}/card: one card, which a processing
 // card polls until its preview is ready. A deleted entry answers with
@@ -21,5 +30,5 @@ func (s *Server) entryCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	html(w, http.StatusOK)
-	views.Card(e, "").Render(r.Context(), w)
+	views.Card(cardOf(e), "").Render(r.Context(), w)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime/multipart"
@@ -13,6 +14,13 @@ import (
 	"mediashare/views"
 )
 
+// uploader takes uploads.
+type uploader interface {
+	UploadLimits() gallery.Limits
+	ValidateComment(comment string) error
+	Upload(ctx context.Context, in gallery.UploadInput) (projections.Entry, error)
+}
+
 // formOverhead is what a multipart body may carry besides the files:
 // the title, the comment, boundaries and part headers.
 const formOverhead = 64 << 10
@@ -21,7 +29,7 @@ const formOverhead = 64 << 10
 // more files). Each file becomes an entry. With several files a blank
 // title means each entry takes its file's name.
 func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
-	lim := s.Gallery.Limits
+	lim := s.Gallery.UploadLimits()
 	limit := lim.MaxRequestBytes + formOverhead
 	form := views.UploadForm{MaxBytes: lim.MaxBytes}
 	tooBig := apperr.FieldError(apperr.TooLarge, "file", "The upload is larger than the %s limit for one request; send fewer files at once.", views.HumanBytes(lim.MaxRequestBytes))
@@ -75,7 +83,7 @@ func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.Up
 	if htmxOf(r).Partial() {
 		html(w, http.StatusCreated)
 		fresh := views.UploadForm{MaxBytes: form.MaxBytes, Notice: "Uploaded “" + entry.Title + "”. The preview is on its way."}
-		views.Uploaded(fresh, []projections.Entry{entry}).Render(r.Context(), w)
+		views.Uploaded(withRequestID(fresh), cardsOf([]projections.Entry{entry})).Render(r.Context(), w)
 		return
 	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
@@ -137,7 +145,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 	}
 	if htmxOf(r).Partial() {
 		html(w, code)
-		views.Uploaded(form, entries).Render(r.Context(), w)
+		views.Uploaded(withRequestID(form), cardsOf(entries)).Render(r.Context(), w)
 		return
 	}
 	s.galleryWithForm(w, r, code, "Upload", form)
@@ -180,7 +188,7 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views
 	}
 	if htmxOf(r).Partial() {
 		html(w, code)
-		views.Upload(form).Render(r.Context(), w)
+		views.Upload(withRequestID(form)).Render(r.Context(), w)
 		return
 	}
 	s.galleryWithForm(w, r, code, "Upload failed", form)

@@ -1,6 +1,14 @@
 package web
 
-import "net/http"
+import (
+	"context"
+	"net/http"
+)
+
+// deleter deletes an entry for its owner (or an admin).
+type deleter interface {
+	Delete(ctx context.Context, eib, owner string, admin bool) error
+}
 
 // entryDelete serves DELETE /entries/{eib} (htmx) and
 // POST /entries/{eib}/delete (a plain form). Only the owner may delete.

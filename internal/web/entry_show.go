@@ -14,5 +14,5 @@ func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	html(w, http.StatusOK)
-	views.Entry(s.page(r, e.Title), views.EntryPage{Entry: e, History: history, Viewer: OwnerFrom(r.Context())}).Render(r.Context(), w)
+	views.Entry(s.page(r, e.Title), entryPageOf(e, history, OwnerFrom(r.Context()))).Render(r.Context(), w)
 }

@@ -1,10 +1,17 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
+	"mediashare/internal/projections"
 	"mediashare/views"
 )
+
+// pager reads the gallery a page at a time.
+type pager interface {
+	Page(ctx context.Context, cursor string, limit int) (projections.Page, error)
+}
 
 // galleryList serves GET /: the gallery page, or with htmx and ?after= the
 // next run of cards.
@@ -16,10 +23,10 @@ func (s *Server) galleryList(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		html(w, http.StatusOK)
-		views.Cards(page.Entries, page.Next, OwnerFrom(r.Context())).Render(r.Context(), w)
+		views.Cards(cardsOf(page.Entries), page.Next).Render(r.Context(), w)
 		return
 	}
-	g, err := s.gallery(r, views.UploadForm{MaxBytes: s.Gallery.Limits.MaxBytes})
+	g, err := s.gallery(r, views.UploadForm{MaxBytes: s.Gallery.UploadLimits().MaxBytes})
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -40,5 +47,5 @@ func (s *Server) gallery(r *http.Request, form views.UploadForm) (views.Gallery,
 	if err != nil {
 		return views.Gallery{}, err
 	}
-	return views.Gallery{Entries: page.Entries, Next: page.Next, Viewer: OwnerFrom(r.Context()), LiveFrom: head, Form: form}, nil
+	return views.Gallery{Entries: cardsOf(page.Entries), Next: page.Next, LiveFrom: head, Form: withRequestID(form)}, nil
 }

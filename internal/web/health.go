@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// readiness says whether every store answers.
+type readiness interface {
+	Ready(ctx context.Context) error
+}
+
 // healthz answers while the process is up.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")

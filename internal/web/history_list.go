@@ -2,13 +2,20 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
 
+	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/views"
 )
+
+// auditLog reads the audit log newest first.
+type auditLog interface {
+	History(ctx context.Context, f events.Filter, before string, limit int) ([]gallery.AuditRow, string, error)
+}
 
 const historyPageSize = 50
 
@@ -32,7 +39,7 @@ func (s *Server) historyList(w http.ResponseWriter, r *http.Request) {
 			filters.Set(k, v)
 		}
 	}
-	h := views.HistoryPage{Rows: rows, Type: q.Get("type"), Entry: q.Get("entry"), NDJSONURL: "/history.ndjson"}
+	h := views.HistoryPage{Rows: auditRowsOf(rows), Types: eventTypes(), Type: q.Get("type"), Entry: q.Get("entry"), NDJSONURL: "/history.ndjson"}
 	if len(filters) > 0 {
 		h.NDJSONURL += "?" + filters.Encode()
 	}

@@ -12,18 +12,23 @@ import (
 	"mediashare/views"
 )
 
+// rowReader reads the entries view's row for an entry, tombstones included.
+type rowReader interface {
+	Lookup(ctx context.Context, eib string) (projections.Entry, error)
+}
+
 // RenderChange renders a change of the entries view as the live stream's
 // message: the entry's card as it is now (or its removal).
 func (s *Server) RenderChange(ctx context.Context, c projections.Change) (live.Message, error) {
 	if s.MediaBase != "" {
 		ctx = views.WithMediaBase(ctx, s.MediaBase)
 	}
-	e, err := s.Gallery.View.Get(ctx, c.EIB)
+	e, err := s.Gallery.Lookup(ctx, c.EIB)
 	if err != nil {
 		return live.Message{}, err
 	}
 	var b strings.Builder
-	if err := views.LiveEntry(e).Render(ctx, &b); err != nil {
+	if err := views.LiveEntry(cardOf(e)).Render(ctx, &b); err != nil {
 		return live.Message{}, err
 	}
 	return live.Message{ID: c.Position, Event: "entry", Data: b.String()}, nil

@@ -18,9 +18,23 @@ import (
 	"mediashare/views"
 )
 
+// Service is what the handlers need of the use cases, as the small
+// interfaces each handler declares beside it; *gallery.Service is one.
+type Service interface {
+	uploader
+	deleter
+	entryReader
+	pager
+	auditLog
+	readiness
+	rowReader
+}
+
+var _ Service = (*gallery.Service)(nil)
+
 // Server holds what the handlers need.
 type Server struct {
-	Gallery *gallery.Service
+	Gallery Service
 	Blobs   blob.Store
 	Metrics *metrics.Metrics
 	Assets  *static.Assets

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"mediashare/internal/entry"
+	"mediashare/internal/events"
+	"mediashare/internal/gallery"
+	"mediashare/internal/ids"
+	"mediashare/internal/projections"
+	"mediashare/views"
+)
+
+// The view models: what the pages show, built here from the entries view,
+// the events and the entry aggregate, so that views import none of them.
+
+func cardOf(e projections.Entry) views.EntryCard {
+	status := string(e.Status)
+	switch e.Status {
+	case projections.Processing:
+		status = views.Processing
+	case projections.Ready:
+		status = views.Ready
+	case projections.Failed:
+		status = views.Failed
+	}
+	return views.EntryCard{
+		EIB: e.EIB, Title: e.Title, Comment: e.Comment, Timestamp: e.Timestamp, Status: status, Visible: e.Visible(),
+		Thumbnail: e.Thumbnail, ThumbWidth: e.ThumbWidth, ThumbHeight: e.ThumbHeight,
+		Preview: e.Preview, PreviewWidth: e.PreviewWidth, PreviewHeight: e.PreviewHeight,
+		Placeholder: e.Placeholder,
+	}
+}
+
+func cardsOf(es []projections.Entry) []views.EntryCard {
+	out := make([]views.EntryCard, len(es))
+	for i, e := range es {
+		out[i] = cardOf(e)
+	}
+	return out
+}
+
+// entryPageOf is an entry's page for viewer: the row as the view holds
+// it, and its history, which the aggregate folds to say who may delete it.
+func entryPageOf(row projections.Entry, history []events.Event, viewer string) views.EntryPage {
+	d := views.EntryDetail{
+		EntryCard: cardOf(row), Resource: row.Resource, ContentType: row.ContentType,
+		Size: row.Size, Width: row.Width, Height: row.Height,
+	}
+	if life, err := entry.Fold(history); err == nil {
+		d.CanDelete = life.MayDelete(entry.Actor{Owner: viewer}) == nil
+	}
+	p := views.EntryPage{Entry: d, History: make([]views.EventRow, len(history))}
+	for i, e := range history {
+		p.History[i] = eventRowOf(e)
+	}
+	return p
+}
+
+func eventRowOf(e events.Event) views.EventRow {
+	return views.EventRow{
+		Position: e.Position, Stream: e.Stream, Version: e.Version, Type: string(e.Type), Time: e.Time,
+		Who: actorLabel(e.Actor), Details: describe(e),
+	}
+}
+
+func auditRowsOf(rows []gallery.AuditRow) []views.EventRow {
+	out := make([]views.EventRow, len(rows))
+	for i, r := range rows {
+		out[i] = eventRowOf(r.Event)
+		out[i].Title, out[i].Exists = r.Title, r.Exists
+	}
+	return out
+}
+
+func eventTypes() []string {
+	out := make([]string, len(events.Types))
+	for i, t := range events.Types {
+		out[i] = string(t)
+	}
+	return out
+}
+
+// describe summarises an event for the history tables.
+func describe(e events.Event) string {
+	f, err := entry.Read(e)
+	if err != nil {
+		return ""
+	}
+	switch e.Type {
+	case events.MediaUploaded:
+		u := f.Upload
+		return fmt.Sprintf("%q, %s, %s, %s", u.Title, u.ContentType, views.HumanBytes(u.Size), views.Dims(u.Width, u.Height))
+	case events.ThumbnailGenerated:
+		if len(f.Renditions) > 0 {
+			return fmt.Sprintf("%s in %d ms", views.Dims(f.Renditions[0].Width, f.Renditions[0].Height), f.Millis)
+		}
+	case events.ThumbnailFailed:
+		return f.Failure.Message
+	case events.MediaDeleted:
+		return "by " + f.DeletedBy
+	case events.MediaPurged:
+		return fmt.Sprintf("%d files removed", len(f.PurgedKeys))
+	}
+	return ""
+}
+
+func actorLabel(a events.Actor) string {
+	s := string(a)
+	if owner, ok := strings.CutPrefix(s, "owner:"); ok {
+		if len(owner) > 8 {
+			owner = owner[:8]
+		}
+		return "owner " + owner
+	}
+	return s
+}
+
+// withRequestID gives a form about to be rendered a fresh request id: one
+// per sending, so that a retry of that sending makes its entries once.
+func withRequestID(f views.UploadForm) views.UploadForm {
+	f.RequestID = ids.New(time.Now())
+	return f
+}
