@@ -129,3 +129,28 @@ func TestReadSecretFile(t *testing.T) {
 		t.Error("a missing file was accepted")
 	}
 }
+
+func TestRedirectURLFor(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://photos.example.org":  "https://photos.example.org/oidc/callback",
+		"https://photos.example.org/": "https://photos.example.org/oidc/callback",
+		"https://example.org/photos/": "https://example.org/photos/oidc/callback",
+		"http://127.0.0.1:8080":       "http://127.0.0.1:8080/oidc/callback",
+	} {
+		got, err := oidclogin.RedirectURLFor(in)
+		if err != nil || got != want {
+			t.Errorf("RedirectURLFor(%q) = %q, %v; want %q", in, got, err, want)
+		}
+		cfg := goodConfig()
+		cfg.RedirectURL = got
+		rp, err := oidclogin.New(cfg)
+		if err != nil || !strings.HasSuffix(rp.CallbackPath(), "/oidc/callback") {
+			t.Errorf("New with redirect %q: %v", got, err)
+		}
+	}
+	for _, bad := range []string{"", "photos.example.org", "/photos", "ftp://x", "https://x/?a=b", "https://x/#f"} {
+		if _, err := oidclogin.RedirectURLFor(bad); err == nil {
+			t.Errorf("RedirectURLFor(%q) accepted", bad)
+		}
+	}
+}

@@ -204,6 +204,24 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// DefaultCallbackPath is the callback's path when the redirect URL is
+// derived from the site's public URL (see RedirectURLFor).
+const DefaultCallbackPath = "/oidc/callback"
+
+// RedirectURLFor gives the redirect URL of a site whose public URL (as
+// configured, e.g. --public-url https://photos.example.org) is publicURL.
+func RedirectURLFor(publicURL string) (string, error) {
+	u, err := url.Parse(publicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("oidclogin: public URL %q must be an absolute http or https URL without query", publicURL)
+	}
+	return strings.TrimSuffix(u.String(), "/") + DefaultCallbackPath, nil
+}
+
+// CallbackPath is the path of the redirect URL: mount Callback there (the
+// flow cookie is scoped to it).
+func (rp *RP) CallbackPath() string { return rp.path }
+
 // ReadSecretFile reads a client secret from path (--oidc-client-secret-file),
 // without the trailing newline editors add. An empty file is an error.
 func ReadSecretFile(path string) (string, error) {
@@ -241,7 +259,8 @@ func (rp *RP) discover(ctx context.Context) (*discovered, error) {
 	if rp.lastErr != nil && now.Sub(rp.lastTried) < rp.cfg.DiscoveryRetry {
 		return nil, rp.lastErr
 	}
-	ctx, cancel := context.WithTimeout(ctx, rp.cfg.DiscoveryTimeout)
+	// One person's cancelled request must not fail discovery for everyone.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rp.cfg.DiscoveryTimeout)
 	defer cancel()
 	p, err := oidc.NewProvider(rp.clientContext(ctx), rp.cfg.Issuer)
 	if err != nil {

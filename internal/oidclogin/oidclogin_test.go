@@ -469,7 +469,7 @@ func TestProviderDownAtStart(t *testing.T) {
 		Clients: []oidctest.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{h.site.URL + callbackPath}}},
 	})
 	if err != nil {
-		t.Skipf("could not listen on the reserved port again: %v", err)
+		t.Fatalf("could not listen on the reserved port again (taken meanwhile?): %v", err)
 	}
 	t.Cleanup(p.Close)
 	p.LoginAs(alice.Subject)
