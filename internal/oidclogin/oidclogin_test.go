@@ -2,6 +2,7 @@ package oidclogin_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -508,5 +509,20 @@ func TestBeginReturnTo(t *testing.T) {
 		if err := h.rp.Begin(httptest.NewRecorder(), httptest.NewRequest("GET", "/login", nil), good); err != nil {
 			t.Errorf("Begin(%q): %v", good, err)
 		}
+	}
+}
+
+// TestDiscoveryIgnoresCancelledRequest: the first visitor's dropped
+// connection does not fail discovery for everyone after them.
+func TestDiscoveryIgnoresCancelledRequest(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	r := httptest.NewRequest("GET", "/login", nil).WithContext(ctx)
+	if err := h.rp.Begin(httptest.NewRecorder(), r, "/"); err != nil {
+		t.Fatalf("Begin on a cancelled request: %v", err)
+	}
+	if got := h.login(t, "/"); got.Status != http.StatusOK {
+		t.Fatalf("next login: %+v", got)
 	}
 }
