@@ -10,7 +10,6 @@
 package oidctest
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -246,7 +245,7 @@ func (p *Provider) refuse(w http.ResponseWriter, r *http.Request, req op.AuthReq
 	q.Set("error", code)
 	q.Set("state", req.GetState())
 	target.RawQuery = q.Encode()
-	p.store.DeleteAuthRequest(context.Background(), req.GetID()) // in memory
+	p.store.DeleteAuthRequest(r.Context(), req.GetID()) // in memory, cannot fail
 	http.Redirect(w, r, target.String(), http.StatusFound)
 }
 
