@@ -50,7 +50,9 @@ func (o *Owners) Middleware(next http.Handler) http.Handler {
 		}
 		var id string
 		if c, err := r.Cookie(ownerCookie); err == nil {
-			id, _ = o.verify(c.Value)
+			if v, ok := o.verify(c.Value); ok {
+				id = v // a cookie whose signature does not match names no one
+			}
 		}
 		if id == "" {
 			var b [16]byte
