@@ -68,14 +68,46 @@ func Moto(t testing.TB) string {
 
 var errNoMoto = fmt.Errorf("moto_server not found")
 
+// NewMoto starts a moto server of the test's own, on a free loopback
+// port, and stops it when the test ends. Use it where a test changes the
+// server's process-wide state (moto's IAM enforcement, switched on with
+// POST /moto-api/reset-auth, applies to every request it serves). Without
+// moto_server on PATH the test is skipped, or fails when
+// MEDIASHARE_REQUIRE_INTEGRATION=1.
+func NewMoto(t testing.TB) string {
+	t.Helper()
+	c, done, url, err := startServer()
+	if err == errNoMoto {
+		if os.Getenv(RequireEnv) == "1" {
+			t.Fatal("moto_server not found: install with pip install 'moto[server]==5.2.1'")
+		}
+		t.Skip("moto_server not found on PATH; skipping the AWS integration test (pip install 'moto[server]==5.2.1', or set " + RequireEnv + "=1 to fail instead)")
+	}
+	if err != nil {
+		t.Fatalf("awstest: start moto_server: %v", err)
+	}
+	t.Cleanup(func() { kill(c, done) })
+	return url
+}
+
 func start() (string, error) {
+	c, done, url, err := startServer()
+	if err != nil {
+		return "", err
+	}
+	cmd, exited = c, done
+	return url, nil
+}
+
+// startServer starts moto_server and waits until it answers.
+func startServer() (*exec.Cmd, chan struct{}, string, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
-		return "", errNoMoto
+		return nil, nil, "", errNoMoto
 	}
 	port, err := freePort()
 	if err != nil {
-		return "", err
+		return nil, nil, "", err
 	}
 	c := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
 	// Its own process group, so Stop reaches the Python process behind a
@@ -84,28 +116,27 @@ func start() (string, error) {
 	var out strings.Builder
 	c.Stdout, c.Stderr = &out, &out
 	if err := c.Start(); err != nil {
-		return "", err
+		return nil, nil, "", err
 	}
-	cmd = c
-	exited = make(chan struct{})
-	go func(done chan struct{}) { c.Wait(); close(done) }(exited)
+	done := make(chan struct{})
+	go func() { c.Wait(); close(done) }()
 	url := "http://127.0.0.1:" + port
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
-		case <-exited:
-			return "", fmt.Errorf("moto_server exited: %s", out.String())
+		case <-done:
+			return nil, nil, "", fmt.Errorf("moto_server exited: %s", out.String())
 		default:
 		}
 		resp, err := http.Get(url + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return url, nil
+			return c, done, url, nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	stopLocked()
-	return "", fmt.Errorf("moto_server did not answer on %s within 60 s: %s", url, out.String())
+	kill(c, done)
+	return nil, nil, "", fmt.Errorf("moto_server did not answer on %s within 60 s: %s", url, out.String())
 }
 
 func freePort() (string, error) {
@@ -129,14 +160,19 @@ func stopLocked() {
 	if cmd == nil || cmd.Process == nil {
 		return
 	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(3 * time.Second):
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-exited
-	}
+	kill(cmd, exited)
 	cmd = nil
+}
+
+// kill ends a moto server's process group: SIGTERM, then SIGKILL after 3 s.
+func kill(c *exec.Cmd, done chan struct{}) {
+	syscall.Kill(-c.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
 }
 
 // Credentials are moto's static test credentials.
