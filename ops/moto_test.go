@@ -67,50 +67,10 @@ func TestStackInMoto(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
-	body, err := os.ReadFile(templatePath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf := cloudformation.NewFromConfig(cfg)
 	name := awstest.Name("ops")
-	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{
-		StackName:    aws.String(name),
-		TemplateBody: aws.String(string(body)),
-		Parameters:   motoParameters(name),
-		Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityIam},
-	}); err != nil {
-		t.Fatalf("create stack: %v", err)
-	}
-	var stack cftypes.Stack
-	for {
-		out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
-		if err != nil {
-			t.Fatalf("describe stack: %v", err)
-		}
-		stack = out.Stacks[0]
-		if !strings.HasSuffix(string(stack.StackStatus), "_IN_PROGRESS") {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if stack.StackStatus != cftypes.StackStatusCreateComplete {
-		t.Fatalf("stack %s: %s (%s)", name, stack.StackStatus, aws.ToString(stack.StackStatusReason))
-	}
-	outputs := map[string]string{}
-	for _, o := range stack.Outputs {
-		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
-	}
+	outputs, physical := createStack(ctx, t, cfg, name)
 	if !strings.HasPrefix(outputs["URL"], "http://") || !strings.Contains(outputs["MediaURL"], name+"-media") {
 		t.Errorf("outputs URL %q, MediaURL %q", outputs["URL"], outputs["MediaURL"])
-	}
-
-	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	physical := map[string]string{}
-	for _, r := range res.StackResources {
-		physical[aws.ToString(r.LogicalResourceId)] = aws.ToString(r.PhysicalResourceId)
 	}
 	for _, id := range motoCreated {
 		if physical[id] == "" {
@@ -181,6 +141,53 @@ func TestStackInMoto(t *testing.T) {
 	}
 
 	serveOnStack(t, bc)
+}
+
+// createStack creates the stack in moto with motoParameters and waits for
+// it; it returns the stack's outputs and its resources' physical ids.
+func createStack(ctx context.Context, t *testing.T, cfg aws.Config, name string) (outputs, physical map[string]string) {
+	t.Helper()
+	body, err := os.ReadFile(templatePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := cloudformation.NewFromConfig(cfg)
+	if _, err := cf.CreateStack(ctx, &cloudformation.CreateStackInput{
+		StackName:    aws.String(name),
+		TemplateBody: aws.String(string(body)),
+		Parameters:   motoParameters(name),
+		Capabilities: []cftypes.Capability{cftypes.CapabilityCapabilityIam},
+	}); err != nil {
+		t.Fatalf("create stack: %v", err)
+	}
+	var stack cftypes.Stack
+	for {
+		out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("describe stack: %v", err)
+		}
+		stack = out.Stacks[0]
+		if !strings.HasSuffix(string(stack.StackStatus), "_IN_PROGRESS") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if stack.StackStatus != cftypes.StackStatusCreateComplete {
+		t.Fatalf("stack %s: %s (%s)", name, stack.StackStatus, aws.ToString(stack.StackStatusReason))
+	}
+	outputs = map[string]string{}
+	for _, o := range stack.Outputs {
+		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	res, err := cf.DescribeStackResources(ctx, &cloudformation.DescribeStackResourcesInput{StackName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	physical = map[string]string{}
+	for _, r := range res.StackResources {
+		physical[aws.ToString(r.LogicalResourceId)] = aws.ToString(r.PhysicalResourceId)
+	}
+	return outputs, physical
 }
 
 // serveOnStack runs the real `mediashare serve --backend aws` on the
