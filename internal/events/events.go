@@ -114,6 +114,10 @@ type ThumbnailFailure struct {
 	Message string `json:"message,omitempty"`
 }
 
+// ReasonPoison is the ThumbnailFailed reason of an upload whose handling
+// kept stopping the process (see Poison).
+const ReasonPoison = "poison"
+
 // Deleted is the payload of MediaDeleted.
 type Deleted struct {
 	Reason string `json:"reason"` // "owner" or "admin"
@@ -148,9 +152,15 @@ var ErrNotFound = errors.New("events: stream not found")
 type Store interface {
 	// Append adds events to stream, numbering them expected+1, expected+2 …
 	// It fails with *ConflictError when the stream is not at version
-	// expected (0 for a new stream). Appending an event whose ID is already
-	// stored in that stream at that version is a successful no-op, so a
-	// retried command does not append twice. It returns the events as stored.
+	// expected (0 for a new stream). It returns the events as stored.
+	//
+	// Retries are idempotent by event ID, by one rule on every adapter: when
+	// the events stored after expected begin with the first k events of the
+	// batch (same IDs, same order, k ≥ 1), those k count as stored and the
+	// rest are appended after them (a conflict if the stream is past
+	// expected+k). So a retried append never appends twice, and a retry of a
+	// batch that landed only in part (possible where an append is not one
+	// transaction) completes it. Events without an ID never match.
 	Append(ctx context.Context, stream string, expected int, evs ...Event) ([]Event, error)
 	// Load returns the stream's events in version order, or ErrNotFound.
 	Load(ctx context.Context, stream string) ([]Event, error)
@@ -162,13 +172,16 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// Handler handles one event delivered by a Feed. Returning an error stops
-// the feed's progress at that event: it is delivered again later.
+// Handler handles one event delivered by a Feed. An error is retried
+// under the poison-event rule (see Poison): a bounded number of attempts,
+// then the event is parked and the feed moves on.
 type Handler func(ctx context.Context, e Event) error
 
 // Checkpoints is where a consumer keeps its position in a feed. The
 // consumer owns it (the entries view stores its own), so that a view and
-// its checkpoint can live side by side.
+// its checkpoint can live side by side, and clearing it (a rebuild's
+// Reset) starts the consumer over. What the feed writes there is opaque
+// to the consumer.
 type Checkpoints interface {
 	Checkpoint(ctx context.Context, name string) (string, error) // "" when none
 	SaveCheckpoint(ctx context.Context, name, position string) error
@@ -176,10 +189,22 @@ type Checkpoints interface {
 
 // Feed is the ordered change feed that projectors consume.
 type Feed interface {
-	// Follow calls h for each event after the consumer's checkpoint, in
-	// order within each stream, saving the checkpoint in cp after each
-	// handled event. It blocks until ctx is done or h fails permanently,
-	// and returns ctx.Err() on a clean stop.
+	// Follow calls h for each event, in order within each stream, never
+	// concurrently. It blocks until ctx is done and returns ctx.Err() on a
+	// clean stop.
+	//
+	// The checkpoint contract, the same on every adapter: Follow resumes
+	// after the last event handled under name, and an event handled (or
+	// parked) is not delivered again to a later Follow unless cp is
+	// cleared. cp holds the consumer's token of its position: when
+	// cp.Checkpoint(name) is "" (never saved, or Reset), Follow starts
+	// over from the oldest event the feed still holds. (SQLite keeps the
+	// position itself in cp; the DynamoDB Streams feed keeps per-shard
+	// positions in its lease table, written only by the lease holder, and
+	// in cp a generation that, once cleared, restarts every shard; it also
+	// takes a nil cp: lease positions only.)
+	//
+	// Handler errors and crashes follow the poison-event rule (Poison).
 	Follow(ctx context.Context, name string, cp Checkpoints, h Handler) error
 }
 

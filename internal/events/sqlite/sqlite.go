@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ var (
 	_ events.Feed         = (*Store)(nil)
 	_ events.Auditor      = (*Store)(nil)
 	_ events.StreamLister = (*Store)(nil)
+	_ events.Attempts     = (*Store)(nil)
 )
 
 // Store is an events.Store and events.Feed on SQLite.
@@ -34,8 +36,16 @@ type Store struct {
 	// PollInterval bounds how long Follow waits before looking for events
 	// appended by another process. Wake-ups from this process are instant.
 	PollInterval time.Duration
-	// RetryDelay is how long Follow waits after a handler error.
+	// RetryDelay is how long Follow waits after a failed read or
+	// checkpoint, and the first wait after a handler error when Poison is
+	// nil.
 	RetryDelay time.Duration
+	// Poison is the poison-event rule Follow applies (a default one with
+	// RetryDelay when nil). Its attempt counts and dead letters are kept
+	// in this store's tables.
+	Poison *events.Poison
+
+	defaultPoison events.Poison
 }
 
 const schema = `
@@ -51,7 +61,27 @@ CREATE TABLE IF NOT EXISTS events (
 	data     BLOB NOT NULL,
 	UNIQUE (stream, version)
 );
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);`
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type, seq);
+CREATE TABLE IF NOT EXISTS feed_attempts (
+	consumer TEXT NOT NULL,
+	key      TEXT NOT NULL,
+	attempts INTEGER NOT NULL,
+	PRIMARY KEY (consumer, key)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+	seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+	consumer TEXT NOT NULL,
+	key      TEXT NOT NULL,
+	position TEXT NOT NULL,
+	stream   TEXT NOT NULL,
+	version  INTEGER NOT NULL,
+	event_id TEXT NOT NULL,
+	type     TEXT NOT NULL,
+	reason   TEXT NOT NULL,
+	attempts INTEGER NOT NULL,
+	error    TEXT NOT NULL,
+	at_ms    INTEGER NOT NULL
+);`
 
 // New prepares the events table in db.
 func New(ctx context.Context, db *sql.DB) (*Store, error) {
@@ -76,17 +106,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected int, evs ...
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM events WHERE stream = ?`, stream).Scan(&current); err != nil {
 		return nil, fmt.Errorf("events/sqlite: append %s: read version: %w", stream, err)
 	}
+	var out []events.Event
+	start := 0
 	if current != expected {
-		// A retry of an append that already landed is a success.
-		if stored, ok, err := s.sameAsStored(ctx, tx, stream, expected, evs); err != nil {
+		// A retry of an append that already landed (or landed in part) is
+		// a success: the stored prefix counts, the rest is appended.
+		stored, err := s.storedPrefix(ctx, tx, stream, expected, evs)
+		if err != nil {
 			return nil, err
-		} else if ok {
+		}
+		if len(stored) == len(evs) {
 			return stored, nil
 		}
-		return nil, &events.ConflictError{Stream: stream, Expected: expected, Actual: current}
+		if len(stored) == 0 || current != expected+len(stored) {
+			return nil, &events.ConflictError{Stream: stream, Expected: expected, Actual: current}
+		}
+		out, start = stored, len(stored)
 	}
-	out := make([]events.Event, len(evs))
-	for i, e := range evs {
+	for i := start; i < len(evs); i++ {
+		e := evs[i]
 		e.Stream = stream
 		e.Version = expected + 1 + i
 		if e.Schema == 0 {
@@ -103,7 +141,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected int, evs ...
 			return nil, fmt.Errorf("events/sqlite: append %s v%d: %w", stream, e.Version, err)
 		}
 		e.Position = strconv.FormatInt(seq, 10)
-		out[i] = e
+		out = append(out, e)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("events/sqlite: append %s: commit: %w", stream, err)
@@ -112,25 +150,22 @@ func (s *Store) Append(ctx context.Context, stream string, expected int, evs ...
 	return out, nil
 }
 
-// sameAsStored reports whether evs were already appended at expected+1 …
-func (s *Store) sameAsStored(ctx context.Context, tx *sql.Tx, stream string, expected int, evs []events.Event) ([]events.Event, bool, error) {
+// storedPrefix returns the events stored at expected+1 … that carry the
+// IDs of evs' first events, in order.
+func (s *Store) storedPrefix(ctx context.Context, tx *sql.Tx, stream string, expected int, evs []events.Event) ([]events.Event, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?`, stream, expected, len(evs))
 	if err != nil {
-		return nil, false, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
+		return nil, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
 	}
 	stored, err := scanAll(rows)
 	if err != nil {
-		return nil, false, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
+		return nil, fmt.Errorf("events/sqlite: append %s: check retry: %w", stream, err)
 	}
-	if len(stored) != len(evs) {
-		return nil, false, nil
+	n := 0
+	for n < len(stored) && evs[n].ID != "" && stored[n].ID == evs[n].ID && stored[n].Version == expected+1+n {
+		n++
 	}
-	for i := range evs {
-		if evs[i].ID == "" || stored[i].ID != evs[i].ID {
-			return nil, false, nil
-		}
-	}
-	return stored, true, nil
+	return stored[:n], nil
 }
 
 func (s *Store) notify() {
@@ -301,8 +336,29 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Follow implements events.Feed by tailing the global sequence.
+func (s *Store) poison() *events.Poison {
+	if s.Poison != nil {
+		return s.Poison
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.defaultPoison.RetryDelay == 0 {
+		s.defaultPoison.RetryDelay = s.RetryDelay
+	}
+	return &s.defaultPoison
+}
+
+// Stats returns the feed's counters (deliveries, handler errors, parked
+// events: those of its Poison).
+func (s *Store) Stats() events.FeedStats { return s.poison().Stats() }
+
+// Follow implements events.Feed by tailing the global sequence. The
+// position kept in cp is the sequence number of the last event handled.
 func (s *Store) Follow(ctx context.Context, name string, cp events.Checkpoints, h events.Handler) error {
+	if cp == nil {
+		return fmt.Errorf("events/sqlite: follow %s: no checkpoints given", name)
+	}
+	poison := s.poison()
 	pos, err := cp.Checkpoint(ctx, name)
 	for err != nil {
 		if !sleep(ctx, s.RetryDelay) {
@@ -324,11 +380,15 @@ func (s *Store) Follow(ctx context.Context, name string, cp events.Checkpoints, 
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err = h(ctx, e); err == nil {
+				err := poison.Deliver(ctx, s, name, e.Position, e, h)
+				if err == nil {
 					err = cp.SaveCheckpoint(ctx, name, e.Position)
 				}
 				if err == nil {
 					break
+				}
+				if ctx.Err() == nil {
+					slog.Warn("events/sqlite: feed stalled; retrying", "consumer", name, "position", e.Position, "error", err)
 				}
 				if !sleep(ctx, s.RetryDelay) {
 					return ctx.Err()
@@ -348,13 +408,66 @@ func (s *Store) Follow(ctx context.Context, name string, cp events.Checkpoints, 
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+// Begin implements events.Attempts.
+func (s *Store) Begin(ctx context.Context, consumer, key string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `INSERT INTO feed_attempts (consumer, key, attempts) VALUES (?, ?, 1)
+		ON CONFLICT (consumer, key) DO UPDATE SET attempts = attempts + 1 RETURNING attempts`, consumer, key).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("events/sqlite: count attempt %s/%s: %w", consumer, key, err)
 	}
+	return n, nil
 }
+
+// Uncount implements events.Attempts.
+func (s *Store) Uncount(ctx context.Context, consumer, key string) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE feed_attempts SET attempts = attempts - 1 WHERE consumer = ? AND key = ? AND attempts > 0`, consumer, key); err != nil {
+		return fmt.Errorf("events/sqlite: uncount attempt %s/%s: %w", consumer, key, err)
+	}
+	return nil
+}
+
+// Forget implements events.Attempts.
+func (s *Store) Forget(ctx context.Context, consumer, key string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM feed_attempts WHERE consumer = ? AND key = ?`, consumer, key); err != nil {
+		return fmt.Errorf("events/sqlite: forget attempts %s/%s: %w", consumer, key, err)
+	}
+	return nil
+}
+
+// Park implements events.Attempts.
+func (s *Store) Park(ctx context.Context, d events.DeadLetter) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO dead_letters (consumer, key, position, stream, version, event_id, type, reason, attempts, error, at_ms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Consumer, d.Key, d.Where, d.Stream, d.Version, d.EventID, string(d.Type), string(d.Reason), d.Attempts, d.Error, d.At.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("events/sqlite: write dead letter %s/%s: %w", d.Consumer, d.Key, err)
+	}
+	return nil
+}
+
+// DeadLetters implements events.Attempts.
+func (s *Store) DeadLetters(ctx context.Context, consumer string) ([]events.DeadLetter, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT consumer, key, position, stream, version, event_id, type, reason, attempts, error, at_ms
+		FROM dead_letters WHERE consumer = ? ORDER BY seq`, consumer)
+	if err != nil {
+		return nil, fmt.Errorf("events/sqlite: read dead letters of %s: %w", consumer, err)
+	}
+	defer rows.Close()
+	var out []events.DeadLetter
+	for rows.Next() {
+		var (
+			d        events.DeadLetter
+			typ, why string
+			atMS     int64
+		)
+		if err := rows.Scan(&d.Consumer, &d.Key, &d.Where, &d.Stream, &d.Version, &d.EventID, &typ, &why, &d.Attempts, &d.Error, &atMS); err != nil {
+			return nil, fmt.Errorf("events/sqlite: read dead letters of %s: %w", consumer, err)
+		}
+		d.Type, d.Reason, d.At = events.Type(typ), events.ParkReason(why), time.UnixMilli(atMS).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func sleep(ctx context.Context, d time.Duration) bool { return events.Sleep(ctx, d) }
