@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"mediashare/internal/awstest"
+	"mediashare/internal/events"
 	"mediashare/internal/events/dynamo"
 	"mediashare/internal/events/eventstest"
 )
@@ -56,6 +57,8 @@ func (h harness) feed() *dynamo.Feed {
 func TestConformance(t *testing.T) {
 	eventstest.Run(t, func(t *testing.T) eventstest.Subject {
 		h := newHarness(t)
-		return eventstest.Subject{Store: dynamo.New(h.db, h.table), Feed: h.feed()}
+		f := h.feed()
+		f.Poison = &events.Poison{MaxAttempts: 3, RetryDelay: 10 * time.Millisecond}
+		return eventstest.Subject{Store: dynamo.New(h.db, h.table), Feed: f, Attempts: f, Poison: f.Poison}
 	})
 }

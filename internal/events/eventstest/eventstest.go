@@ -19,6 +19,11 @@ import (
 type Subject struct {
 	Store events.Store
 	Feed  events.Feed
+	// Attempts is the feed's record of attempts and dead letters, and
+	// Poison the rule the feed applies (its MaxAttempts is the bound the
+	// suite expects; set a short RetryDelay).
+	Attempts events.Attempts
+	Poison   *events.Poison
 }
 
 // Run runs the suite. newSubject must return an empty store each call.
@@ -35,6 +40,12 @@ func Run(t *testing.T, newSubject func(t *testing.T) Subject) {
 		{"ReadAllResumes", testReadAll},
 		{"FollowDeliversInOrderAndResumes", testFollow},
 		{"FollowRedeliversAfterHandlerError", testFollowRetry},
+		{"RetryOfAPartlyStoredBatchCompletesIt", testPrefixRetry},
+		{"ConsumersKeepSeparatePositions", testSeparateConsumers},
+		{"ClearedCheckpointStartsOver", testClearedCheckpoint},
+		{"FailingEventIsRetriedThenParked", testParkFailing},
+		{"CrashedAttemptsCountAcrossRestarts", testParkPoison},
+		{"StoppedAttemptDoesNotCount", testStoppedAttempt},
 		{"HistoryNewestFirstFilteredPaged", testHistory},
 		{"StreamsListsEveryStreamOnce", testStreams},
 	}
@@ -280,6 +291,13 @@ func (m *MemCheckpoints) Checkpoint(_ context.Context, name string) (string, err
 	return m.m[name], nil
 }
 
+// Clear forgets every checkpoint, as a view's Reset does.
+func (m *MemCheckpoints) Clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m = nil
+}
+
 func (m *MemCheckpoints) SaveCheckpoint(_ context.Context, name, pos string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -501,5 +519,216 @@ func testStreams(t *testing.T, s Subject) {
 	stop := errors.New("stop")
 	if err := l.Streams(c, 2, func(context.Context, string) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("an error from fn: Streams returned %v, want it back", err)
+	}
+}
+
+// The rule of idempotent retries: a stored prefix of the batch counts and
+// the rest is appended; anything else at those versions is a conflict.
+func testPrefixRetry(t *testing.T, s Subject) {
+	c := ctx(t)
+	stream := newStream()
+	e1 := uploaded(t, stream, "batch")
+	e2 := MustEvent(t, events.ThumbnailFailed, stream, events.ThumbnailFailure{Reason: "x"})
+	e3 := MustEvent(t, events.MediaDeleted, stream, events.Deleted{Reason: "owner"})
+	if _, err := s.Store.Append(c, stream, 0, e1); err != nil { // the first event of the batch landed
+		t.Fatal(err)
+	}
+	got, err := s.Store.Append(c, stream, 0, e1, e2) // the retry of the whole batch
+	if err != nil {
+		t.Fatalf("retry of a batch whose first event is stored: got %v, want success", err)
+	}
+	if len(got) != 2 || got[0].ID != e1.ID || got[1].ID != e2.ID || got[1].Version != 2 {
+		t.Errorf("retry returned %+v, want e1 at v1 and e2 at v2", got)
+	}
+	if again, err := s.Store.Append(c, stream, 0, e1, e2); err != nil || len(again) != 2 {
+		t.Errorf("a second retry of the whole batch: got %d events (%v), want the 2 stored", len(again), err)
+	}
+	if _, err := s.Store.Append(c, stream, 0, e1, e3); !events.IsConflict(err) {
+		t.Errorf("a batch that matches only its first event, where another event is stored next: got %v, want a conflict", err)
+	}
+	other := uploaded(t, stream, "other")
+	if _, err := s.Store.Append(c, stream, 0, other, e2); !events.IsConflict(err) {
+		t.Errorf("a batch whose first event is not the stored one: got %v, want a conflict", err)
+	}
+	evs, _ := s.Store.Load(c, stream)
+	if len(evs) != 2 {
+		t.Errorf("after the retries the stream has %d events, want 2", len(evs))
+	}
+}
+
+func testSeparateConsumers(t *testing.T, s Subject) {
+	cp := &MemCheckpoints{}
+	want := appendN(t, s.Store, 3)
+	a := follow(t, s.Feed, cp, "a", 3, nil)
+	b := follow(t, s.Feed, cp, "b", 3, nil)
+	for i := range want {
+		if a[i].ID != want[i].ID || b[i].ID != want[i].ID {
+			t.Errorf("delivery %d: a got %s, b got %s, want %s for both", i, a[i].ID, b[i].ID, want[i].ID)
+		}
+	}
+}
+
+// A consumer whose checkpoint is cleared (a rebuild's Reset) is given
+// every event again, on every feed.
+func testClearedCheckpoint(t *testing.T, s Subject) {
+	cp := &MemCheckpoints{}
+	want := appendN(t, s.Store, 2)
+	follow(t, s.Feed, cp, "z", 2, nil)
+	cp.Clear()
+	got := follow(t, s.Feed, cp, "z", 2, nil)
+	for i := range want {
+		if got[i].ID != want[i].ID {
+			t.Errorf("after clearing the checkpoint, delivery %d: got %s, want %s (from the start again)", i, got[i].ID, want[i].ID)
+		}
+	}
+	// And the new position holds: nothing again, then only what is new.
+	more := appendN(t, s.Store, 1)
+	got = follow(t, s.Feed, cp, "z", 1, nil)
+	if got[0].ID != more[0].ID {
+		t.Errorf("resumed after the restart: got %s, want the new event %s", got[0].ID, more[0].ID)
+	}
+}
+
+func maxAttempts(s Subject) int {
+	if s.Poison == nil || s.Poison.MaxAttempts <= 0 {
+		return events.DefaultMaxAttempts
+	}
+	return s.Poison.MaxAttempts
+}
+
+// parkLog records the park hook's calls.
+type parkLog struct {
+	mu    sync.Mutex
+	calls []string // "<event id> <reason>"
+}
+
+func (p *parkLog) hook(_ context.Context, e events.Event, reason events.ParkReason) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.calls = append(p.calls, e.ID+" "+string(reason))
+	return nil
+}
+
+func (p *parkLog) got() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.calls...)
+}
+
+func checkDeadLetter(t *testing.T, s Subject, consumer string, bad events.Event, reason events.ParkReason) {
+	t.Helper()
+	ds, err := s.Attempts.DeadLetters(ctx(t), consumer)
+	if err != nil {
+		t.Fatalf("DeadLetters: %v", err)
+	}
+	if len(ds) != 1 || ds[0].EventID != bad.ID || ds[0].Stream != bad.Stream || ds[0].Version != 1 || ds[0].Reason != reason ||
+		ds[0].Type != bad.Type || ds[0].Where == "" || ds[0].Attempts != maxAttempts(s) {
+		t.Errorf("dead letters: got %+v, want one for %s v1 with reason %s after %d attempts", ds, bad.Stream, reason, maxAttempts(s))
+	}
+}
+
+func testParkFailing(t *testing.T, s Subject) {
+	if s.Poison == nil || s.Attempts == nil {
+		t.Fatal("the subject must give its feed's Poison and Attempts")
+	}
+	parks := &parkLog{}
+	s.Poison.SetPark("pf", parks.hook)
+	evs := appendN(t, s.Store, 2)
+	bad, good := evs[0], evs[1]
+	var mu sync.Mutex
+	tries := 0
+	got := follow(t, s.Feed, &MemCheckpoints{}, "pf", 1, func(_ context.Context, e events.Event) error {
+		if e.ID == bad.ID {
+			mu.Lock()
+			tries++
+			mu.Unlock()
+			return errors.New("cannot handle this one")
+		}
+		return nil
+	})
+	if len(got) != 1 || got[0].ID != good.ID {
+		t.Errorf("deliveries: got %v, want only the good event after the bad one was parked", got)
+	}
+	if tries != maxAttempts(s) {
+		t.Errorf("the failing event was tried %d times, want %d", tries, maxAttempts(s))
+	}
+	if want := []string{bad.ID + " failed"}; fmt.Sprint(parks.got()) != fmt.Sprint(want) {
+		t.Errorf("park hook calls: got %v, want %v", parks.got(), want)
+	}
+	checkDeadLetter(t, s, "pf", bad, events.ParkFailed)
+}
+
+// An attempt that never returns (the process died in it) still counts:
+// after MaxAttempts of them, the next Follow parks the event without
+// handing it to the handler again.
+func testParkPoison(t *testing.T, s Subject) {
+	if s.Poison == nil || s.Attempts == nil {
+		t.Fatal("the subject must give its feed's Poison and Attempts")
+	}
+	parks := &parkLog{}
+	s.Poison.SetPark("pp", parks.hook)
+	cp := &MemCheckpoints{}
+	evs := appendN(t, s.Store, 2)
+	bad, good := evs[0], evs[1]
+	tries := 0
+	for run := 1; run <= maxAttempts(s); run++ {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.Feed.Follow(c, "pp", cp, func(_ context.Context, e events.Event) error {
+			if e.ID == bad.ID {
+				tries++
+				cancel() // the crash: the process is gone in the middle of the attempt
+				return errors.New("killed")
+			}
+			return nil
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d: Follow returned %v, want context.Canceled", run, err)
+		}
+	}
+	got := follow(t, s.Feed, cp, "pp", 1, func(_ context.Context, e events.Event) error {
+		if e.ID == bad.ID {
+			tries++
+		}
+		return nil
+	})
+	if len(got) != 1 || got[0].ID != good.ID {
+		t.Errorf("after %d crashed attempts: got %v, want the bad event parked and the good one delivered", maxAttempts(s), got)
+	}
+	if tries != maxAttempts(s) {
+		t.Errorf("the handler saw the poison event %d times, want %d (none after the bound)", tries, maxAttempts(s))
+	}
+	if want := []string{bad.ID + " poison"}; fmt.Sprint(parks.got()) != fmt.Sprint(want) {
+		t.Errorf("park hook calls: got %v, want %v", parks.got(), want)
+	}
+	checkDeadLetter(t, s, "pp", bad, events.ParkPoison)
+}
+
+// A handler stopped by a clean shutdown (it returns the context's error)
+// does not use up an attempt.
+func testStoppedAttempt(t *testing.T, s Subject) {
+	if s.Poison == nil || s.Attempts == nil {
+		t.Fatal("the subject must give its feed's Poison and Attempts")
+	}
+	cp := &MemCheckpoints{}
+	evs := appendN(t, s.Store, 1)
+	for run := 0; run <= maxAttempts(s); run++ {
+		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := s.Feed.Follow(c, "ps", cp, func(ctx context.Context, e events.Event) error {
+			cancel()
+			<-ctx.Done()
+			return ctx.Err()
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d: Follow returned %v, want context.Canceled", run, err)
+		}
+	}
+	got := follow(t, s.Feed, cp, "ps", 1, nil)
+	if len(got) != 1 || got[0].ID != evs[0].ID {
+		t.Errorf("after %d stopped attempts: got %v, want the event delivered, not parked", maxAttempts(s)+1, got)
+	}
+	if ds, err := s.Attempts.DeadLetters(ctx(t), "ps"); err != nil || len(ds) != 0 {
+		t.Errorf("dead letters: got %+v (%v), want none", ds, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"mediashare/internal/events"
 	"mediashare/internal/events/eventstest"
 	"mediashare/internal/events/sqlite"
 	"mediashare/internal/sqlitedb"
@@ -23,6 +24,7 @@ func TestConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.RetryDelay = 20 * time.Millisecond
-		return eventstest.Subject{Store: s, Feed: s}
+		s.Poison = &events.Poison{MaxAttempts: 3, RetryDelay: 10 * time.Millisecond}
+		return eventstest.Subject{Store: s, Feed: s, Attempts: s, Poison: s.Poison}
 	})
 }
