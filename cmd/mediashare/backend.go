@@ -13,67 +13,49 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"mediashare/internal/awsbackend"
-
-	"mediashare/internal/blob"
+	"mediashare/internal/backend"
 	"mediashare/internal/blob/fileblob"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
-	"mediashare/internal/metrics"
-	"mediashare/internal/projections"
 	viewsqlite "mediashare/internal/projections/sqlite"
 	"mediashare/internal/sqlitedb"
 )
 
-// backend is the storage the commands run on.
-type backend struct {
-	Events events.Store
-	Feed   events.Feed
-	View   projections.View
-	Blobs  blob.Store
-	Close  func() error
-	// Stream, when set, reads the stream consumer's counters (AWS).
-	Stream func() metrics.StreamStats
-}
-
 // openBackend opens the configured backend.
 // apiOptions go to every AWS client (the metrics middleware).
-func openBackend(ctx context.Context, c config, log *slog.Logger, apiOptions ...func(*middleware.Stack) error) (*backend, error) {
+func openBackend(ctx context.Context, c config, log *slog.Logger, apiOptions ...func(*middleware.Stack) error) (*backend.Backend, error) {
 	if c.Backend != "aws" {
-		return openEmbedded(ctx, c.Data)
+		return openEmbedded(ctx, c, log)
 	}
-	b, err := awsbackend.Open(ctx, c.AWS, log, apiOptions...)
-	if err != nil {
-		return nil, err
-	}
-	stream := func() metrics.StreamStats {
-		s := b.Stream.Stats()
-		return metrics.StreamStats{Delivered: s.Delivered, HandlerErrors: s.HandlerErrors, Parked: s.Parked, Trimmed: s.Trimmed,
-			ExpiredIterators: s.ExpiredIterators, Throttled: s.Throttled, LeasesTaken: s.LeasesTaken, LeasesLost: s.LeasesLost}
-	}
-	return &backend{Events: b.Events, Feed: b.Feed, View: b.View, Blobs: b.Blobs, Close: func() error { return nil }, Stream: stream}, nil
+	return awsbackend.Open(ctx, c.AWS, log, apiOptions...)
 }
 
 // openEmbedded opens the embedded backend: one SQLite file for events,
-// view and checkpoints, and media files, all under dir.
-func openEmbedded(ctx context.Context, dir string) (*backend, error) {
-	db, err := sqlitedb.Open(filepath.Join(dir, "mediashare.db"))
+// view, checkpoints, attempt counts and dead letters, and media files,
+// all under the data directory.
+func openEmbedded(ctx context.Context, c config, log *slog.Logger) (*backend.Backend, error) {
+	db, err := sqlitedb.Open(filepath.Join(c.Data, "mediashare.db"))
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*backend, error) { db.Close(); return nil, err }
+	fail := func(err error) (*backend.Backend, error) { db.Close(); return nil, err }
 	store, err := eventsqlite.New(ctx, db)
 	if err != nil {
 		return fail(err)
 	}
+	store.Poison = &events.Poison{MaxAttempts: c.MaxAttempts, Log: log.With("component", "feed")}
 	view, err := viewsqlite.New(ctx, db)
 	if err != nil {
 		return fail(err)
 	}
-	blobs, err := fileblob.New(filepath.Join(dir, "media"))
+	blobs, err := fileblob.New(filepath.Join(c.Data, "media"))
 	if err != nil {
 		return fail(err)
 	}
-	return &backend{Events: store, Feed: store, View: view, Blobs: blobs, Close: db.Close}, nil
+	return &backend.Backend{
+		Events: store, Audit: store, Streams: store, Feed: store, Poison: store.Poison, Attempts: store, FeedStats: store.Stats,
+		View: view, Changes: view, Blobs: blobs, Close: db.Close,
+	}, nil
 }
 
 // loadSecret reads the cookie-signing key, creating it on first start.

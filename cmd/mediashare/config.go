@@ -33,6 +33,7 @@ type config struct {
 	ThumbTimeout    time.Duration
 	Heartbeat       time.Duration
 	LivePoll        time.Duration
+	MaxAttempts     int  // attempts at one event before the feed parks it
 	Follow          bool // events: keep printing
 	EventsJSON      bool // events: NDJSON
 
@@ -116,6 +117,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
 		fs.BoolVar(&c.EventsJSON, "json", false, "print NDJSON")
 	}
+	fs.IntVar(&c.MaxAttempts, "feed-max-attempts", 3, "attempts at one event (failed, or cut short by a crash) before a consumer parks it as a dead letter and moves on")
 	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often each instance looks for gallery changes made through other instances")
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
@@ -161,6 +163,9 @@ func (c *config) validate() error {
 	}
 	if c.MaxPixels <= 0 {
 		errs = append(errs, fmt.Errorf("--max-pixels (%s) must be positive", envName("max-pixels")))
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
+		errs = append(errs, fmt.Errorf("--feed-max-attempts (%s): %d is not between 1 and 100", envName("feed-max-attempts"), c.MaxAttempts))
 	}
 	if c.MediaURL != "" {
 		u, err := url.Parse(c.MediaURL)
@@ -210,5 +215,6 @@ func (c *config) resolveAWS(ctx context.Context) error {
 		c.AWS = fromUD
 	}
 	c.AWS.LeaseDuration = c.AWSLeaseDuration
+	c.AWS.MaxAttempts = c.MaxAttempts
 	return c.AWS.Validate()
 }

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"mediashare/internal/events"
+	"mediashare/internal/backend"
 	"mediashare/internal/gallery"
 	"mediashare/internal/live"
 	"mediashare/internal/metrics"
@@ -29,7 +29,7 @@ import (
 type app struct {
 	cfg       config
 	log       *slog.Logger
-	backend   *backend
+	backend   *backend.Backend // decorated for metrics
 	metrics   *metrics.Metrics
 	site      *web.Server
 	hub       *live.Hub
@@ -42,10 +42,11 @@ type app struct {
 // newApp opens the backend and wires everything; it serves nothing yet.
 func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	m := metrics.New()
-	be, err := openBackend(ctx, c, log, m.AWSAPIOptions()...)
+	raw, err := openBackend(ctx, c, log, m.AWSAPIOptions()...)
 	if err != nil {
 		return nil, err
 	}
+	be := m.Instrument(raw)
 	secretFile := c.SecretFile
 	if secretFile == "" && c.Backend == "aws" {
 		be.Close()
@@ -59,23 +60,19 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		be.Close()
 		return nil, err
 	}
-	if be.Stream != nil {
-		m.RegisterStream(be.Stream)
+	if be.StreamStats {
+		m.RegisterStream(be.FeedStats)
 	}
-	changes, ok := be.View.(projections.ChangeLog)
-	if !ok {
-		be.Close()
-		return nil, fmt.Errorf("the %s backend's view keeps no change log", c.Backend)
-	}
+	m.FeedHooks(be.Poison, projections.ViewConsumer, reactor.Consumer)
+	changes := be.Changes
 
 	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{})}
-	store := m.Events(be.Events)
+	store := be.Events
 	limits := gallery.DefaultLimits
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
 	limits.KeepOriginalMetadata = c.KeepMetadata
-	audit, _ := be.Events.(events.Auditor)
-	svc := &gallery.Service{Events: store, Audit: audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
+	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
 		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
@@ -97,6 +94,10 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 			}
 		},
 	}
+	// An upload whose thumbnail keeps failing or killing the process is
+	// parked with ThumbnailFailed; the projector's parked events are dead
+	// letters only.
+	be.Poison.SetPark(reactor.Consumer, a.reactor.Park)
 	return a, nil
 }
 
@@ -183,8 +184,8 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 // measureLag keeps mediashare_projection_lag_seconds up to date: how far
 // the entries view is behind the newest event, whichever instance projects.
 func (a *app) measureLag(ctx context.Context) error {
-	audit, ok := a.backend.Events.(events.Auditor)
-	if !ok {
+	audit := a.backend.Audit
+	if audit == nil {
 		return nil
 	}
 	gauge := a.metrics.ProjectionLag.WithLabelValues(projections.ViewConsumer)

@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"mediashare/internal/blob"
+	"mediashare/internal/backend"
 	"mediashare/internal/blob/s3blob"
 	"mediashare/internal/events"
 	eventsdynamo "mediashare/internal/events/dynamo"
@@ -24,17 +24,8 @@ import (
 	viewdynamo "mediashare/internal/projections/dynamo"
 )
 
-// Backend is the storage on AWS, behind the same ports as the embedded one.
-type Backend struct {
-	Events events.Store
-	Feed   events.Feed
-	View   projections.View
-	Blobs  blob.Store
-
-	// Stream is Feed as its concrete type, for its counters (Stats), the
-	// OnTrimmed metrics hook and dead letters (Parked).
-	Stream *eventsdynamo.Feed
-}
+// Backend is the storage on AWS: the same type as the embedded one.
+type Backend = backend.Backend
 
 // LoadAWSConfig makes the SDK configuration for cfg: its region, the
 // standard retryer, the optional endpoint, and credentials (cfg's, or
@@ -103,6 +94,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 	blobs.Timeout = cfg.CallTimeout
 	feed := eventsdynamo.NewFeed(cl.db, cl.streams, cfg.EventsTable, cfg.LeaseTable)
 	feed.LeaseDuration, feed.Timeout, feed.Log = cfg.LeaseDuration, cfg.CallTimeout, log.With("component", "feed")
+	feed.Poison = &events.Poison{MaxAttempts: cfg.MaxAttempts, Log: log.With("component", "feed")}
 	feed.Rebuild = func(ctx context.Context, consumer string) error {
 		if consumer != projections.ViewConsumer {
 			log.Warn("awsbackend: records trimmed from the stream were never handled by this consumer", "consumer", consumer)
@@ -118,7 +110,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 		return nil
 	}
 
-	be := &Backend{Events: store, Feed: feed, View: view, Blobs: blobs, Stream: feed}
+	be := &Backend{
+		Events: store, Audit: store, Streams: store, Feed: feed, Poison: feed.Poison, Attempts: feed, FeedStats: feed.Stats, StreamStats: true,
+		View: view, Changes: view, Blobs: blobs, Close: func() error { return nil },
+	}
 	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg)} {
 		if err := p(ctx); err != nil {
 			return nil, err

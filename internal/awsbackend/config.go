@@ -46,6 +46,9 @@ type Config struct {
 	LeaseDuration time.Duration
 	// CallTimeout bounds each AWS call (default 10 s).
 	CallTimeout time.Duration
+	// MaxAttempts bounds the attempts at one event before the feed parks
+	// it (default events.DefaultMaxAttempts).
+	MaxAttempts int
 	// Credentials, when set, replace the SDK's default chain (tests use
 	// static keys). With an Endpoint and no AWS_ACCESS_KEY_ID in the
 	// environment, the static keys "test"/"test" are used.

@@ -8,6 +8,9 @@ const (
 	OriginalMissing = "original_missing"
 	TooSlow         = "timeout"
 	DecodeFailed    = "decode_failed"
+	// Poison: making the preview kept failing or stopping the process, so
+	// the feed gave up on it (events.Poison).
+	Poison = events.ReasonPoison
 	// Unrecorded is the code of a failure recorded before codes existed;
 	// its message is the free text it was recorded with.
 	Unrecorded = "unrecorded"
@@ -17,6 +20,7 @@ var failureMessages = map[string]string{
 	OriginalMissing: "The original file is missing.",
 	TooSlow:         "Making the preview took too long.",
 	DecodeFailed:    "The image could not be decoded.",
+	Poison:          "The image could not be processed.",
 }
 
 // FailureOf is the failure for a code, with its safe message.

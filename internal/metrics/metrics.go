@@ -4,7 +4,6 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +29,10 @@ type Metrics struct {
 	LiveClients      prometheus.Gauge         // open server-sent event streams
 	AWSCalls         *prometheus.CounterVec   // service, operation, outcome
 	AWSCallDuration  *prometheus.HistogramVec // service, operation
+	StorageOps       *prometheus.CounterVec   // port, operation, outcome
+	StorageDuration  *prometheus.HistogramVec // port, operation
+	FeedParked       *prometheus.CounterVec   // consumer, reason
+	FeedRetries      *prometheus.CounterVec   // consumer
 }
 
 // New makes the collectors and registers them.
@@ -76,7 +79,15 @@ func New() *Metrics {
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"service", "operation"}),
 	}
+	m.StorageOps, m.StorageDuration = newStorageMetrics()
+	m.FeedParked = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mediashare_feed_events_parked_total", Help: "Events a consumer gave up on (dead letters) by consumer and reason (poison: attempts never finished; failed: the handler kept failing).",
+	}, []string{"consumer", "reason"})
+	m.FeedRetries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mediashare_feed_handler_retries_total", Help: "Handler failures retried by consumer.",
+	}, []string{"consumer"})
 	m.Registry.MustRegister(
+		m.StorageOps, m.StorageDuration, m.FeedParked, m.FeedRetries,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Requests, m.RequestDuration, m.InFlight, m.Uploads, m.UploadBytes,
@@ -94,51 +105,27 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// Events wraps an event store so that appends are counted by type.
-func (m *Metrics) Events(s events.Store) events.Store { return &countingStore{Store: s, m: m} }
-
-type countingStore struct {
-	events.Store
-	m *Metrics
-}
-
-func (c *countingStore) Append(ctx context.Context, stream string, expected int, evs ...events.Event) ([]events.Event, error) {
-	out, err := c.Store.Append(ctx, stream, expected, evs...)
-	if err == nil {
-		for _, e := range evs {
-			c.m.EventsAppended.WithLabelValues(string(e.Type)).Inc()
-		}
-	}
-	return out, err
-}
-
-// StreamStats are the counters of a stream consumer (the DynamoDB Streams
-// feed), read when Prometheus scrapes.
-type StreamStats struct {
-	Delivered, HandlerErrors, Parked, Trimmed, ExpiredIterators, Throttled, LeasesTaken, LeasesLost int64
-}
-
 // RegisterStream exports a stream consumer's counters.
-func (m *Metrics) RegisterStream(stats func() StreamStats) {
-	counter := func(opts prometheus.CounterOpts, v func(StreamStats) int64) prometheus.Collector {
+func (m *Metrics) RegisterStream(stats func() events.FeedStats) {
+	counter := func(opts prometheus.CounterOpts, v func(events.FeedStats) int64) prometheus.Collector {
 		return prometheus.NewCounterFunc(opts, func() float64 { return float64(v(stats())) })
 	}
 	m.Registry.MustRegister(
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_records_delivered_total", Help: "Stream records handled by this instance's consumers."},
-			func(s StreamStats) int64 { return s.Delivered }),
+			func(s events.FeedStats) int64 { return s.Delivered }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_handler_errors_total", Help: "Stream records whose handler failed (they are retried)."},
-			func(s StreamStats) int64 { return s.HandlerErrors }),
+			func(s events.FeedStats) int64 { return s.HandlerErrors }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_records_parked_total", Help: "Stream records given up on and written as dead letters."},
-			func(s StreamStats) int64 { return s.Parked }),
+			func(s events.FeedStats) int64 { return s.Parked }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_trimmed_total", Help: "Times a consumer found records trimmed from the stream before it read them (the view is rebuilt)."},
-			func(s StreamStats) int64 { return s.Trimmed }),
+			func(s events.FeedStats) int64 { return s.Trimmed }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_iterators_expired_total", Help: "Shard iterators that expired and were fetched again."},
-			func(s StreamStats) int64 { return s.ExpiredIterators }),
+			func(s events.FeedStats) int64 { return s.ExpiredIterators }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_throttled_total", Help: "Stream reads throttled (LimitExceededException)."},
-			func(s StreamStats) int64 { return s.Throttled }),
+			func(s events.FeedStats) int64 { return s.Throttled }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_leases_taken_total", Help: "Shard leases this instance acquired."},
-			func(s StreamStats) int64 { return s.LeasesTaken }),
+			func(s events.FeedStats) int64 { return s.LeasesTaken }),
 		counter(prometheus.CounterOpts{Name: "mediashare_stream_leases_lost_total", Help: "Shard leases this instance found taken by another."},
-			func(s StreamStats) int64 { return s.LeasesLost }),
+			func(s events.FeedStats) int64 { return s.LeasesLost }),
 	)
 }

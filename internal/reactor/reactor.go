@@ -284,3 +284,24 @@ func (r *Reactor) purge(ctx context.Context, stream string) error {
 	}
 	return fmt.Errorf("reactor: purge %s: %w after %d attempts", stream, errGaveUp, r.attempts())
 }
+
+// Park is the reactor's events.ParkFunc: the feed gives up on an event
+// (its handling kept failing, or kept killing the process). For an upload
+// still waiting for its thumbnail it records ThumbnailFailed with the
+// safe reason "poison", so the entry shows that no preview could be made
+// and the feed moves on. It is idempotent.
+func (r *Reactor) Park(ctx context.Context, ev events.Event, reason events.ParkReason) error {
+	if ev.Type != events.MediaUploaded {
+		return nil // a purge given up on leaves its blobs; the dead letter says so
+	}
+	e, err := r.load(ctx, ev.Stream)
+	if err != nil {
+		return err
+	}
+	if !e.NeedsThumbnail() {
+		return nil
+	}
+	r.log().Error("thumbnail given up on", "eib", ev.Stream, "reason", reason)
+	_, err = r.recordOutcome(ctx, e, events.ThumbnailFailed, entry.FailureOf(entry.Poison).Payload())
+	return err
+}

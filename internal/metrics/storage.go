@@ -1,0 +1,287 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mediashare/internal/backend"
+	"mediashare/internal/blob"
+	"mediashare/internal/events"
+	"mediashare/internal/projections"
+)
+
+// Storage decorators: every method of every storage port, on either
+// backend, is timed and counted by port, operation and outcome
+// (mediashare_storage_operations_total, ..._duration_seconds).
+
+// Outcomes of a storage operation (a closed set of label values).
+const (
+	outcomeOK       = "ok"
+	outcomeNotFound = "not_found"
+	outcomeConflict = "conflict"
+	outcomeError    = "error"
+)
+
+func storageOutcome(err error) string {
+	switch {
+	case err == nil:
+		return outcomeOK
+	case errors.Is(err, events.ErrNotFound), errors.Is(err, projections.ErrNotFound), errors.Is(err, blob.ErrNotFound):
+		return outcomeNotFound
+	case events.IsConflict(err):
+		return outcomeConflict
+	}
+	return outcomeError
+}
+
+func newStorageMetrics() (*prometheus.CounterVec, *prometheus.HistogramVec) {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_storage_operations_total", Help: "Storage port calls by port (events, audit, streams, view, changes, blobs), operation and outcome (ok, not_found, conflict, error).",
+		}, []string{"port", "operation", "outcome"}),
+		prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mediashare_storage_operation_duration_seconds", Help: "Storage port call latency by port and operation.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"port", "operation"})
+}
+
+// observe records one call of port.op that started at start.
+func (m *Metrics) observe(port, op string, start time.Time, err error) {
+	m.StorageDuration.WithLabelValues(port, op).Observe(time.Since(start).Seconds())
+	m.StorageOps.WithLabelValues(port, op, storageOutcome(err)).Inc()
+}
+
+// Instrument returns b with every storage port decorated for metrics;
+// the feed and the close function are b's own.
+func (m *Metrics) Instrument(b *backend.Backend) *backend.Backend {
+	out := *b
+	out.Events = m.Events(b.Events)
+	if b.Audit != nil {
+		out.Audit = &timedAuditor{a: b.Audit, m: m}
+	}
+	if b.Streams != nil {
+		out.Streams = &timedLister{l: b.Streams, m: m}
+	}
+	out.View = &timedView{v: b.View, m: m}
+	if b.Changes != nil {
+		out.Changes = &timedChanges{c: b.Changes, m: m}
+	}
+	out.Blobs = &timedBlobs{b: b.Blobs, m: m}
+	return &out
+}
+
+// Events wraps an event store so that every call is timed and counted,
+// and appends are counted by event type.
+func (m *Metrics) Events(s events.Store) events.Store { return &countingStore{s: s, m: m} }
+
+type countingStore struct {
+	s events.Store
+	m *Metrics
+}
+
+func (c *countingStore) Append(ctx context.Context, stream string, expected int, evs ...events.Event) ([]events.Event, error) {
+	start := time.Now()
+	out, err := c.s.Append(ctx, stream, expected, evs...)
+	c.m.observe("events", "append", start, err)
+	if err == nil {
+		for _, e := range evs {
+			c.m.EventsAppended.WithLabelValues(string(e.Type)).Inc()
+		}
+	}
+	return out, err
+}
+
+func (c *countingStore) Load(ctx context.Context, stream string) ([]events.Event, error) {
+	start := time.Now()
+	evs, err := c.s.Load(ctx, stream)
+	c.m.observe("events", "load", start, err)
+	return evs, err
+}
+
+func (c *countingStore) ReadAll(ctx context.Context, after string, limit int) ([]events.Event, string, error) {
+	start := time.Now()
+	evs, next, err := c.s.ReadAll(ctx, after, limit)
+	c.m.observe("events", "read_all", start, err)
+	return evs, next, err
+}
+
+func (c *countingStore) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := c.s.Ping(ctx)
+	c.m.observe("events", "ping", start, err)
+	return err
+}
+
+type timedAuditor struct {
+	a events.Auditor
+	m *Metrics
+}
+
+func (t *timedAuditor) History(ctx context.Context, f events.Filter, before string, limit int) ([]events.Event, string, error) {
+	start := time.Now()
+	evs, next, err := t.a.History(ctx, f, before, limit)
+	t.m.observe("audit", "history", start, err)
+	return evs, next, err
+}
+
+type timedLister struct {
+	l events.StreamLister
+	m *Metrics
+}
+
+func (t *timedLister) Streams(ctx context.Context, segments int, fn func(ctx context.Context, stream string) error) error {
+	start := time.Now()
+	err := t.l.Streams(ctx, segments, fn)
+	t.m.observe("streams", "streams", start, err)
+	return err
+}
+
+type timedView struct {
+	v projections.View
+	m *Metrics
+}
+
+func (t *timedView) Get(ctx context.Context, eib string) (projections.Entry, error) {
+	start := time.Now()
+	e, err := t.v.Get(ctx, eib)
+	t.m.observe("view", "get", start, err)
+	return e, err
+}
+
+func (t *timedView) Put(ctx context.Context, e projections.Entry) (bool, error) {
+	start := time.Now()
+	ok, err := t.v.Put(ctx, e)
+	t.m.observe("view", "put", start, err)
+	return ok, err
+}
+
+func (t *timedView) List(ctx context.Context, cursor string, limit int) (projections.Page, error) {
+	start := time.Now()
+	p, err := t.v.List(ctx, cursor, limit)
+	t.m.observe("view", "list", start, err)
+	return p, err
+}
+
+func (t *timedView) Reset(ctx context.Context) error {
+	start := time.Now()
+	err := t.v.Reset(ctx)
+	t.m.observe("view", "reset", start, err)
+	return err
+}
+
+func (t *timedView) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := t.v.Ping(ctx)
+	t.m.observe("view", "ping", start, err)
+	return err
+}
+
+func (t *timedView) Checkpoint(ctx context.Context, name string) (string, error) {
+	start := time.Now()
+	p, err := t.v.Checkpoint(ctx, name)
+	t.m.observe("view", "checkpoint", start, err)
+	return p, err
+}
+
+func (t *timedView) SaveCheckpoint(ctx context.Context, name, position string) error {
+	start := time.Now()
+	err := t.v.SaveCheckpoint(ctx, name, position)
+	t.m.observe("view", "save_checkpoint", start, err)
+	return err
+}
+
+type timedChanges struct {
+	c projections.ChangeLog
+	m *Metrics
+}
+
+func (t *timedChanges) Changes(ctx context.Context, after string, limit int) ([]projections.Change, error) {
+	start := time.Now()
+	cs, err := t.c.Changes(ctx, after, limit)
+	t.m.observe("changes", "changes", start, err)
+	return cs, err
+}
+
+func (t *timedChanges) LastChange(ctx context.Context) (string, error) {
+	start := time.Now()
+	p, err := t.c.LastChange(ctx)
+	t.m.observe("changes", "last_change", start, err)
+	return p, err
+}
+
+// Retains implements projections.ChangeRetention: a change log that
+// forgets nothing retains every position.
+func (t *timedChanges) Retains(position string) bool {
+	if r, ok := t.c.(projections.ChangeRetention); ok {
+		return r.Retains(position)
+	}
+	return true
+}
+
+type timedBlobs struct {
+	b blob.Store
+	m *Metrics
+}
+
+func (t *timedBlobs) Put(ctx context.Context, key string, r io.Reader, contentType string) (blob.Info, error) {
+	start := time.Now()
+	info, err := t.b.Put(ctx, key, r, contentType)
+	t.m.observe("blobs", "put", start, err)
+	return info, err
+}
+
+func (t *timedBlobs) Open(ctx context.Context, key string) (blob.Object, error) {
+	start := time.Now()
+	o, err := t.b.Open(ctx, key)
+	t.m.observe("blobs", "open", start, err)
+	return o, err
+}
+
+func (t *timedBlobs) Stat(ctx context.Context, key string) (blob.Info, error) {
+	start := time.Now()
+	info, err := t.b.Stat(ctx, key)
+	t.m.observe("blobs", "stat", start, err)
+	return info, err
+}
+
+func (t *timedBlobs) Delete(ctx context.Context, key string) error {
+	start := time.Now()
+	err := t.b.Delete(ctx, key)
+	t.m.observe("blobs", "delete", start, err)
+	return err
+}
+
+func (t *timedBlobs) Ping(ctx context.Context) error {
+	start := time.Now()
+	err := t.b.Ping(ctx)
+	t.m.observe("blobs", "ping", start, err)
+	return err
+}
+
+// FeedHooks sets the poison rule's metrics hooks: parked events and
+// retries by consumer (and reason), on either backend.
+func (m *Metrics) FeedHooks(p *events.Poison, consumers ...string) {
+	for _, c := range consumers {
+		m.FeedRetries.WithLabelValues(c)
+		for _, r := range []events.ParkReason{events.ParkPoison, events.ParkFailed} {
+			m.FeedParked.WithLabelValues(c, string(r))
+		}
+	}
+	known := map[string]bool{}
+	for _, c := range consumers {
+		known[c] = true
+	}
+	label := func(c string) string {
+		if known[c] {
+			return c
+		}
+		return "other"
+	}
+	p.OnPark = func(consumer string, reason events.ParkReason) {
+		m.FeedParked.WithLabelValues(label(consumer), string(reason)).Inc()
+	}
+	p.OnRetry = func(consumer string) { m.FeedRetries.WithLabelValues(label(consumer)).Inc() }
+}
