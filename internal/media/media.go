@@ -35,6 +35,26 @@ type Info struct {
 	Ext           string // ".jpg", ".png", ".gif", ".webp"
 	Width, Height int    // as stored (before EXIF orientation)
 	Orientation   int    // EXIF orientation 1..8 (1 when absent)
+	// Layout is how the pixels are stored, from the header: what a
+	// decoder will hold in memory (the thumbnailer's decode budget is
+	// estimated from it). Every format fills it.
+	Layout PixelLayout
+}
+
+// PixelLayout is how an image's samples are stored, read from its header.
+type PixelLayout struct {
+	BitDepth int // bits per sample: 1, 2, 4, 8 or 16 (PNG); 8 (JPEG, GIF, WebP); 8, 10 or 12 (HEIF, AVIF)
+	// Channels counts the samples of a pixel, alpha included: 1 grey (or a
+	// palette index), 2 grey and alpha, 3 colour, 4 colour and alpha, or CMYK.
+	Channels    int
+	Alpha       bool   // transparency: an alpha channel, a PNG tRNS chunk, a WebP ALPH chunk
+	Paletted    bool   // indexed colour (GIF, PNG colour type 3)
+	Subsampling string // YCbCr chroma subsampling: "4:4:4", "4:2:2", "4:2:0", "4:4:0", "4:1:1", "4:1:0"; "" when not YCbCr
+	Lossless    bool   // WebP: the lossless (VP8L) bitstream
+	// Progressive marks files a decoder must hold whole before it has a
+	// pixel: progressive JPEG (every DCT coefficient) and Adam7-interlaced
+	// PNG (every pass).
+	Progressive bool
 }
 
 // Pixels returns Width×Height.
@@ -173,6 +193,7 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 		Width:       cfg.Width,
 		Height:      cfg.Height,
 		Orientation: st.orientation,
+		Layout:      st.pixels,
 	}, nil
 }
 

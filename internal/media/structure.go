@@ -14,6 +14,7 @@ import (
 // layout is what the container walk learns besides the dimensions.
 type layout struct {
 	orientation int
+	pixels      PixelLayout
 }
 
 // maxExif bounds how much of an EXIF block is read; IFD0, which holds the
@@ -66,6 +67,7 @@ func jpegStructure(r io.ReaderAt, size int64) (layout, error) {
 	br := bufio.NewReaderSize(io.NewSectionReader(r, 2, size-2), 8<<10)
 	off := int64(2)
 	exifSeen := false
+	adobe, adobeTransform := false, byte(0)
 	for {
 		b, err := br.ReadByte()
 		if err != nil {
@@ -97,14 +99,19 @@ func jpegStructure(r io.ReaderAt, size int64) (layout, error) {
 			return l, damaged(fmt.Errorf("jpeg: segment length %d", n+2))
 		}
 		off += 2 + int64(n)
-		if m == 0xE1 && !exifSeen && n >= 6 {
+		if m == 0xE1 && !exifSeen && n >= 6 || jpegSOF(m) || m == 0xEE {
 			payload := make([]byte, n)
 			if _, err := io.ReadFull(br, payload); err != nil {
 				return l, damaged(truncated(err))
 			}
-			if bytes.HasPrefix(payload, []byte("Exif\x00\x00")) {
+			switch {
+			case m == 0xE1 && bytes.HasPrefix(payload, []byte("Exif\x00\x00")):
 				exifSeen = true
 				l.orientation = exifOrientation(payload)
+			case m == 0xEE && len(payload) >= 12 && bytes.HasPrefix(payload, []byte("Adobe")):
+				adobe, adobeTransform = true, payload[11]
+			case jpegSOF(m):
+				l.pixels = jpegLayout(m, payload, adobe, adobeTransform)
 			}
 		} else if _, err := br.Discard(n); err != nil {
 			return l, damaged(truncated(err))
@@ -121,6 +128,71 @@ func jpegStructure(r io.ReaderAt, size int64) (layout, error) {
 		return l, damaged(errors.New("jpeg: no EOI marker after the scan"))
 	}
 	return l, nil
+}
+
+// jpegSOF reports whether m is a start-of-frame marker (C0..CF but for
+// DHT C4, JPG C8 and DAC CC).
+func jpegSOF(m byte) bool {
+	return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC
+}
+
+// jpegLayout reads a start-of-frame segment: precision, components and
+// their sampling factors. A three-component image is RGB, not YCbCr, when
+// an Adobe segment says so (transform 0) or its components are named R, G, B.
+func jpegLayout(m byte, sof []byte, adobe bool, transform byte) PixelLayout {
+	p := PixelLayout{BitDepth: 8, Channels: 3, Subsampling: "4:2:0"} // a guess for a short segment; the decoder decides
+	p.Progressive = m == 0xC2 || m == 0xC6 || m == 0xCA || m == 0xCE
+	if len(sof) < 6 {
+		return p
+	}
+	p.BitDepth, p.Channels = int(sof[0]), int(sof[5])
+	comps := sof[6:]
+	if p.Channels != 3 || len(comps) < 9 {
+		p.Subsampling = ""
+		return p
+	}
+	if adobe && transform == 0 || comps[0] == 'R' && comps[3] == 'G' && comps[6] == 'B' {
+		p.Subsampling = ""
+		return p
+	}
+	h0, v0 := int(comps[1]>>4), int(comps[1]&15)
+	h1, v1 := max(1, int(comps[4]>>4)), max(1, int(comps[4]&15))
+	switch [2]int{h0 / h1, v0 / v1} {
+	case [2]int{1, 1}:
+		p.Subsampling = "4:4:4"
+	case [2]int{2, 1}:
+		p.Subsampling = "4:2:2"
+	case [2]int{2, 2}:
+		p.Subsampling = "4:2:0"
+	case [2]int{1, 2}:
+		p.Subsampling = "4:4:0"
+	case [2]int{4, 1}:
+		p.Subsampling = "4:1:1"
+	case [2]int{4, 2}:
+		p.Subsampling = "4:1:0"
+	default:
+		p.Subsampling = "4:4:4" // unusual factors: count full-size chroma
+	}
+	return p
+}
+
+// pngLayout reads an IHDR chunk's bit depth, colour type and interlace.
+func pngLayout(ihdr []byte) PixelLayout {
+	p := PixelLayout{BitDepth: int(ihdr[8])}
+	switch ihdr[9] {
+	case 0:
+		p.Channels = 1
+	case 2:
+		p.Channels = 3
+	case 3:
+		p.Channels, p.Paletted = 1, true
+	case 4:
+		p.Channels, p.Alpha = 2, true
+	case 6:
+		p.Channels, p.Alpha = 4, true
+	}
+	p.Progressive = ihdr[12] == 1
+	return p
 }
 
 // pngIEND is the complete IEND chunk: length 0, type, CRC.
@@ -141,6 +213,16 @@ func pngStructure(r io.ReaderAt, size int64) (layout, error) {
 		end := off + 12 + n
 		if n > 1<<31-1 || end > size {
 			return l, damaged(fmt.Errorf("png: chunk %q runs past the end of the file", typ))
+		}
+		switch {
+		case typ == "IHDR" && n == 13:
+			var ihdr [13]byte
+			if err := readAt(r, ihdr[:], off+8); err != nil {
+				return l, damaged(err)
+			}
+			l.pixels = pngLayout(ihdr[:])
+		case typ == "tRNS":
+			l.pixels.Alpha = true
 		}
 		if typ == "eXIf" && l.orientation == 1 {
 			payload := make([]byte, min(n, maxExif))
@@ -166,7 +248,7 @@ func pngStructure(r io.ReaderAt, size int64) (layout, error) {
 
 // gifStructure checks the trailer byte. GIF carries no orientation.
 func gifStructure(r io.ReaderAt, size int64) (layout, error) {
-	l := layout{orientation: 1}
+	l := layout{orientation: 1, pixels: PixelLayout{BitDepth: 8, Channels: 1, Paletted: true}}
 	var last [1]byte
 	if err := readAt(r, last[:], size-1); err != nil {
 		return l, damaged(err)
@@ -200,6 +282,15 @@ func webpStructure(r io.ReaderAt, size int64) (layout, error) {
 			return l, damaged(fmt.Errorf("webp: chunk %q runs past the end of the file", typ))
 		}
 		switch typ {
+		case "VP8 ":
+			l.pixels.BitDepth, l.pixels.Channels, l.pixels.Subsampling = 8, 3, "4:2:0"
+			if l.pixels.Alpha {
+				l.pixels.Channels = 4
+			}
+		case "VP8L":
+			l.pixels = PixelLayout{BitDepth: 8, Channels: 4, Alpha: true, Lossless: true}
+		case "ALPH":
+			l.pixels.Alpha, l.pixels.Channels = true, 4
 		case "VP8X":
 			var flags [1]byte
 			if n < 1 {
@@ -207,6 +298,9 @@ func webpStructure(r io.ReaderAt, size int64) (layout, error) {
 			}
 			if err := readAt(r, flags[:], off+8); err != nil {
 				return l, damaged(err)
+			}
+			if flags[0]&0x10 != 0 {
+				l.pixels.Alpha = true
 			}
 			if flags[0]&0x02 != 0 {
 				return l, fileError(apperr.Unsupported, nil, "Animated WebP images are not accepted.")
