@@ -31,7 +31,6 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"runtime"
 	"sync"
 
 	"github.com/anthonynsimon/bild/transform"
@@ -87,41 +86,12 @@ type Rendition struct {
 	Width, Height int    // after orientation
 }
 
-// Limiter bounds how many thumbnails are made at once. Share one across a
-// process (the reactors of every shard), sized to the cores it may use, so
-// a burst of uploads cannot take every core from the web server and peak
-// memory stays a small multiple of one thumbnail's.
-type Limiter struct{ slots chan struct{} }
-
-// NewLimiter returns a Limiter allowing n thumbnails at once; n <= 0 means
-// runtime.GOMAXPROCS(0).
-func NewLimiter(n int) *Limiter {
-	if n <= 0 {
-		n = runtime.GOMAXPROCS(0)
-	}
-	return &Limiter{slots: make(chan struct{}, n)}
-}
-
-// acquire waits for a slot (or for ctx) and returns its release.
-func (l *Limiter) acquire(ctx context.Context) (func(), error) {
-	select {
-	case l.slots <- struct{}{}:
-		return func() { <-l.slots }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
 // Make decodes the image in r, applies its EXIF orientation, resizes it
 // keeping the aspect ratio so that its longest side is opts.MaxSide (never
 // upscaling), and encodes it as PNG; with opts.PreviewSide it also makes
 // the preview. Transparency is kept. A panic inside a decoder comes back
 // as an error; ctx bounds the whole, decoding included.
 func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
-	maxSide := opts.MaxSide
-	if maxSide <= 0 {
-		maxSide = DefaultMaxSide
-	}
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
@@ -135,35 +105,20 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	}
 	// A wide-gamut original is shown in sRGB (nil: nothing to convert).
 	colour, _ := parseICC(iccProfile(readerAt(r), size, info.Format))
-	if opts.Limiter != nil {
-		release, err := opts.Limiter.acquire(ctx)
-		if err != nil {
-			return Result{}, err
-		}
-		defer release()
+
+	// Admitted by the memory the decode will take, before it starts.
+	g := geometryOf(info, opts)
+	p := planFor(info, size, g)
+	adm, err := opts.Limiter.admit(ctx, p.bytes)
+	if err != nil {
+		return Result{}, err
 	}
+	defer adm.release()
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 
-	w, h := info.Width, info.Height // as displayed
-	if info.Rotated() {
-		w, h = h, w
-	}
-	gw, gh := fit(w, h, maxSide)
-	pw, ph := 0, 0
-	if opts.PreviewSide > 0 && (gw < w || gh < h) {
-		pw, ph = fit(w, h, max(opts.PreviewSide, maxSide))
-	}
-	stored := func(w, h int) (int, int) { // resize as stored, then turn
-		if info.Rotated() {
-			return h, w
-		}
-		return w, h
-	}
-	largestW, largestH := stored(max(gw, pw), max(gh, ph))
-
-	img, err := load(ctx, r, size, info, largestW, largestH)
+	img, err := load(ctx, r, size, info, p, g.largestW, g.largestH, adm)
 	if err != nil {
 		return Result{}, err
 	}
@@ -173,18 +128,28 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	if info.Format == media.GIF {
 		img = onCanvas(img, info.Width, info.Height)
 	}
-	// Shrink once, cheaply, to about twice the largest rendition.
-	if b := img.Bounds(); largestW > 0 && largestH > 0 {
-		if k := min(b.Dx()/largestW, b.Dy()/largestH) / 2; k >= 2 {
-			if reduced := boxReduce(img, k); reduced != nil {
-				img = reduced
+	// Shrink once, cheaply, to about twice the largest rendition; a
+	// layout boxReduce does not read is made RGBA once, not per rendition.
+	if b := img.Bounds(); g.largestW > 0 && g.largestH > 0 {
+		k := g.reduction(b.Dx(), b.Dy())
+		var reduced *image.RGBA
+		if k >= 2 {
+			reduced = boxReduce(img, k)
+		}
+		if _, ok := img.(*image.RGBA); reduced == nil && !ok {
+			img = toRGBA(img)
+			if k >= 2 {
+				reduced = boxReduce(img, k)
 			}
+		}
+		if reduced != nil {
+			img = reduced
 		}
 	}
 
 	var res Result
-	if pw > 0 {
-		sw, sh := stored(pw, ph)
+	if len(g.renditions) > 1 {
+		sw, sh := g.renditions[1][0], g.renditions[1][1]
 		p := orient(resize(img, sw, sh), info.Orientation)
 		if colour != nil {
 			colour.apply(p)
@@ -198,7 +163,7 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 		}
 		res.Preview = &rend
 	}
-	sw, sh := stored(gw, gh)
+	sw, sh := g.renditions[0][0], g.renditions[0][1]
 	out := orient(resize(img, sw, sh), info.Orientation)
 	if colour != nil {
 		colour.apply(out)
@@ -235,13 +200,27 @@ func encodePreview(img *image.RGBA) (Rendition, error) {
 	return rend, nil
 }
 
-// load decodes the image, scaled down on load to no less than minW×minH
-// where a native codec can do it, else in full with the Go decoders.
-func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, minW, minH int) (image.Image, error) {
+// load decodes the image as the plan says: scaled down on load to no
+// less than minW×minH where a native codec can, reduced row by row for a
+// PNG, else in full with the Go decoders. When a native codec balks, the
+// Go decoder's larger estimate is admitted before it runs.
+func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, p plan, minW, minH int, adm *admission) (image.Image, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("thumbnail: rewind: %w", err)
 	}
-	if !Native || (info.Format != media.JPEG && info.Format != media.WebP) {
+	switch p.decoder {
+	case decodePNGRows:
+		br := bufio.NewReaderSize(ctxReader{ctx, r}, 64<<10)
+		img, err := safely(func() (image.Image, error) { return decodePNGReduced(br, p.factor) })
+		if err != nil && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("thumbnail: decode png: %w", err)
+		}
+		return img, nil
+	case decodeNative:
+	default:
 		return decode(ctx, r, info.Format)
 	}
 	// The native codecs want the whole file in memory.
@@ -261,8 +240,21 @@ func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, min
 	if err == nil && handled {
 		return img, nil
 	}
-	// Not for the native codec, or it balked: the Go decoder decides.
+	// Not for the native codec, or it balked: the Go decoder decides,
+	// once its memory is admitted.
+	img = nil
+	if err := adm.reserve(ctx, p.fallback); err != nil {
+		return nil, err
+	}
 	return decode(ctx, bytes.NewReader(data), info.Format)
+}
+
+// toRGBA converts img to an RGBA image at the origin.
+func toRGBA(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Bounds(), img, b.Min, draw.Src)
+	return dst
 }
 
 // ctxReader stops reading once its context is done, which stops a Go
