@@ -282,7 +282,7 @@ func planFor(info media.Info, size int64, g geometry) plan {
 
 	if Native && (info.Format == media.JPEG && l.Channels != 4 || info.Format == media.WebP) {
 		var decoded, internal int64
-		sw, sh := w, h
+		var sw, sh int
 		if info.Format == media.JPEG {
 			sw, sh = turboScaled(w, h, g.largestW, g.largestH)
 			bpp := int64(4)

@@ -184,8 +184,7 @@ func toNRGBA8(t testing.TB, img image.Image) *image.NRGBA {
 				v := uint8(src.Gray16At(x, y).Y >> 8)
 				c = color.NRGBA{v, v, v, 255}
 			case *image.RGBA: // opaque in a PNG
-				p := src.RGBAAt(x, y)
-				c = color.NRGBA{p.R, p.G, p.B, p.A}
+				c = color.NRGBA(src.RGBAAt(x, y))
 			case *image.RGBA64:
 				p := src.RGBA64At(x, y)
 				c = color.NRGBA{uint8(p.R >> 8), uint8(p.G >> 8), uint8(p.B >> 8), uint8(p.A >> 8)}
@@ -197,7 +196,7 @@ func toNRGBA8(t testing.TB, img image.Image) *image.NRGBA {
 			case *image.Paletted:
 				switch p := src.Palette[src.ColorIndexAt(x, y)].(type) {
 				case color.RGBA:
-					c = color.NRGBA{p.R, p.G, p.B, p.A}
+					c = color.NRGBA(p)
 				case color.NRGBA:
 					c = p
 				default:
