@@ -153,7 +153,7 @@ const decodeOverhead = 2 << 20
 // geometry is the sizes Make produces for an image, as stored (before
 // orientation): the renditions, and the largest of them.
 type geometry struct {
-	renditions       [][2]int
+	renditions         [][2]int
 	largestW, largestH int
 }
 
