@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strconv"
@@ -23,6 +24,7 @@ type config struct {
 	Backend         string
 	MaxUploadBytes  int64
 	MaxPixels       int64
+	DecodeMemory    int64 // bytes; 0 until sized from the process' memory (serve)
 	SecretFile      string
 	CookieSecure    bool
 	LogLevel        string
@@ -83,6 +85,9 @@ func parseBytes(s string) (int64, error) {
 	if err != nil || n <= 0 {
 		return 0, errors.New("want a positive size such as 25MiB")
 	}
+	if n > math.MaxInt64/mult {
+		return 0, errors.New("too large")
+	}
 	return n * mult, nil
 }
 
@@ -105,6 +110,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.AWSLeaseDuration, "lease-duration", 30*time.Second, "aws: how long a stream shard lease lasts unless renewed")
 	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
+	fs.Var(bytesValue{&c.DecodeMemory}, "decode-memory", "memory budget for decoding images, e.g. 512MiB; decodes wait for room and an image that can never fit is refused at upload (default: half the memory the process may use: its cgroup limit, GOMEMLIMIT, or the machine's RAM)")
 	fs.StringVar(&c.SecretFile, "secret-file", "", "file holding the key that signs owner cookies (default: <data>/secret.key, created on first start)")
 	fs.StringVar(&c.MediaURL, "media-url", "", "where browsers fetch media, e.g. a CDN in front of the bucket: https://d1234.cloudfront.net/ (keys are appended, so include the --prefix); default: served by mediashare under /media/")
 	fs.BoolVar(&c.KeepMetadata, "keep-original-metadata", false, "store originals byte for byte (by default location metadata, EXIF GPS and XMP, is removed; pixels are never re-encoded)")
@@ -166,6 +172,9 @@ func (c *config) validate() error {
 	}
 	if c.MaxAttempts < 1 || c.MaxAttempts > 100 {
 		errs = append(errs, fmt.Errorf("--feed-max-attempts (%s): %d is not between 1 and 100", envName("feed-max-attempts"), c.MaxAttempts))
+	}
+	if c.DecodeMemory != 0 && c.DecodeMemory < minDecodeMemory {
+		errs = append(errs, fmt.Errorf("--decode-memory (%s): %d bytes is too little to decode ordinary photographs; give at least %s", envName("decode-memory"), c.DecodeMemory, formatMiB(minDecodeMemory)))
 	}
 	if c.MediaURL != "" {
 		u, err := url.Parse(c.MediaURL)

@@ -84,6 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	log := newLogger(c, stderr)
 	switch args[0] {
 	case "serve":
+		c.sizeMemory(log)
 		return serve(ctx, c, log, nil)
 	case "events":
 		return printEvents(ctx, c, log, stdout)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"mediashare/internal/backend"
 	"mediashare/internal/gallery"
 	"mediashare/internal/live"
+	"mediashare/internal/media"
 	"mediashare/internal/metrics"
 	"mediashare/internal/projections"
 	"mediashare/internal/reactor"
@@ -72,7 +74,9 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
 	limits.KeepOriginalMetadata = c.KeepMetadata
-	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
+	thumbs := thumbnailOptions(c)
+	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log,
+		CheckDecode: func(info media.Info, size int64) error { return thumbnail.Check(info, size, thumbs) }}
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
 		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
@@ -85,7 +89,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	}
 	a.reactor = &reactor.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View,
-		Thumbnail: makeThumbnail(c.MaxPixels), ThumbnailTimeout: c.ThumbTimeout,
+		Thumbnail: makeThumbnail(thumbs), ThumbnailTimeout: c.ThumbTimeout,
 		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {
 			m.ThumbnailSeconds.Observe(d.Seconds())
@@ -216,17 +220,26 @@ func displayAddr(a net.Addr) string {
 	return a.String()
 }
 
-// makeThumbnail adapts the thumbnail package to the reactor: the 320 px
-// grid PNG and a 1280 px preview from one decode. One Limiter, sized to
-// GOMAXPROCS, bounds the thumbnails made at once across every reactor in
-// the process.
-func makeThumbnail(maxPixels int64) reactor.MakeThumbnail {
-	limiter := thumbnail.NewLimiter(0)
+// thumbnailOptions are the renditions the site makes: the 320 px grid
+// PNG and a 1280 px preview from one decode. One Limiter bounds the
+// thumbnails made at once across every reactor in the process: GOMAXPROCS
+// of them, and the decode memory budget (--decode-memory).
+func thumbnailOptions(c config) thumbnail.Options {
+	memory := c.DecodeMemory
+	if memory == 0 { // not sized by serve (tests wiring an app themselves)
+		limit, _ := processMemory(os.DirFS("/"), operatorGoMemLimit())
+		memory = defaultDecodeMemory(limit)
+	}
+	return thumbnail.Options{
+		MaxSide: thumbnail.DefaultMaxSide, PreviewSide: thumbnail.DefaultPreviewSide,
+		MaxPixels: c.MaxPixels, Limiter: thumbnail.NewBudget(0, memory),
+	}
+}
+
+// makeThumbnail adapts the thumbnail package to the reactor.
+func makeThumbnail(opts thumbnail.Options) reactor.MakeThumbnail {
 	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
-		res, err := thumbnail.Make(ctx, r, thumbnail.Options{
-			MaxSide: thumbnail.DefaultMaxSide, PreviewSide: thumbnail.DefaultPreviewSide,
-			MaxPixels: maxPixels, Limiter: limiter,
-		})
+		res, err := thumbnail.Make(ctx, r, opts)
 		if err != nil {
 			return reactor.Thumbnail{}, err
 		}

@@ -57,6 +57,10 @@ type Service struct {
 	Limits Limits
 	Log    *slog.Logger
 	Now    func() time.Time
+	// CheckDecode, when set, refuses an upload whose image could never
+	// be decoded for its thumbnail within the server's memory (a TooLarge
+	// error about the file), before anything is stored.
+	CheckDecode func(info media.Info, size int64) error
 }
 
 func (s *Service) now() time.Time {
@@ -161,6 +165,11 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 	info, err := media.Inspect(in.File, in.Size, media.Limits{MaxPixels: s.Limits.MaxPixels})
 	if err != nil {
 		return projections.Entry{}, err
+	}
+	if s.CheckDecode != nil {
+		if err := s.CheckDecode(info, in.Size); err != nil {
+			return projections.Entry{}, err
+		}
 	}
 	if _, err := in.File.Seek(0, io.SeekStart); err != nil {
 		return projections.Entry{}, fmt.Errorf("gallery: upload: rewind: %w", err)
