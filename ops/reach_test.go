@@ -280,3 +280,35 @@ func servingAndMaintenance(t *testing.T, p *program) (serving, maintenance map[*
 	}
 	return serving, maintenance, cmds
 }
+
+// TestServeReach pins the walk on what it must tell apart: the catch-up
+// rebuild (a scan of the events table) is serving, emptying the view and
+// creating tables are not.
+func TestServeReach(t *testing.T) {
+	p := loadProgram(t)
+	serving, maintenance, _ := servingAndMaintenance(t, p)
+	name := func(fd *ast.FuncDecl) string {
+		fn := p.info[fd].Defs[fd.Name].(*types.Func)
+		return strings.TrimPrefix(fn.Pkg().Path(), module) + "." + funcName(fd)
+	}
+	got := map[string]string{}
+	for fd := range serving {
+		got[name(fd)] = "serving"
+	}
+	for fd := range maintenance {
+		got[name(fd)] = "maintenance"
+	}
+	for fn, want := range map[string]string{
+		"internal/events/dynamo.Store.Streams":   "serving",
+		"internal/projections.CatchUp":           "serving",
+		"internal/events/dynamo.Store.Append":    "serving",
+		"internal/blob/s3blob.object.Read":       "serving",
+		"internal/projections/dynamo.View.Reset": "maintenance",
+		"internal/projections.Rebuild":           "maintenance",
+		"internal/awsbackend.Setup":              "maintenance",
+	} {
+		if got[fn] != want {
+			t.Errorf("%s is %q; want %s", fn, got[fn], want)
+		}
+	}
+}
