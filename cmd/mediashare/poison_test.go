@@ -33,7 +33,7 @@ import (
 func TestPoisonUploadIsParkedAfterCrashes(t *testing.T) {
 	const maxAttempts = 3
 	bin := mediashareBinary(t)
-	heavy := heavyPNG(t)
+	heavy := heavyPoisonPNG(t)
 	data := t.TempDir()
 
 	// killedWhileDecoding starts the process, waits for the reactor to
@@ -287,10 +287,10 @@ var (
 	heavyErr  error
 )
 
-// heavyPNG is a 10000 × 10000 16-bit RGBA PNG (100 megapixels, within
+// heavyPoisonPNG is a 10000 × 10000 16-bit RGBA PNG (100 megapixels, within
 // the upload limits): about 1 MB on disk, 800 MB decoded, seconds of work
 // to decode. Made once per test run, streamed through zlib.
-func heavyPNG(t *testing.T) []byte {
+func heavyPoisonPNG(t *testing.T) []byte {
 	t.Helper()
 	heavyOnce.Do(func() {
 		const w, h = 10000, 10000
