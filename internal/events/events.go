@@ -148,6 +148,10 @@ func IsConflict(err error) bool {
 // ErrNotFound is returned by Load for a stream with no events.
 var ErrNotFound = errors.New("events: stream not found")
 
+// ErrBadPosition is returned (wrapped) for a position the store did not
+// make: a reader's malformed cursor.
+var ErrBadPosition = errors.New("events: bad position")
+
 // Store is the event store.
 type Store interface {
 	// Append adds events to stream, numbering them expected+1, expected+2 …

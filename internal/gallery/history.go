@@ -42,12 +42,22 @@ func ParseFilter(typ, entry string) (events.Filter, error) {
 	return f, nil
 }
 
-// History returns a page of the audit log, newest first.
+var badHistoryCursor = apperr.New(apperr.Invalid, "That page link of the history is not valid.")
+
+// History returns a page of the audit log, newest first. A page may hold
+// fewer than limit rows and still have a next cursor: the store stopped
+// at its bound of reads (a filter that matches little).
 func (s *Service) History(ctx context.Context, f events.Filter, before string, limit int) ([]AuditRow, string, error) {
 	if s.Audit == nil {
 		return nil, "", apperr.New(apperr.Unavailable, "This backend keeps no audit log.")
 	}
+	if len(before) > 128 {
+		return nil, "", badHistoryCursor
+	}
 	evs, next, err := s.Audit.History(ctx, f, before, limit)
+	if errors.Is(err, events.ErrBadPosition) {
+		return nil, "", badHistoryCursor
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("gallery: history: %w", err)
 	}

@@ -54,6 +54,10 @@ type Store struct {
 	table string
 	// Timeout bounds each DynamoDB call (DefaultTimeout when zero).
 	Timeout time.Duration
+	// HistoryReads bounds the Query calls one History call makes
+	// (DefaultHistoryReads when zero); a filter that matches little stops
+	// there and returns a cursor.
+	HistoryReads int
 }
 
 // New returns a store on the events table named table, which must exist
@@ -344,7 +348,7 @@ func validPosition(p string) bool {
 // a moment ago may show up on the next read.
 func (s *Store) ReadAll(ctx context.Context, after string, limit int) ([]events.Event, string, error) {
 	if after != "" && !validPosition(after) {
-		return nil, after, fmt.Errorf("events/dynamo: bad position %q", after)
+		return nil, after, fmt.Errorf("events/dynamo: %w %q", events.ErrBadPosition, after)
 	}
 	if limit <= 0 {
 		limit = 100

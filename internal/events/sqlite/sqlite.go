@@ -228,7 +228,7 @@ func parsePosition(p string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(p, 10, 64)
 	if err != nil || n < 0 {
-		return 0, fmt.Errorf("events/sqlite: bad position %q", p)
+		return 0, fmt.Errorf("events/sqlite: %w %q", events.ErrBadPosition, p)
 	}
 	return n, nil
 }
