@@ -17,6 +17,9 @@ type Page struct {
 	Asset  func(name string) string // hashed static URL
 	Viewer string                   // the visitor's owner id
 	Title  string
+	// OwnerUnverified: the browser's owner cookie could not be verified,
+	// so it owns nothing here for now (the page says so).
+	OwnerUnverified bool
 }
 
 // UploadForm is the upload form's state: values to keep and the error to show.

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
 	"mediashare/internal/awsbackend"
+	"mediashare/internal/limits"
 )
 
 // config is everything the commands read from flags and MEDIASHARE_* twins.
@@ -37,7 +38,21 @@ type config struct {
 	LivePoll        time.Duration
 	MaxAttempts     int  // attempts at one event before the feed parks it
 	Follow          bool // events: keep printing
-	EventsJSON      bool // events: NDJSON
+
+	// Limits for hostile traffic (internal/limits).
+	TrustedProxies   string // comma-separated CIDRs whose X-Forwarded-For is believed
+	UploadsPerMinute int
+	UploadsPerClient int
+	UploadsInFlight  int
+	LivePerClient    int
+	LiveMax          int
+	SpoolDir         string // default <data>/spool
+	SpoolMaxBytes    int64
+	MinFreeBytes     int64
+	BodyTimeout      time.Duration
+	MinBodyRate      int64 // bytes a second
+	WriteTimeout     time.Duration
+	EventsJSON       bool // events: NDJSON
 
 	// The AWS backend.
 	AWS              awsbackend.Config
@@ -69,6 +84,22 @@ func (b bytesValue) Set(s string) error {
 	return nil
 }
 
+// sizeValue is a bytesValue that also takes 0 (off).
+type sizeValue struct{ n *int64 }
+
+func (b sizeValue) String() string { return bytesValue(b).String() }
+
+func (b sizeValue) Set(s string) error {
+	if strings.TrimSpace(s) == "0" {
+		*b.n = 0
+		return nil
+	}
+	if err := (bytesValue(b)).Set(s); err != nil {
+		return errors.New("want 0 or a positive size such as 512MiB")
+	}
+	return nil
+}
+
 func parseBytes(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	mult := int64(1)
@@ -94,7 +125,7 @@ func parseBytes(s string) (int64, error) {
 // newFlagSet defines the flags of a command.
 func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	*c = config{MaxUploadBytes: 25 << 20, MaxPixels: 100_000_000}
+	*c = config{MaxUploadBytes: 25 << 20, MaxPixels: 100_000_000, SpoolMaxBytes: 2 << 30, MinFreeBytes: 512 << 20, MinBodyRate: 4 << 10}
 	fs.StringVar(&c.Addr, "addr", ":8080", "address to listen on")
 	fs.StringVar(&c.Data, "data", "./data", "data directory of the embedded backend (SQLite file and media)")
 	fs.StringVar(&c.Backend, "backend", "embedded", "storage backend: embedded (SQLite and files under --data) or aws (S3, DynamoDB, DynamoDB Streams)")
@@ -125,6 +156,18 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	}
 	fs.IntVar(&c.MaxAttempts, "feed-max-attempts", 3, "attempts at one event (failed, or cut short by a crash) before a consumer parks it as a dead letter and moves on")
 	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often each instance looks for gallery changes made through other instances")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma-separated CIDR ranges of proxies (the load balancer) whose X-Forwarded-For names the client; from anyone else the header is ignored")
+	fs.IntVar(&c.UploadsPerMinute, "uploads-per-minute", 30, "upload requests one client may send a minute (and at once in a burst); 0: no limit")
+	fs.IntVar(&c.UploadsPerClient, "uploads-per-client", 4, "upload requests one client may have in progress at once; 0: no limit")
+	fs.IntVar(&c.UploadsInFlight, "uploads-in-flight", 32, "upload requests in progress on this instance at once, every client together (503 above it); 0: no limit")
+	fs.IntVar(&c.LivePerClient, "live-per-client", 8, "live gallery streams one client may hold open; 0: no limit")
+	fs.IntVar(&c.LiveMax, "live-max", 2000, "live gallery streams open on this instance (503 above it); 0: no limit")
+	fs.StringVar(&c.SpoolDir, "spool-dir", "", "directory where upload files wait while they are checked (default <data>/spool; never the system's tmpfs)")
+	fs.Var(sizeValue{&c.SpoolMaxBytes}, "spool-max-bytes", "bytes the spool may hold at once (507 above it), e.g. 2GiB; 0: no cap")
+	fs.Var(sizeValue{&c.MinFreeBytes}, "min-free-bytes", "below this much free space on the data volume uploads get 507 (reads go on), e.g. 512MiB; 0: no check")
+	fs.DurationVar(&c.BodyTimeout, "body-timeout", 10*time.Minute, "a request body must have arrived within this (408 otherwise)")
+	fs.Var(sizeValue{&c.MinBodyRate}, "min-body-rate", "slowest a request body may arrive, bytes a second averaged from its start (checked after 10 s, or the body timeout if shorter), e.g. 4KiB; 0: no minimum")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", 2*time.Minute, "deadline for writing a response (the live stream is exempt), counted from the end of the request body")
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }
@@ -180,6 +223,26 @@ func (c *config) validate() error {
 		u, err := url.Parse(c.MediaURL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			errs = append(errs, fmt.Errorf("--media-url (%s): %q is not an http(s) URL without query", envName("media-url"), c.MediaURL))
+		}
+	}
+	if _, err := limits.ParseCIDRs(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies (%s): %v", envName("trusted-proxies"), err))
+	}
+	for _, n := range []struct {
+		flag string
+		v    int
+	}{{"uploads-per-minute", c.UploadsPerMinute}, {"uploads-per-client", c.UploadsPerClient}, {"uploads-in-flight", c.UploadsInFlight},
+		{"live-per-client", c.LivePerClient}, {"live-max", c.LiveMax}} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("--%s (%s) must be 0 (no limit) or positive", n.flag, envName(n.flag)))
+		}
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("--%s (%s) must be positive", d.flag, envName(d.flag)))
 		}
 	}
 	switch c.LogLevel {

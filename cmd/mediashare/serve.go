@@ -16,6 +16,7 @@ import (
 
 	"mediashare/internal/backend"
 	"mediashare/internal/gallery"
+	"mediashare/internal/limits"
 	"mediashare/internal/live"
 	"mediashare/internal/media"
 	"mediashare/internal/metrics"
@@ -68,19 +69,47 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	m.FeedHooks(be.Poison, projections.ViewConsumer, reactor.Consumer)
 	changes := be.Changes
 
+	trusted, err := limits.ParseCIDRs(c.TrustedProxies)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	spoolDir := c.SpoolDir
+	if spoolDir == "" {
+		spoolDir = filepath.Join(c.Data, "spool")
+	}
+	spool, err := limits.NewSpool(spoolDir, c.SpoolMaxBytes)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("--spool-dir: %w", err)
+	}
+	diskDir := spoolDir
+	if c.Backend == "embedded" {
+		diskDir = c.Data // the database and the media live there
+	}
+
 	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{})}
 	store := be.Events
-	limits := gallery.DefaultLimits
-	limits.MaxBytes, limits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
-	limits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
-	limits.KeepOriginalMetadata = c.KeepMetadata
+	uploadLimits := gallery.DefaultLimits
+	uploadLimits.MaxBytes, uploadLimits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
+	uploadLimits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
+	uploadLimits.KeepOriginalMetadata = c.KeepMetadata
 	thumbs := thumbnailOptions(c)
-	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log,
+	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: uploadLimits, Log: log,
 		CheckDecode: func(info media.Info, size int64) error { return thumbnail.Check(info, size, thumbs) }}
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
-		Owners: &web.Owners{Key: secret, Secure: c.CookieSecure}, Log: log,
+		Owners: &web.Owners{Keys: secret, Secure: c.CookieSecure}, Log: log,
 		Live: a.hub, Changes: changes, Heartbeat: c.Heartbeat, Done: a.done, MediaBase: mediaBase(c.MediaURL),
+		Limits: limits.New(limits.Config{
+			UploadsPerMinute: c.UploadsPerMinute, UploadsPerClient: c.UploadsPerClient, UploadsTotal: c.UploadsInFlight,
+			StreamsPerClient: c.LivePerClient, StreamsTotal: c.LiveMax,
+		}),
+		ClientKey:    (&limits.Clients{Trusted: trusted}).ClientKey,
+		Spool:        spool,
+		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
+		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
+		WriteTimeout: c.WriteTimeout,
 	}
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
@@ -129,7 +158,10 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 		Handler:           a.site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		MaxHeaderBytes:    64 << 10,
+		// Bodies and responses get their deadlines per request (web's
+		// deadlines middleware), so that /live can stay open.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(func() { close(a.done) })
 

@@ -20,6 +20,9 @@ const (
 	Unsupported Code = "unsupported" // a media type we do not accept
 	Unavailable Code = "unavailable" // a dependency is down
 	Internal    Code = "internal"    // a bug or an unexpected failure
+	TooMany     Code = "too_many"    // the caller is over a rate or concurrency limit
+	Timeout     Code = "timeout"     // the request came too slowly
+	NoSpace     Code = "no_space"    // the server has no room to store it now
 )
 
 // Error is an application error with a code and a message safe to show.

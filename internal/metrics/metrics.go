@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"mediashare/internal/events"
+	"mediashare/internal/limits"
 )
 
 // Metrics are the application's collectors.
@@ -33,6 +34,9 @@ type Metrics struct {
 	StorageDuration  *prometheus.HistogramVec // port, operation
 	FeedParked       *prometheus.CounterVec   // consumer, reason
 	FeedRetries      *prometheus.CounterVec   // consumer
+	Refused          *prometheus.CounterVec   // reason (limits.Reasons)
+	OwnerUnverified  prometheus.Counter       // owner cookies that failed verification
+	ReadyProbes      prometheus.Counter       // backend probes made for /readyz
 }
 
 // New makes the collectors and registers them.
@@ -78,6 +82,15 @@ func New() *Metrics {
 			Name: "mediashare_aws_call_duration_seconds", Help: "AWS API call latency by service and operation, retries included.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"service", "operation"}),
+		Refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mediashare_limit_refusals_total", Help: "Requests refused by a limit, by reason (upload_rate, uploads_client, uploads_total, streams_client, streams_total, clients, slow_body, spool_full, disk_low).",
+		}, []string{"reason"}),
+		OwnerUnverified: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mediashare_owner_cookie_unverified_total", Help: "Requests whose owner cookie failed verification (kept, not replaced: a key rotated out too early, or instances with different keys).",
+		}),
+		ReadyProbes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mediashare_ready_probes_total", Help: "Backend probes made to answer /readyz (at most one a second).",
+		}),
 	}
 	m.StorageOps, m.StorageDuration = newStorageMetrics()
 	m.FeedParked = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -92,10 +105,13 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Requests, m.RequestDuration, m.InFlight, m.Uploads, m.UploadBytes,
 		m.ThumbnailSeconds, m.ThumbnailsFailed, m.EventsAppended, m.ProjectionLag,
-		m.LiveClients, m.AWSCalls, m.AWSCallDuration,
+		m.LiveClients, m.AWSCalls, m.AWSCallDuration, m.Refused, m.OwnerUnverified, m.ReadyProbes,
 	)
 	for _, t := range events.Types {
 		m.EventsAppended.WithLabelValues(string(t)) // export zeros so rate() works from the start
+	}
+	for _, r := range limits.Reasons {
+		m.Refused.WithLabelValues(r)
 	}
 	return m
 }

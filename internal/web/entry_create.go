@@ -2,14 +2,13 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"mime/multipart"
 	"net/http"
 	"strings"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/gallery"
+	"mediashare/internal/limits"
 	"mediashare/internal/projections"
 	"mediashare/views"
 )
@@ -33,46 +32,61 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 	limit := lim.MaxRequestBytes + formOverhead
 	form := views.UploadForm{MaxBytes: lim.MaxBytes}
 	tooBig := apperr.FieldError(apperr.TooLarge, "file", "The upload is larger than the %s limit for one request; send fewer files at once.", views.HumanBytes(lim.MaxRequestBytes))
+	// Refusals that come before the body is read close the connection:
+	// the body is never read.
+	if OwnerUnverified(r.Context()) {
+		w.Header().Set("Connection", "close")
+		s.uploadFailed(w, r, form, apperr.FieldError(apperr.Forbidden, "file",
+			"This browser's ownership could not be verified, so it cannot upload for now. Nothing was stored."))
+		return
+	}
+	if err := s.Disk.Check(); err != nil {
+		w.Header().Set("Connection", "close")
+		s.uploadFailed(w, r, form, refused(err))
+		return
+	}
+	if s.Limits != nil {
+		release, err := s.Limits.Upload(s.clientKey(r))
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			s.uploadFailed(w, r, form, refused(err))
+			return
+		}
+		defer release()
+	}
 	if r.ContentLength > limit {
 		s.uploadFailed(w, r, form, tooBig)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			err = tooBig
-		} else {
-			err = apperr.FieldError(apperr.Invalid, "file", "The upload could not be read. Please choose the file again.")
+	u, err := s.readUpload(r, lim.MaxBytes, lim.MaxFiles, tooBig)
+	limits.Done(r)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Timeout {
+			// The server cancelled the request when its body timed out;
+			// the answer is still written.
+			r = r.WithContext(context.WithoutCancel(r.Context()))
 		}
+		w.Header().Set("Connection", "close") // the rest of the body is not read
 		s.uploadFailed(w, r, form, err)
 		return
 	}
-	defer r.MultipartForm.RemoveAll()
+	defer u.remove()
+	s.extendWriteDeadline(w)
 
-	form.Title, form.Comment = r.PostFormValue("title"), r.PostFormValue("comment")
-	files := r.MultipartForm.File["file"]
-	if len(files) > lim.MaxFiles {
-		s.uploadFailed(w, r, form, apperr.FieldError(apperr.Invalid, "file", "Send at most %d files at once.", lim.MaxFiles))
+	form.Title, form.Comment = u.fields["title"], u.fields["comment"]
+	if len(u.files) <= 1 {
+		s.uploadOne(w, r, form, u)
 		return
 	}
-	if len(files) <= 1 {
-		s.uploadOne(w, r, form, files)
-		return
-	}
-	s.uploadMany(w, r, form, files)
+	s.uploadMany(w, r, form, u)
 }
 
-func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.UploadForm, files []*multipart.FileHeader) {
-	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), RequestID: r.PostFormValue("request")}
-	if len(files) == 1 {
-		f, err := files[0].Open()
-		if err != nil {
-			s.uploadFailed(w, r, form, apperr.FieldError(apperr.Invalid, "file", "The file could not be read."))
-			return
-		}
-		defer f.Close()
-		in.File, in.Size, in.Filename = f, files[0].Size, files[0].Filename
+func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.UploadForm, u *uploadForm) {
+	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), RequestID: u.fields["request"]}
+	if len(u.files) == 1 {
+		f := u.files[0]
+		in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
 	}
 	entry, err := s.Gallery.Upload(r.Context(), in)
 	if err != nil {
@@ -91,7 +105,8 @@ func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.Up
 
 // uploadMany uploads each file on its own: a rejected file gets its
 // message beside its name and does not stop the others.
-func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.UploadForm, files []*multipart.FileHeader) {
+func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.UploadForm, u *uploadForm) {
+	files := u.files
 	if err := s.Gallery.ValidateComment(form.Comment); err != nil {
 		s.uploadFailed(w, r, form, err)
 		return
@@ -106,16 +121,8 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 			title = gallery.TitleFromFilename(fh.Filename)
 		}
 		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), Filename: fh.Filename, Size: fh.Size,
-			RequestID: r.PostFormValue("request"), Index: i}
-		entry, err := func() (projections.Entry, error) {
-			f, err := fh.Open()
-			if err != nil {
-				return projections.Entry{}, apperr.FieldError(apperr.Invalid, "file", "The file could not be read.")
-			}
-			defer f.Close()
-			in.File = f
-			return s.Gallery.Upload(r.Context(), in)
-		}()
+			RequestID: u.fields["request"], Index: i, File: fh.file}
+		entry, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
 			s.rejected(err, fh.Filename)
 			form.Files = append(form.Files, views.FileResult{Name: fh.Filename, Error: apperr.MessageOf(err)})
@@ -155,6 +162,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 // not make an entry.
 func (s *Server) rejected(err error, filename string) {
 	s.Metrics.Uploads.WithLabelValues(string(apperr.CodeOf(err))).Inc()
+	s.countRefusal(err)
 	if status(err) >= 500 {
 		s.log().Error("upload failed", "file", filename, "error", err)
 	}
@@ -182,6 +190,7 @@ func (s *Server) uploaded(e projections.Entry) {
 func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views.UploadForm, err error) {
 	code := status(err)
 	s.rejected(err, "")
+	retryAfter(w, err)
 	form.Error, form.Field = apperr.MessageOf(err), apperr.FieldOf(err)
 	if code == http.StatusRequestEntityTooLarge {
 		w.Header().Set("Connection", "close") // do not read the rest of a huge body

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/limits"
 	"mediashare/views"
 )
 
@@ -25,6 +28,12 @@ func status(err error) int {
 		return http.StatusUnsupportedMediaType
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	case apperr.Timeout:
+		return http.StatusRequestTimeout
+	case apperr.NoSpace:
+		return http.StatusInsufficientStorage
 	}
 	return http.StatusInternalServerError
 }
@@ -37,6 +46,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		s.log().Error("request error", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	msg := apperr.MessageOf(err)
+	retryAfter(w, err)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
@@ -45,4 +55,42 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.renderError(w, r, apperr.New(apperr.NotFound, "There is nothing at this address."))
+}
+
+// refused turns a limit's refusal into an application error (its code
+// chosen by the refusal's status), keeping the refusal in the chain for
+// retryAfter.
+func refused(err error) error {
+	var r *limits.Refusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	code := apperr.Unavailable
+	switch r.Status {
+	case http.StatusTooManyRequests:
+		code = apperr.TooMany
+	case http.StatusRequestTimeout:
+		code = apperr.Timeout
+	case http.StatusInsufficientStorage:
+		code = apperr.NoSpace
+	case http.StatusRequestEntityTooLarge:
+		code = apperr.TooLarge
+	}
+	return &apperr.Error{Code: code, Message: r.Message, Field: "file", Err: r}
+}
+
+// retryAfter sets Retry-After when err is a refusal that names one.
+func retryAfter(w http.ResponseWriter, err error) {
+	var r *limits.Refusal
+	if errors.As(err, &r) && r.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(r.RetryAfterSeconds()))
+	}
+}
+
+// countRefusal counts err by its limit's reason, if it is a refusal.
+func (s *Server) countRefusal(err error) {
+	var r *limits.Refusal
+	if errors.As(err, &r) && s.Metrics != nil && s.Metrics.Refused != nil {
+		s.Metrics.Refused.WithLabelValues(r.Reason).Inc()
+	}
 }

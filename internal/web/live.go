@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"mediashare/internal/limits"
 	"mediashare/internal/live"
 	"mediashare/internal/projections"
 	"mediashare/views"
@@ -43,6 +45,19 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("last")
+	}
+	if !s.validChangePosition(r.Context(), last) {
+		// Never echoed: the stream carries only positions the log made.
+		http.Error(w, "The live gallery's last event id is not valid. Reload the page.", http.StatusBadRequest)
+		return
+	}
+	if s.Limits != nil {
+		release, err := s.Limits.Stream(s.clientKey(r))
+		if err != nil {
+			s.refusedStream(w, err)
+			return
+		}
+		defer release()
 	}
 	// Subscribe before the replay, so nothing falls between the two.
 	sub := s.Live.Subscribe()
@@ -135,4 +150,40 @@ func (s *Server) heartbeat() time.Duration {
 		return s.Heartbeat
 	}
 	return 15 * time.Second
+}
+
+// maxPositionLen bounds a change position a client may send back.
+const maxPositionLen = 128
+
+// validChangePosition reports whether p ("" for none) is a position of
+// the change log: plain characters only (it goes into the stream's id
+// lines) and accepted by the log itself.
+func (s *Server) validChangePosition(ctx context.Context, p string) bool {
+	if p == "" {
+		return true
+	}
+	if len(p) > maxPositionLen {
+		return false
+	}
+	for _, c := range p {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '#' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	_, err := s.Changes.Changes(ctx, p, 1)
+	return !errors.Is(err, projections.ErrBadCursor)
+}
+
+// refusedStream answers a live stream over its cap, in plain text (the
+// reader is EventSource, which gives up on an error status; the page
+// falls back to reloading).
+func (s *Server) refusedStream(w http.ResponseWriter, err error) {
+	var ref *limits.Refusal
+	if !errors.As(err, &ref) {
+		http.Error(w, "The live gallery is not available.", http.StatusServiceUnavailable)
+		return
+	}
+	s.countRefusal(err)
+	retryAfter(w, err)
+	http.Error(w, ref.Message, ref.Status)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"mediashare/internal/apperr"
@@ -55,10 +56,11 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if code == 0 {
 			code = http.StatusOK
 		}
-		s.Metrics.Requests.WithLabelValues(route, r.Method, strconv.Itoa(code)).Inc()
-		s.Metrics.RequestDuration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
+		method := methodLabel(r.Method)
+		s.Metrics.Requests.WithLabelValues(route, method, codeLabel(code)).Inc()
+		s.Metrics.RequestDuration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 		if code >= 500 {
-			s.log().Error("request failed", "method", r.Method, "route", route, "code", code, "duration", time.Since(start))
+			s.log().Error("request failed", "method", method, "route", route, "code", code, "duration", time.Since(start))
 		}
 	})
 }
@@ -94,7 +96,10 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 // securityHeaders sets the headers every response carries. Media
 // responses tighten them further.
 // mediaOrigin, when set, is where images also come from (a bucket or CDN).
-func securityHeaders(next http.Handler, mediaOrigin string) http.Handler {
+// With secure (cookies are Secure: the site is behind TLS) responses
+// carry Strict-Transport-Security, so a browser never sends the owner
+// cookie's request over plain HTTP again.
+func securityHeaders(next http.Handler, mediaOrigin string, secure bool) http.Handler {
 	img := "'self' data: blob:"
 	if mediaOrigin != "" {
 		img += " " + mediaOrigin
@@ -107,6 +112,9 @@ func securityHeaders(next http.Handler, mediaOrigin string) http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		next.ServeHTTP(w, r)
 	})
 }
@@ -119,4 +127,72 @@ func crossOrigin(next http.Handler, render func(http.ResponseWriter, *http.Reque
 		render(w, r, apperr.New(apperr.Forbidden, "This request came from another site and was refused."))
 	}))
 	return cop.Handler(next)
+}
+
+// methodLabel is the method as a label value from a closed set: anything
+// but the standard methods is "other", so junk methods add no series.
+func methodLabel(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
+}
+
+// codeLabel is the status code as a label value: a code net/http knows
+// by name, or "other".
+func codeLabel(code int) string {
+	if http.StatusText(code) == "" {
+		return "other"
+	}
+	return strconv.Itoa(code)
+}
+
+// deadlines bounds how long a request may take to arrive and its answer
+// to leave: request bodies keep up a minimum rate within a deadline
+// (slow ones are cut off with 408), and every response but the live
+// stream gets a write deadline. The live stream is bounded by its caps
+// instead.
+func (s *Server) deadlines(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/live" {
+			if s.WriteTimeout > 0 {
+				d := s.WriteTimeout
+				if r.Body != nil && r.Body != http.NoBody {
+					d += s.Body.Deadline // the answer comes after the body
+				}
+				http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
+			}
+			s.Body.Wrap(w, r)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// extendWriteDeadline gives the answer a full WriteTimeout from now (once
+// the request's body has been read).
+func (s *Server) extendWriteDeadline(w http.ResponseWriter) {
+	if s.WriteTimeout > 0 {
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.WriteTimeout))
+	}
+}
+
+// noteUnverified logs (at most once a second) and counts requests whose
+// owner cookie failed verification.
+func (s *Server) noteUnverified(next http.Handler) http.Handler {
+	var last atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if OwnerUnverified(r.Context()) {
+			if s.Metrics != nil && s.Metrics.OwnerUnverified != nil {
+				s.Metrics.OwnerUnverified.Inc()
+			}
+			now := time.Now().Unix()
+			if prev := last.Load(); prev != now && last.CompareAndSwap(prev, now) {
+				s.log().Warn("owner cookie failed verification: kept, request served without an owner (check that every instance has the same --secret-file keys)",
+					"path", r.URL.Path)
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

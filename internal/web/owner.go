@@ -13,57 +13,115 @@ import (
 // Owners gives every visitor a stable, signed, anonymous owner id in a
 // cookie, so that people can delete what they uploaded and nothing else.
 type Owners struct {
-	Key    []byte // HMAC key; shared by every instance
-	Secure bool   // set the Secure flag (behind TLS)
+	// Keys are the HMAC keys, newest first: the newest signs, every one
+	// verifies, so a rotated-in key keeps every owner's rights. Shared by
+	// every instance.
+	Keys   [][]byte
+	Secure bool // set the Secure flag and use the __Host- prefix (behind TLS)
 }
 
-const ownerCookie = "mediashare_owner"
+// The owner cookie's names: __Host- (Secure, path /, no domain: no
+// subdomain or plain-HTTP page can set it) behind TLS, the plain name
+// otherwise.
+const (
+	ownerCookie       = "mediashare_owner"
+	ownerCookieSecure = "__Host-mediashare_owner"
+)
 
 type ownerKey struct{}
 
-// OwnerFrom returns the owner id the middleware put in ctx.
-func OwnerFrom(ctx context.Context) string {
-	s, _ := ctx.Value(ownerKey{}).(string)
-	return s
+type ownerState struct {
+	id         string
+	unverified bool
 }
 
-func (o *Owners) sign(id string) string {
-	m := hmac.New(sha256.New, o.Key)
+// OwnerFrom returns the owner id the middleware put in ctx.
+func OwnerFrom(ctx context.Context) string {
+	s, _ := ctx.Value(ownerKey{}).(ownerState)
+	return s.id
+}
+
+// OwnerUnverified reports whether the request carried an owner cookie
+// that no key verifies. Such a request has no owner: it may browse but
+// not upload or delete, and its cookie is left alone.
+func OwnerUnverified(ctx context.Context) bool {
+	s, _ := ctx.Value(ownerKey{}).(ownerState)
+	return s.unverified
+}
+
+func sign(key []byte, id string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(id))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:18])
 }
+
+func (o *Owners) sign(id string) string { return sign(o.Keys[0], id) }
 
 func (o *Owners) verify(v string) (string, bool) {
 	id, sig, ok := strings.Cut(v, ".")
 	if !ok || len(id) != 22 {
 		return "", false
 	}
-	return id, hmac.Equal([]byte(sig), []byte(o.sign(id)))
+	for _, k := range o.Keys {
+		if hmac.Equal([]byte(sig), []byte(sign(k, id))) {
+			return id, true
+		}
+	}
+	return "", false
 }
 
-// Middleware reads the owner cookie, or issues one.
+func (o *Owners) name() string {
+	if o.Secure {
+		return ownerCookieSecure
+	}
+	return ownerCookie
+}
+
+func (o *Owners) set(w http.ResponseWriter, id string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: o.name(), Value: id + "." + o.sign(id), Path: "/", MaxAge: 5 * 365 * 24 * 3600,
+		HttpOnly: true, Secure: o.Secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// Middleware reads the owner cookie, or issues one. A cookie that fails
+// verification is neither replaced nor overwritten (a key rotated out
+// too early, or instances with different keys, must not cost anyone
+// their rights for good): the request goes on without an owner, marked
+// unverified.
 func (o *Owners) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !ownerScoped(r.URL.Path) {
 			next.ServeHTTP(w, r) // cacheable and machine routes carry no cookie
 			return
 		}
-		var id string
-		if c, err := r.Cookie(ownerCookie); err == nil {
-			if v, ok := o.verify(c.Value); ok {
-				id = v // a cookie whose signature does not match names no one
+		var st ownerState
+		c, err := r.Cookie(o.name())
+		if err != nil && o.Secure {
+			// Cookies set before Secure was turned on: keep the owner.
+			if legacy, lerr := r.Cookie(ownerCookie); lerr == nil {
+				if id, ok := o.verify(legacy.Value); ok {
+					o.set(w, id)
+					http.SetCookie(w, &http.Cookie{Name: ownerCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+					st.id = id
+				}
 			}
 		}
-		if id == "" {
+		switch {
+		case st.id != "":
+		case err == nil:
+			if id, ok := o.verify(c.Value); ok {
+				st.id = id
+			} else {
+				st.unverified = true
+			}
+		default:
 			var b [16]byte
 			rand.Read(b[:])
-			id = base64.RawURLEncoding.EncodeToString(b[:])
-			http.SetCookie(w, &http.Cookie{
-				Name: ownerCookie, Value: id + "." + o.sign(id), Path: "/", MaxAge: 5 * 365 * 24 * 3600,
-				HttpOnly: true, Secure: o.Secure, SameSite: http.SameSiteLaxMode,
-			})
+			st.id = base64.RawURLEncoding.EncodeToString(b[:])
+			o.set(w, st.id)
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ownerKey{}, st)))
 	})
 }
 

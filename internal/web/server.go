@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"mediashare/internal/blob"
 	"mediashare/internal/gallery"
+	"mediashare/internal/limits"
 	"mediashare/internal/live"
 	"mediashare/internal/metrics"
 	"mediashare/internal/projections"
@@ -49,6 +51,20 @@ type Server struct {
 	Changes   projections.ChangeLog
 	Heartbeat time.Duration   // between keep-alive comments on idle streams
 	Done      <-chan struct{} // closed when the server shuts down: live streams end
+
+	// Limits for hostile traffic; nil or zero fields mean no limit.
+	Limits *limits.Limiter // uploads and live streams per client and in total
+	// ClientKey names the client a request counts against: the IP
+	// address for now (limits.Clients), an account once there are
+	// accounts. Nil: the peer's address.
+	ClientKey    func(*http.Request) string
+	Spool        *limits.Spool // where upload files wait; nil: a private temporary directory
+	Disk         *limits.Disk  // uploads are refused when the data volume runs low
+	Body         limits.Body   // how slowly a request body may arrive
+	WriteTimeout time.Duration // for every response but /live's stream
+
+	spoolOnce sync.Once
+	ready     readyCache
 }
 
 // Handler returns the site with its middleware.
@@ -70,11 +86,11 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	mux.HandleFunc("/", s.notFound)
 
-	h := recordPattern(mux)
-	h = s.Owners.Middleware(h)
+	h := s.deadlines(recordPattern(mux))
+	h = s.Owners.Middleware(s.noteUnverified(h))
 	h = crossOrigin(h, s.renderError)
 	h = s.withMediaBase(h)
-	h = securityHeaders(h, mediaOrigin(s.MediaBase))
+	h = securityHeaders(h, mediaOrigin(s.MediaBase), s.Owners.Secure)
 	h = s.instrument(h)
 	h = s.recoverPanics(h)
 	return h
@@ -99,7 +115,7 @@ func mediaOrigin(base string) string {
 }
 
 func (s *Server) page(r *http.Request, title string) views.Page {
-	return views.Page{Asset: s.Assets.URL, Viewer: OwnerFrom(r.Context()), Title: title}
+	return views.Page{Asset: s.Assets.URL, Viewer: OwnerFrom(r.Context()), Title: title, OwnerUnverified: OwnerUnverified(r.Context())}
 }
 
 func (s *Server) log() *slog.Logger {
@@ -107,4 +123,12 @@ func (s *Server) log() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Log
+}
+
+// clientKey is the client the request counts against.
+func (s *Server) clientKey(r *http.Request) string {
+	if s.ClientKey != nil {
+		return s.ClientKey(r)
+	}
+	return (&limits.Clients{}).ClientKey(r)
 }

@@ -152,7 +152,7 @@ func newSite(t *testing.T) *site {
 	f := newFake()
 	s := &web.Server{
 		Gallery: f, Blobs: blobs, Metrics: metrics.New(), Assets: static.New(),
-		Owners: &web.Owners{Key: []byte("test key for owner cookies")},
+		Owners: &web.Owners{Keys: [][]byte{[]byte("test key for owner cookies")}},
 		Live:   live.NewHub(8), Changes: noChanges{}, Done: make(chan struct{}), Log: slog.New(slog.DiscardHandler),
 	}
 	st := &site{fake: f, handler: s.Handler()}
