@@ -179,6 +179,10 @@ func TestSpoolCap(t *testing.T) {
 	if _, err := b.Write(make([]byte, 300)); !errors.Is(err, ErrSpoolFull) {
 		t.Fatalf("over the cap: got %v, want ErrSpoolFull", err)
 	}
+	// io.Copy (which prefers ReadFrom) is held to the cap too.
+	if _, err := io.Copy(b, strings.NewReader(strings.Repeat("x", 300))); !errors.Is(err, ErrSpoolFull) {
+		t.Fatalf("io.Copy over the cap: got %v, want ErrSpoolFull", err)
+	}
 	a.Remove()
 	if _, err := b.Write(make([]byte, 300)); err != nil {
 		t.Fatalf("after a removal: %v", err)

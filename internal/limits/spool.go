@@ -59,7 +59,7 @@ func (s *Spool) Create() (*SpoolFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("limits: spool: %w", err)
 	}
-	return &SpoolFile{File: f, spool: s}, nil
+	return &SpoolFile{f: f, spool: s}, nil
 }
 
 func (s *Spool) reserve(n int64) bool {
@@ -81,7 +81,7 @@ func (s *Spool) release(n int64) {
 // SpoolFile is one spooled file. Writes count against the spool's cap;
 // Remove closes and deletes it and gives its bytes back.
 type SpoolFile struct {
-	*os.File
+	f       *os.File // not embedded: every write must pass Write's count
 	spool   *Spool
 	size    int64
 	removed bool
@@ -93,11 +93,21 @@ func (f *SpoolFile) Write(b []byte) (int, error) {
 	if !f.spool.reserve(int64(len(b))) {
 		return 0, ErrSpoolFull
 	}
-	n, err := f.File.Write(b)
+	n, err := f.f.Write(b)
 	f.spool.release(int64(len(b) - n))
 	f.size += int64(n)
 	return n, err
 }
+
+// Read, ReadAt and Seek read the file back.
+func (f *SpoolFile) Read(b []byte) (int, error) { return f.f.Read(b) }
+
+func (f *SpoolFile) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
+
+func (f *SpoolFile) Seek(off int64, whence int) (int64, error) { return f.f.Seek(off, whence) }
+
+// Name is the file's path.
+func (f *SpoolFile) Name() string { return f.f.Name() }
 
 // Size is the bytes written.
 func (f *SpoolFile) Size() int64 { return f.size }
@@ -108,8 +118,8 @@ func (f *SpoolFile) Remove() error {
 		return nil
 	}
 	f.removed = true
-	cerr := f.File.Close()
-	err := os.Remove(f.File.Name())
+	cerr := f.f.Close()
+	err := os.Remove(f.f.Name())
 	f.spool.release(f.size)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
