@@ -272,6 +272,9 @@ func (c *config) resolveAWS(ctx context.Context) error {
 		if c.MediaURL == "" {
 			c.MediaURL = fromUD.MediaURL
 		}
+		if c.TrustedProxies == "" {
+			c.TrustedProxies = fromUD.TrustedProxies // the stack's load balancer
+		}
 		for _, kv := range []struct {
 			flag, from string
 			to         *string
