@@ -92,7 +92,13 @@ func New() *Metrics {
 			Name: "mediashare_ready_probes_total", Help: "Backend probes made to answer /readyz (at most one a second).",
 		}),
 	}
-	m.StorageOps, m.StorageDuration = newStorageMetrics()
+	m.StorageOps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "mediashare_storage_operations_total", Help: "Storage port calls by port (events, audit, streams, view, changes, blobs), operation and outcome (ok, not_found, conflict, error).",
+	}, []string{"port", "operation", "outcome"})
+	m.StorageDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "mediashare_storage_operation_duration_seconds", Help: "Storage port call latency by port and operation.",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"port", "operation"})
 	m.FeedParked = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "mediashare_feed_events_parked_total", Help: "Events a consumer gave up on (dead letters) by consumer and reason (poison: attempts never finished; failed: the handler kept failing).",
 	}, []string{"consumer", "reason"})

@@ -6,8 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"mediashare/internal/backend"
 	"mediashare/internal/blob"
 	"mediashare/internal/events"
@@ -36,16 +34,6 @@ func storageOutcome(err error) string {
 		return outcomeConflict
 	}
 	return outcomeError
-}
-
-func newStorageMetrics() (*prometheus.CounterVec, *prometheus.HistogramVec) {
-	return prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "mediashare_storage_operations_total", Help: "Storage port calls by port (events, audit, streams, view, changes, blobs), operation and outcome (ok, not_found, conflict, error).",
-		}, []string{"port", "operation", "outcome"}),
-		prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "mediashare_storage_operation_duration_seconds", Help: "Storage port call latency by port and operation.",
-			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
-		}, []string{"port", "operation"})
 }
 
 // observe records one call of port.op that started at start.

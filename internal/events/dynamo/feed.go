@@ -159,7 +159,7 @@ func (f *Feed) Follow(ctx context.Context, name string, cp events.Checkpoints, h
 	}
 	log := f.log().With("consumer", name, "owner", owner)
 	w := &follower{f: f, name: name, h: h, cp: cp, held: map[string]*shardRun{}, ended: make(chan shardEnd, 16), stopping: make(chan struct{}), log: log,
-		leases: &leases{db: f.db, table: f.leaseTable, consumer: name, owner: owner, duration: f.leaseDuration(), timeout: f.Timeout, retry: f.backoff, log: log}}
+		leases: &leases{db: f.db, leaseTable: f.leaseTable, consumer: name, owner: owner, duration: f.leaseDuration(), timeout: f.Timeout, retry: f.backoff, log: log}}
 	return w.run(ctx)
 }
 

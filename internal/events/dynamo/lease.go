@@ -78,15 +78,15 @@ var errLeaseLost = errors.New("lease lost")
 // leases is the lease protocol of one consumer and owner: every write is
 // conditional on the owner, so a stale owner cannot move a checkpoint.
 type leases struct {
-	db       LeaseAPI
-	table    string
-	consumer string
-	owner    string
-	duration time.Duration
-	timeout  time.Duration
-	retry    func(attempt int) time.Duration // backoff of checkpoint retries
-	log      *slog.Logger
-	now      func() time.Time
+	db         LeaseAPI
+	leaseTable string
+	consumer   string
+	owner      string
+	duration   time.Duration
+	timeout    time.Duration
+	retry      func(attempt int) time.Duration // backoff of checkpoint retries
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 func (l *leases) call(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -107,7 +107,7 @@ func (l *leases) list(ctx context.Context) (map[string]lease, error) {
 	for {
 		c, cancel := l.call(ctx)
 		res, err := l.db.Query(c, &dynamodb.QueryInput{
-			TableName:                 aws.String(l.table),
+			TableName:                 aws.String(l.leaseTable),
 			KeyConditionExpression:    aws.String("#c = :c"),
 			ExpressionAttributeNames:  map[string]string{"#c": LeaseAttrConsumer},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: l.consumer}},
@@ -116,7 +116,7 @@ func (l *leases) list(ctx context.Context) (map[string]lease, error) {
 		})
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("events/dynamo: read leases of %s in table %s: %w", l.consumer, l.table, err)
+			return nil, fmt.Errorf("events/dynamo: read leases of %s in table %s: %w", l.consumer, l.leaseTable, err)
 		}
 		for _, it := range res.Items {
 			var ls lease
@@ -151,7 +151,7 @@ func (l *leases) update(ctx context.Context, shard, expr, cond string, vals map[
 	c, cancel := l.call(ctx)
 	defer cancel()
 	out, err := l.db.UpdateItem(c, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(l.table),
+		TableName:                 aws.String(l.leaseTable),
 		Key:                       l.key(shard),
 		UpdateExpression:          aws.String(expr),
 		ConditionExpression:       aws.String(cond),
@@ -164,7 +164,7 @@ func (l *leases) update(ctx context.Context, shard, expr, cond string, vals map[
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("events/dynamo: update lease %s/%s in table %s: %w", l.consumer, shard, l.table, err)
+		return nil, false, fmt.Errorf("events/dynamo: update lease %s/%s in table %s: %w", l.consumer, shard, l.leaseTable, err)
 	}
 	return out.Attributes, true, nil
 }

@@ -59,7 +59,7 @@ func transient(*dynamodb.UpdateItemInput) (*dynamodb.UpdateItemOutput, error) {
 }
 
 func newLeases(db *scriptedDB) *leases {
-	return &leases{db: db, table: "leases", consumer: "proj", owner: "me", duration: time.Minute,
+	return &leases{db: db, leaseTable: "leases", consumer: "proj", owner: "me", duration: time.Minute,
 		retry: func(int) time.Duration { return time.Millisecond }, now: func() time.Time { return time.UnixMilli(1_000_000) }}
 }
 
