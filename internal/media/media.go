@@ -30,11 +30,11 @@ type Limits struct {
 
 // Info describes an accepted image.
 type Info struct {
-	Format        string // "jpeg", "png", "gif", "webp"
-	ContentType   string // "image/jpeg", "image/png", "image/gif", "image/webp"
-	Ext           string // ".jpg", ".png", ".gif", ".webp"
+	Format        string // "jpeg", "png", "gif", "webp", "heic", "avif"
+	ContentType   string // "image/jpeg", "image/png", "image/gif", "image/webp", "image/heic", "image/avif"
+	Ext           string // ".jpg", ".png", ".gif", ".webp", ".heic", ".avif"
 	Width, Height int    // as stored (before EXIF orientation)
-	Orientation   int    // EXIF orientation 1..8 (1 when absent)
+	Orientation   int    // EXIF orientation 1..8 (1 when absent); HEIF's irot/imir as one
 	// Layout is how the pixels are stored, from the header: what a
 	// decoder will hold in memory (the thumbnailer's decode budget is
 	// estimated from it). Every format fills it.
@@ -81,6 +81,8 @@ var knownFormats = [...]format{
 	{PNG, "image/png", ".png", png.DecodeConfig},
 	{GIF, "image/gif", ".gif", gif.DecodeConfig},
 	{WebP, "image/webp", ".webp", webp.DecodeConfig},
+	{HEIC, "image/heic", ".heic", nil}, // read by inspectHEIF
+	{AVIF, "image/avif", ".avif", nil},
 }
 
 func lookup(name string) (format, bool) {
@@ -94,7 +96,7 @@ func lookup(name string) (format, bool) {
 
 const (
 	msgEmpty       = "The file is empty."
-	msgUnsupported = "Only JPEG, PNG, GIF and WebP images are accepted."
+	msgUnsupported = "Only " + acceptedFormats + " images are accepted."
 	msgDamaged     = "The image is truncated or damaged."
 )
 
@@ -108,8 +110,12 @@ func damaged(cause error) *apperr.Error {
 	return fileError(apperr.Invalid, cause, msgDamaged)
 }
 
-// sniffLen is how many leading bytes Detect needs at most.
-const sniffLen = 12
+// sniffLen is how many leading bytes Detect needs at most; an ftyp box
+// (HEIF, AVIF), which lists its brands after them, gets ftypSniffLen.
+const (
+	sniffLen     = 12
+	ftypSniffLen = 64
+)
 
 // Detect names the image format whose magic number starts head ("jpeg",
 // "png", "gif", "webp"), or returns "" when there is none. It looks at the
@@ -125,7 +131,7 @@ func Detect(head []byte) string {
 	case len(head) >= 12 && string(head[0:4]) == "RIFF" && string(head[8:12]) == "WEBP":
 		return WebP
 	}
-	return ""
+	return detectHEIF(head)
 }
 
 // prefixOfMagic reports whether head, shorter than a magic number, could be
@@ -152,6 +158,12 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
 		return Info{}, fmt.Errorf("media: inspect: read header: %w", err)
 	}
+	if len(head) == sniffLen && string(head[4:8]) == "ftyp" && size > sniffLen {
+		head = make([]byte, min(size, ftypSniffLen))
+		if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+			return Info{}, fmt.Errorf("media: inspect: read header: %w", err)
+		}
+	}
 	name := Detect(head)
 	if name == "" {
 		if prefixOfMagic(head) {
@@ -161,8 +173,18 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 	}
 	f, _ := lookup(name)
 
-	cfg, err := f.config(io.NewSectionReader(r, 0, size))
-	if err != nil {
+	var (
+		cfg  image.Config
+		heif heifImage
+		err  error
+	)
+	if f.config == nil {
+		if heif, err = inspectHEIF(r, size); err != nil {
+			return Info{}, err
+		}
+		f, _ = lookup(heif.format) // the codec decides, whatever the brands said
+		cfg = image.Config{Width: heif.width, Height: heif.height}
+	} else if cfg, err = f.config(io.NewSectionReader(r, 0, size)); err != nil {
 		return Info{}, configError(name, err)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
@@ -180,6 +202,16 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 		return Info{}, fileError(apperr.TooLarge, nil,
 			"The image is %d×%d pixels (%s %s); the limit is %s %s.",
 			cfg.Width, cfg.Height, got, unit, limit, unit)
+	}
+
+	if f.config == nil {
+		if err := heifBuildSupport(f.name); err != nil {
+			return Info{}, err
+		}
+		return Info{
+			Format: f.name, ContentType: f.contentType, Ext: f.ext,
+			Width: cfg.Width, Height: cfg.Height, Orientation: heif.orientation, Layout: heif.layout,
+		}, nil
 	}
 
 	st, err := structure(r, size, name)

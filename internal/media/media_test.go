@@ -236,12 +236,12 @@ func TestInspectRejects(t *testing.T) {
 		message string
 	}{
 		{"empty", nil, apperr.Invalid, "The file is empty."},
-		{"HTML", []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"), apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
-		{"SVG", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="10" height="10"/></svg>`), apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
-		{"random bytes", noise, apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
-		{"BMP header", bmp, apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
-		{"TIFF header", []byte("II*\x00\x08\x00\x00\x00\x00\x00\x00\x00"), apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
-		{"WAV", append([]byte("RIFF\x04\x00\x00\x00WAVE"), make([]byte, 16)...), apperr.Unsupported, "Only JPEG, PNG, GIF and WebP images are accepted."},
+		{"HTML", []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"), apperr.Unsupported, msgUnsupported},
+		{"SVG", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect width="10" height="10"/></svg>`), apperr.Unsupported, msgUnsupported},
+		{"random bytes", noise, apperr.Unsupported, msgUnsupported},
+		{"BMP header", bmp, apperr.Unsupported, msgUnsupported},
+		{"TIFF header", []byte("II*\x00\x08\x00\x00\x00\x00\x00\x00\x00"), apperr.Unsupported, msgUnsupported},
+		{"WAV", append([]byte("RIFF\x04\x00\x00\x00WAVE"), make([]byte, 16)...), apperr.Unsupported, msgUnsupported},
 		{"PNG signature cut short", []byte("\x89PN"), apperr.Invalid, "The image is truncated or damaged."},
 		{"PNG signature only", []byte("\x89PNG\r\n\x1a\n"), apperr.Invalid, "The image is truncated or damaged."},
 		{"PNG bomb 30000×30000", pngHeader(30000, 30000), apperr.TooLarge, "The image is 30000×30000 pixels (900 megapixels); the limit is 100 megapixels."},
@@ -448,3 +448,10 @@ func TestMessagesNameTheLimit(t *testing.T) {
 		t.Errorf("got message %q, want the dimensions and megapixels named", msg)
 	}
 }
+
+// msgUnsupported is the refusal of an unknown type; it lists HEIC and AVIF
+// when the build decodes them.
+var msgUnsupported = map[bool]string{
+	false: "Only JPEG, PNG, GIF and WebP images are accepted.",
+	true:  "Only JPEG, PNG, GIF, WebP, HEIC and AVIF images are accepted.",
+}[media.HEIFDecodable]

@@ -37,6 +37,9 @@ func structure(r io.ReaderAt, size int64, format string) (layout, error) {
 		return gifStructure(r, size)
 	case WebP:
 		return webpStructure(r, size)
+	case HEIC, AVIF:
+		img, err := inspectHEIF(r, size)
+		return layout{orientation: img.orientation}, err
 	}
 	return layout{}, fileError(apperr.Unsupported, nil, msgUnsupported)
 }
