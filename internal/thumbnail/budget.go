@@ -134,6 +134,7 @@ const (
 	decodeGo      = "go"       // the Go decoder, the whole image at full size
 	decodePNGRows = "png-rows" // decodePNGReduced: row by row, reduced by a whole factor
 	decodeNative  = "native"   // libjpeg-turbo or libwebp, scaled on load
+	decodeHEIF    = "heif"     // libheif, the whole image (heif.go)
 )
 
 // plan is how an image will be decoded and what that costs.
@@ -247,6 +248,9 @@ func planFor(info media.Info, size int64, g geometry) plan {
 	px := int64(w) * int64(h)
 	l := info.Layout
 
+	if isHEIF(info.Format) {
+		return heifPlan(info, size, g)
+	}
 	if info.Format == media.PNG && !l.Progressive {
 		full := goDecodeCost(info)
 		k := g.reduction(w, h)

@@ -104,7 +104,7 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("thumbnail: inspect: %w", err)
 	}
 	// A wide-gamut original is shown in sRGB (nil: nothing to convert).
-	colour, _ := parseICC(iccProfile(readerAt(r), size, info.Format))
+	colour := sourceColour(readerAt(r), size, info.Format)
 
 	// Admitted by the memory the decode will take, before it starts.
 	g := geometryOf(info, opts)
@@ -219,6 +219,8 @@ func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, p p
 			return nil, fmt.Errorf("thumbnail: decode png: %w", err)
 		}
 		return img, nil
+	case decodeHEIF:
+		return loadHEIF(ctx, r, size, info)
 	case decodeNative:
 	default:
 		return decode(ctx, r, info.Format)

@@ -92,6 +92,23 @@ func HEIC(t testing.TB, img image.Image, args ...string) []byte {
 	return mustRead(t, out)
 }
 
+// Convert decodes a HEIF or AVIF file with heif-convert (libheif's own
+// tool, which applies irot/imir and assembles grids) into a PNG.
+func Convert(t testing.TB, heif []byte) image.Image {
+	t.Helper()
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.heic"), filepath.Join(dir, "out.png")
+	if err := os.WriteFile(in, heif, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "heif-convert", "libheif-examples", in, out)
+	img, err := png.Decode(bytes.NewReader(mustRead(t, out)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
 // HEICFile encodes an image file (a JPEG or PNG path) with heif-enc.
 func HEICFile(t testing.TB, path string) []byte {
 	t.Helper()
@@ -100,12 +117,13 @@ func HEICFile(t testing.TB, path string) []byte {
 	return mustRead(t, out)
 }
 
-// AVIF encodes img with avifenc at the given bit depth (8, 10 or 12).
-func AVIF(t testing.TB, img image.Image, depth int) []byte {
+// AVIF encodes img with avifenc at the given bit depth (8, 10 or 12);
+// extra args go before the input (e.g. "--cicp", "12/13/1").
+func AVIF(t testing.TB, img image.Image, depth int, args ...string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out.avif")
-	run(t, "avifenc", "libavif-bin", "-d", fmt.Sprint(depth), "-s", "8", "-q", "80", sourceFile(t, dir, img), out)
+	run(t, "avifenc", "libavif-bin", append(append([]string{"-d", fmt.Sprint(depth), "-s", "8", "--min", "0", "--max", "20"}, args...), sourceFile(t, dir, img), out)...)
 	return mustRead(t, out)
 }
 
