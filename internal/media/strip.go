@@ -26,10 +26,11 @@ var (
 
 // StripLocation returns the file (r, of size bytes, as Inspect described it
 // in info) without its location metadata, and the new size. It removes the
-// GPS IFD from EXIF (JPEG APP1, PNG eXIf, WebP EXIF) — the rest of EXIF,
+// GPS IFD from EXIF (JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif items) — the rest of EXIF,
 // the orientation included, stays byte for byte, at the same offsets — and
 // drops XMP packets, which may carry exif:GPS* and photoshop:City and the
-// like. Pixel data is never decoded or re-encoded: the result reads the
+// like (HEIF's XMP items are blanked to the same length instead, so no item
+// moves). Pixel data is never decoded or re-encoded: the result reads the
 // untouched parts of r lazily, between small rewritten blocks. A file with
 // nothing to remove comes back as it is. GIF is returned unchanged.
 func StripLocation(r io.ReaderAt, size int64, info Info) (io.Reader, int64, error) {
@@ -75,6 +76,8 @@ func locationEdits(r io.ReaderAt, size int64, format string) ([]edit, error) {
 		return pngLocationEdits(r, size)
 	case WebP:
 		return webpLocationEdits(r, size)
+	case HEIC, AVIF:
+		return heifLocationEdits(r, size)
 	}
 	return nil, nil
 }

@@ -139,6 +139,21 @@ func Exiftool(t testing.TB, data []byte, ext string, args ...string) []byte {
 	return mustRead(t, p)
 }
 
+// ExiftoolTags lists every tag exiftool finds in data (a file of the given
+// extension), one "[group] name : value" a line.
+func ExiftoolTags(t testing.TB, data []byte, ext string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "in"+ext)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(Tool(t, "exiftool", "libimage-exiftool-perl"), "-a", "-G1", "-s", p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("exiftool: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
 // GPSArgs are exiftool arguments that add a location, in EXIF and XMP.
 var GPSArgs = []string{
 	"-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945", "-GPSLongitudeRef=E",
@@ -183,7 +198,8 @@ func mustRead(t testing.TB, p string) []byte {
 // column overhang the image, as phones' tiles do), encodes them into one
 // file with heif-enc, and makes a grid item of img's size over them the
 // primary image. irot, when 1..3, turns the grid by that many quarter
-// turns anticlockwise.
+// turns anticlockwise. Keep tiles at least 64 pixels a side: heif-enc
+// stores smaller images as more than one item.
 func GridHEIC(t testing.TB, img image.Image, rows, cols, irot int) []byte {
 	t.Helper()
 	b := img.Bounds()
