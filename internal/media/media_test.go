@@ -250,7 +250,7 @@ func TestInspectRejects(t *testing.T) {
 		{"JPEG zero height", jpegHeader(10, 0), apperr.Invalid, "The image has no pixels (it is 10×0)."},
 		{"JPEG without EOI", jpegHeader(10, 10)[:len(jpegHeader(10, 10))-2], apperr.Invalid, "The image is truncated or damaged."},
 		{"JPEG with EOI before the scan", append(jpegHeader(10, 10)[:2], 0xFF, 0xD9), apperr.Invalid, "The image is truncated or damaged."},
-		{"animated WebP", extendedWebP(t, webpPhoto, 4096, 4096, 0x02), apperr.Unsupported, "Animated WebP images are not accepted."},
+		{"animated WebP without frames", extendedWebP(t, webpPhoto, 4096, 4096, 0x02), apperr.Invalid, "The image is truncated or damaged."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

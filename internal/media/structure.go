@@ -263,9 +263,11 @@ func gifStructure(r io.ReaderAt, size int64) (layout, error) {
 }
 
 // webpStructure checks that the RIFF size matches the file, walks the
-// chunks for EXIF, and refuses animations (which the decoder cannot read).
+// chunks for EXIF, and checks that an animation has frames (the
+// thumbnail is its first).
 func webpStructure(r io.ReaderAt, size int64) (layout, error) {
 	l := layout{orientation: 1}
+	animated, frames := false, 0
 	var h [12]byte
 	if err := readAt(r, h[:], 0); err != nil {
 		return l, damaged(err)
@@ -306,7 +308,7 @@ func webpStructure(r io.ReaderAt, size int64) (layout, error) {
 				l.pixels.Alpha = true
 			}
 			if flags[0]&0x02 != 0 {
-				return l, fileError(apperr.Unsupported, nil, "Animated WebP images are not accepted.")
+				animated = true
 			}
 		case "EXIF":
 			payload := make([]byte, min(n, maxExif))
@@ -314,8 +316,13 @@ func webpStructure(r io.ReaderAt, size int64) (layout, error) {
 				return l, damaged(err)
 			}
 			l.orientation = exifOrientation(payload)
+		case "ANMF":
+			frames++
 		}
 		off = end + n&1 // chunks are padded to an even length
+	}
+	if animated && frames == 0 {
+		return l, damaged(errors.New("webp: an animation without frames"))
 	}
 	return l, nil
 }

@@ -34,7 +34,6 @@ import (
 	"sync"
 
 	"github.com/anthonynsimon/bild/transform"
-	"golang.org/x/image/webp"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/media"
@@ -286,7 +285,7 @@ func decode(ctx context.Context, r io.Reader, format string) (image.Image, error
 		case media.GIF:
 			return gif.Decode(br) // the first frame
 		case media.WebP:
-			return webp.Decode(br)
+			return decodeWebP(br) // the first frame of an animation
 		}
 		return nil, fmt.Errorf("unknown format %q", format)
 	})
