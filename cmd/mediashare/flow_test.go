@@ -271,7 +271,7 @@ func testSeveralFilesAtOnce(t *testing.T, start func(func(*config)) *site) {
 			t.Errorf("htmx=%v: %d files reported uploaded, want 2", htmx, got)
 		}
 		bad := doc.Find(`[data-testid=file-error]`)
-		if bad.Length() != 1 || bad.AttrOr("data-file", "") != "notes.txt" || !strings.Contains(bad.Text(), "Only JPEG, PNG, GIF and WebP") {
+		if bad.Length() != 1 || bad.AttrOr("data-file", "") != "notes.txt" || !strings.Contains(bad.Text(), "Only JPEG, PNG, GIF") {
 			t.Errorf("htmx=%v: the rejected file's message: %q", htmx, bad.Text())
 		}
 		if htmx && doc.Find(`[hx-swap-oob="afterbegin:#cards"] [data-testid=card]`).Length() != 2 {

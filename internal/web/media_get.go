@@ -11,7 +11,11 @@ import (
 
 // inline are the content types a browser may render from /media; anything
 // else is sent as a download.
-var inline = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true}
+var inline = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true, "image/avif": true}
+
+// download are the image types most browsers cannot show: sent with their
+// type, as a download (the entry page offers them so).
+var download = map[string]bool{"image/heic": true}
 
 // mediaGet serves GET /media/{key...}: originals and thumbnails, with
 // ranges, ETags and immutable caching (keys are never reused for other
@@ -36,9 +40,13 @@ func (s *Server) mediaGet(w http.ResponseWriter, r *http.Request) {
 	info := o.Info()
 	h := w.Header()
 	ct := strings.ToLower(info.ContentType)
-	if inline[ct] {
+	switch {
+	case inline[ct]:
 		h.Set("Content-Type", ct)
-	} else {
+	case download[ct]:
+		h.Set("Content-Type", ct)
+		h.Set("Content-Disposition", "attachment")
+	default:
 		h.Set("Content-Type", "application/octet-stream")
 		h.Set("Content-Disposition", "attachment")
 	}
