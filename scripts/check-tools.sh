@@ -14,6 +14,10 @@ need "moto_server (moto 5.2.1, the AWS test server)" \
   "pip install 'moto[server]==5.2.1'"
 need "cfn-lint (CloudFormation linter)" "command -v cfn-lint" "pip install cfn-lint"
 need "promtool (Prometheus config and rule checker)" "command -v promtool" "apt-get install -y prometheus"
+need "heif-enc and heif-convert (HEIC test images)" "command -v heif-enc && command -v heif-convert" "apt-get install -y libheif-examples"
+need "avifenc (AVIF test images)" "command -v avifenc" "apt-get install -y libavif-bin"
+need "exiftool (GPS and orientation in test images)" "command -v exiftool" "apt-get install -y libimage-exiftool-perl"
+need "img2webp (animated WebP test images)" "command -v img2webp" "apt-get install -y webp"
 if [ "$fail" -ne 0 ]; then
   echo "The test suite needs these tools; see README.md, 'Running the tests'." >&2
   exit 1
