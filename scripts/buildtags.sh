@@ -4,6 +4,7 @@
 # `task run`, `task build` and the release build use the fast decoders
 # whenever they can:
 #   nativecodecs  libjpeg-turbo and libwebp through cgo (pkg-config libturbojpeg libwebp)
+#   nativeheif    libheif through cgo, for HEIC and AVIF (pkg-config libheif)
 # MEDIASHARE_TAGS overrides the detection (MEDIASHARE_TAGS=none: pure Go).
 # With --explain, says on stderr what the build gets.
 set -u
@@ -26,5 +27,12 @@ if command -v "$cc" >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
 else
   say "build: pure-Go decoders; thumbnails of large JPEG and WebP files take 2-6x longer."
   say "       For the fast path: apt-get install -y gcc pkg-config libturbojpeg0-dev libwebp-dev"
+fi
+if command -v "$cc" >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
+  pkg-config --exists libheif 2>/dev/null; then
+  tags+=(nativeheif)
+  say "build: HEIC and AVIF through libheif"
+else
+  say "build: no libheif, so HEIC and AVIF uploads are refused (apt-get install -y libheif-dev to take them)"
 fi
 (IFS=,; echo "${tags[*]}")

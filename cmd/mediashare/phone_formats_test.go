@@ -197,7 +197,7 @@ func luma(c color.Color) int {
 // and all.
 func TestHEICKeptWithMetadata(t *testing.T) {
 	if !thumbnail.HEIFNative {
-		t.Skip("HEIC needs the nativecodecs build (go test -tags nativecodecs, libheif-dev)")
+		t.Skip("HEIC needs libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
 	}
 	heic := mediatest.Exiftool(t, mediatest.HEIC(t, storm(t, 320)), ".heic", mediatest.GPSArgs...)
 	s := startSite(t, func(c *config) { c.KeepMetadata = true })

@@ -10,10 +10,14 @@ import (
 
 // decoders names the image decoders this build has.
 func decoders() string {
+	d := "pure Go"
 	if thumbnail.Native {
-		return "native (libjpeg-turbo, libwebp)"
+		d = "native (libjpeg-turbo, libwebp)"
 	}
-	return "pure Go"
+	if thumbnail.HEIFNative {
+		d += ", HEIC/AVIF (libheif)"
+	}
+	return d
 }
 
 // versionLine is what `mediashare version` prints: the revision it was

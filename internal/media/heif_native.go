@@ -1,9 +1,9 @@
-//go:build cgo && nativecodecs
+//go:build cgo && nativeheif
 
 package media
 
 // HEIFDecodable reports whether this build decodes HEIC and AVIF (through
-// libheif, in the nativecodecs build).
+// libheif, in a build with the tag nativeheif).
 const HEIFDecodable = true
 
 const acceptedFormats = "JPEG, PNG, GIF, WebP, HEIC and AVIF"

@@ -1,11 +1,11 @@
-//go:build !(cgo && nativecodecs)
+//go:build !(cgo && nativeheif)
 
 package media
 
 import "mediashare/internal/apperr"
 
 // HEIFDecodable reports whether this build decodes HEIC and AVIF. The
-// pure-Go build does not: they need libheif, in the nativecodecs build.
+// build without the tag nativeheif does not: they need libheif.
 const HEIFDecodable = false
 
 const acceptedFormats = "JPEG, PNG, GIF and WebP"
@@ -14,6 +14,6 @@ const acceptedFormats = "JPEG, PNG, GIF and WebP"
 // server lacks, before anything is stored.
 func heifBuildSupport(format string) error {
 	return fileError(apperr.Unsupported, nil,
-		"This server cannot read %s images yet: it needs to be built with libheif (apt-get install libheif-dev, then go build -tags nativecodecs). Please upload a JPEG, PNG, GIF or WebP.",
+		"This server cannot read %s images: it was built without libheif (apt-get install -y libheif-dev, then build with -tags nativeheif; task build adds it when it finds libheif). Please upload a JPEG, PNG, GIF or WebP.",
 		map[string]string{HEIC: "HEIC", AVIF: "AVIF"}[format])
 }

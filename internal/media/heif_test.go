@@ -70,7 +70,7 @@ func TestInspectHEIF(t *testing.T) {
 				if got, want := apperr.CodeOf(err), apperr.Unsupported; got != want {
 					t.Fatalf("got code %q (%v), want %q in a build without libheif", got, err, want)
 				}
-				if msg := apperr.MessageOf(err); !strings.Contains(msg, "libheif") || !strings.Contains(msg, "nativecodecs") {
+				if msg := apperr.MessageOf(err); !strings.Contains(msg, "libheif") || !strings.Contains(msg, "nativeheif") {
 					t.Errorf("got message %q, want it to say what to install", msg)
 				}
 				return

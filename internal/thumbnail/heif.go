@@ -14,7 +14,7 @@ import (
 func isHEIF(format string) bool { return format == media.HEIC || format == media.AVIF }
 
 // loadHEIF decodes a HEIC or AVIF file whole, grid tiles assembled, as
-// stored (orient turns it afterwards). Only the nativecodecs build can.
+// stored (orient turns it afterwards). Only a build with the tag nativeheif can.
 func loadHEIF(ctx context.Context, r io.Reader, size int64, info media.Info) (image.Image, error) {
 	data := make([]byte, size)
 	if _, err := io.ReadFull(ctxReader{ctx, r}, data); err != nil {

@@ -1,4 +1,4 @@
-//go:build cgo && nativecodecs
+//go:build cgo && nativeheif
 
 package thumbnail
 

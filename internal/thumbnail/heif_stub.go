@@ -1,4 +1,4 @@
-//go:build !(cgo && nativecodecs)
+//go:build !(cgo && nativeheif)
 
 package thumbnail
 
@@ -12,5 +12,5 @@ import (
 const HEIFNative = false
 
 func heifDecode([]byte, int) (image.Image, error) {
-	return nil, errors.New("HEIC and AVIF need the nativecodecs build (libheif)")
+	return nil, errors.New("HEIC and AVIF need the nativeheif build (libheif)")
 }

@@ -55,7 +55,7 @@ func TestMakeHEIFPureBuild(t *testing.T) {
 
 func TestMakeHEIF(t *testing.T) {
 	if !thumbnail.HEIFNative {
-		t.Skip("HEIC and AVIF need the nativecodecs build (go test -tags nativecodecs, libheif-dev)")
+		t.Skip("HEIC and AVIF need libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
 	}
 	src := quadrants(640, 480, red, green, blue, white)
 	plain := mediatest.HEIC(t, src)
@@ -93,7 +93,7 @@ func TestMakeHEIF(t *testing.T) {
 // and applies irot/imir itself, on a real photograph.
 func TestMakeHEIFMatchesHeifConvert(t *testing.T) {
 	if !thumbnail.HEIFNative {
-		t.Skip("HEIC and AVIF need the nativecodecs build (go test -tags nativecodecs, libheif-dev)")
+		t.Skip("HEIC and AVIF need libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
 	}
 	storm, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
 	if err != nil {
@@ -123,7 +123,7 @@ func TestMakeHEIFMatchesHeifConvert(t *testing.T) {
 // An AVIF tagged Display P3 (nclx) is converted to sRGB.
 func TestMakeAVIFDisplayP3(t *testing.T) {
 	if !thumbnail.HEIFNative {
-		t.Skip("HEIC and AVIF need the nativecodecs build (go test -tags nativecodecs, libheif-dev)")
+		t.Skip("HEIC and AVIF need libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
 	}
 	c := color.NRGBA{200, 80, 60, 255}
 	src := quadrants(64, 64, c, c, c, c)
