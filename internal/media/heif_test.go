@@ -78,8 +78,13 @@ func TestInspectHEIF(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sub := "4:2:0"
+			if tt.format == media.AVIF && tt.depth > 8 {
+				sub = "4:4:4" // what avifenc picks for a deeper encode of a JPEG
+			}
 			want := media.Info{Format: tt.format, ContentType: "image/" + tt.format, Ext: "." + tt.format,
-				Width: tt.w, Height: tt.h, Orientation: tt.o, BitDepth: tt.depth}
+				Width: tt.w, Height: tt.h, Orientation: tt.o,
+				Layout: media.PixelLayout{BitDepth: tt.depth, Channels: 3, Subsampling: sub}}
 			if info != want {
 				t.Errorf("got %+v, want %+v", info, want)
 			}

@@ -6,11 +6,13 @@ import (
 	"image"
 	"image/color"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/anthonynsimon/bild/transform"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/media"
 	"mediashare/internal/media/mediatest"
 	"mediashare/internal/thumbnail"
 )
@@ -157,5 +159,31 @@ func TestMakeHEIFDamaged(t *testing.T) {
 		if code := apperr.CodeOf(err); code != apperr.Invalid && code != apperr.Unsupported {
 			t.Errorf("%s: got code %q (%v), want invalid", name, code, err)
 		}
+	}
+}
+
+// A HEIF decode is admitted by what libheif holds: its planes at the coded
+// depth, its RGBA image and our copy; one that can never fit the budget is
+// refused before it starts.
+func TestHEIFDecodeBudget(t *testing.T) {
+	info := media.Info{Format: media.AVIF, Width: 4000, Height: 3000,
+		Layout: media.PixelLayout{BitDepth: 10, Channels: 3, Subsampling: "4:4:4"}}
+	px := int64(4000 * 3000)
+	got := thumbnail.Estimate(info, 1<<20, thumbnail.Options{PreviewSide: 1280})
+	if want := px*3*2 + 2*px*4; got < want || got > want+px*4 { // plus the resizes
+		t.Errorf("estimate %d MiB, want about %d MiB (10-bit 4:4:4 planes, libheif's RGBA, our copy)", got>>20, want>>20)
+	}
+	eight := info
+	eight.Layout = media.PixelLayout{BitDepth: 8, Channels: 3, Subsampling: "4:2:0"}
+	if e := thumbnail.Estimate(eight, 1<<20, thumbnail.Options{}); e >= got {
+		t.Errorf("an 8-bit 4:2:0 image is estimated at %d bytes, no less than the 10-bit 4:4:4 one (%d)", e, got)
+	}
+	opts := thumbnail.Options{Limiter: thumbnail.NewBudget(1, 64<<20)}
+	err := thumbnail.Check(info, 1<<20, opts)
+	if got, want := apperr.CodeOf(err), apperr.TooLarge; got != want {
+		t.Fatalf("got code %q (%v), want %q", got, err, want)
+	}
+	if msg := apperr.MessageOf(err); !strings.Contains(msg, "8 bits per channel") {
+		t.Errorf("got message %q, want the advice for a deep image", msg)
 	}
 }
