@@ -437,3 +437,177 @@ func TestAbuseReadyzIsCached(t *testing.T) {
 	}
 	s.stillServes(0)
 }
+
+// startHeldUpload sends an upload's headers and the first part of its
+// body as client (X-Forwarded-For), and holds the rest back; finish sends
+// the rest and reads the answer.
+func startHeldUpload(t *testing.T, url, client string, parts []part) (finish func() *http.Response) {
+	t.Helper()
+	body, ct := multipartBody(t, parts)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /entries HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", client, ct, body.Len())
+	b := body.Bytes()
+	conn.Write(b[:len(b)/2])
+	return func() *http.Response {
+		conn.Write(b[len(b)/2:])
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("held upload: %v", err)
+		}
+		readBody(t, resp)
+		return resp
+	}
+}
+
+// Uploads at once: one client's second upload while its first is in
+// progress gets 429; a third client's while the instance is at its cap
+// gets 503; both with Retry-After and the form's message. The held
+// uploads then finish and become entries.
+func TestAbuseConcurrentUploads(t *testing.T) {
+	s := startAbuseSite(t, "--uploads-per-client", "1", "--uploads-in-flight", "2", "--trusted-proxies", "127.0.0.1/32",
+		"--min-body-rate", "0", "--body-timeout", "60s")
+	inFlight := func(n float64) func() bool {
+		return func() bool { v, _ := s.metric("mediashare_http_requests_in_flight"); return v >= n+1 } // +1: the scrape itself
+	}
+	post := func(client string, htmx bool) *http.Response {
+		body, ct := multipartBody(t, uploadParts("extra", "c", "p.png", "image/png", smallPNG(t, 9)))
+		req, _ := http.NewRequest("POST", s.url+"/entries", body)
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("X-Forwarded-For", client)
+		if htmx {
+			req.Header.Set("HX-Request", "true")
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	check := func(what string, resp *http.Response, code int, msg string) {
+		t.Helper()
+		doc := mustDoc(t, resp)
+		if resp.StatusCode != code || resp.Header.Get("Retry-After") == "" {
+			t.Errorf("%s: got %d (Retry-After %q), want %d with Retry-After", what, resp.StatusCode, resp.Header.Get("Retry-After"), code)
+		}
+		if got := doc.Find(`[data-testid=form-error]`).Text(); !strings.Contains(got, msg) {
+			t.Errorf("%s: form message %q, want %q", what, got, msg)
+		}
+	}
+	finishA := startHeldUpload(t, s.url, "198.51.100.1", uploadParts("held A", "c", "a.png", "image/png", smallPNG(t, 1)))
+	waitFor(t, "the first upload is in progress", inFlight(1))
+	check("a second upload of the same client", post("198.51.100.1", true), http.StatusTooManyRequests, "uploads in progress")
+	finishC := startHeldUpload(t, s.url, "198.51.100.2", uploadParts("held C", "c", "c.png", "image/png", smallPNG(t, 2)))
+	waitFor(t, "two uploads are in progress", inFlight(2))
+	check("an upload over the instance's cap", post("198.51.100.3", false), http.StatusServiceUnavailable, "as many uploads as it can")
+	start := time.Now()
+	for name, finish := range map[string]func() *http.Response{"A": finishA, "C": finishC} {
+		if resp := finish(); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("held upload %s: %d, want 303", name, resp.StatusCode)
+		}
+	}
+	if resp := post("198.51.100.3", true); resp.StatusCode != http.StatusCreated {
+		t.Errorf("after the held uploads finished: %d, want 201", resp.StatusCode)
+	} else {
+		readBody(t, resp)
+	}
+	t.Logf("figures: 2 uploads refused while 2 were held; the next one taken %v after they finished", time.Since(start).Round(time.Millisecond))
+	s.stillServes(3)
+	if left := s.spoolFiles(); len(left) != 0 {
+		t.Errorf("spool not empty: %v", left)
+	}
+}
+
+// Hostile multipart bodies: a text field past the form's budget, more
+// files than allowed, a body that is not multipart at all. Each is a 400
+// with the form's message, leaves nothing stored and nothing spooled; a
+// part the form does not have is skipped.
+func TestAbuseHostileMultipart(t *testing.T) {
+	s := startAbuseSite(t)
+	c := browser(t)
+	png := smallPNG(t, 3)
+	many := uploadParts("", "c", "", "", nil)
+	for i := range 21 {
+		many = append(many, part{name: "file", filename: fmt.Sprintf("f%d.png", i), contentType: "image/png", data: png})
+	}
+	for _, tc := range []struct {
+		name  string
+		parts []part
+		want  string
+	}{
+		{"a title past the budget", uploadParts(strings.Repeat("t", 70<<10), "c", "p.png", "image/png", png), "too long"},
+		{"21 files", many, "at most 20 files"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := s.post(c, "/entries", tc.parts, true)
+			doc := mustDoc(t, resp)
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find(`[data-testid=form-error]`).Text(), tc.want) {
+				t.Errorf("got %d %q, want 400 with %q", resp.StatusCode, doc.Find(`[data-testid=form-error]`).Text(), tc.want)
+			}
+		})
+	}
+	req, _ := http.NewRequest("POST", s.url+"/entries", strings.NewReader("title=x&comment=y"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc := mustDoc(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(doc.Find(`[data-testid=form-error]`).Text(), "could not be read") {
+		t.Errorf("not multipart: got %d", resp.StatusCode)
+	}
+	if files, evs, left := s.mediaFiles(), s.events(), s.spoolFiles(); len(files)+len(evs)+len(left) != 0 {
+		t.Errorf("after the hostile bodies: media %v, %d events, spool %v", files, len(evs), left)
+	}
+	extra := append(uploadParts("kept", "c", "p.png", "image/png", png), part{name: "evil", filename: "x.sh", contentType: "text/plain", data: []byte("#!/bin/sh")})
+	if resp := s.post(c, "/entries", extra, false); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("with a part the form does not have: %d, want 303", resp.StatusCode)
+	} else {
+		readBody(t, resp)
+	}
+	s.stillServes(1)
+}
+
+// /history.ndjson is paged: at most ?limit= rows, the next page in the
+// Link header; following the links reads every event once.
+func TestHistoryExportIsPaged(t *testing.T) {
+	s := startSite(t, nil)
+	c := browser(t)
+	for i := range 3 {
+		readBody(t, s.post(c, "/entries", uploadParts(fmt.Sprint("paged ", i), "c", "p.png", "image/png", smallPNG(t, i)), false))
+	}
+	total := len(s.events())
+	seen := map[string]bool{}
+	pages := 0
+	for path := "/history.ndjson?limit=2"; path != ""; pages++ {
+		if pages > total {
+			t.Fatal("the links never end")
+		}
+		resp := s.get(c, path)
+		lines := strings.Split(strings.TrimSpace(string(readBody(t, resp))), "\n")
+		if resp.StatusCode != http.StatusOK || len(lines) > 2 {
+			t.Fatalf("%s: %d with %d lines, want 200 with at most 2", path, resp.StatusCode, len(lines))
+		}
+		for _, l := range lines {
+			if seen[l] {
+				t.Errorf("line read twice: %s", l)
+			}
+			seen[l] = true
+		}
+		path = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			start, end := strings.Index(link, "<"), strings.Index(link, ">")
+			if start != 0 || end < 0 || !strings.HasSuffix(link, `rel="next"`) {
+				t.Fatalf("Link %q", link)
+			}
+			path = link[1:end]
+		}
+	}
+	if len(seen) != total {
+		t.Errorf("read %d events in %d pages, want all %d", len(seen), pages, total)
+	}
+}
