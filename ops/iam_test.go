@@ -6,6 +6,7 @@ import (
 	"go/ast"
 	"go/printer"
 	"go/token"
+	"go/types"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -35,16 +36,18 @@ var provisioning = map[string]bool{
 }
 
 // tableFields maps the struct field an adapter names its table by
-// (dir.field, as in TableName: aws.String(s.table)) to the stack's table.
-// Following code that moves means adding its new home here.
+// (dir.Type.field, as in TableName: aws.String(s.table) with s a *Store)
+// to the stack's table. Code that moves or a new adapter means a new line
+// here; the test names the missing key.
 var tableFields = map[string]string{
-	"internal/events/dynamo.table":      "EventsTable",
-	"internal/events/dynamo.leaseTable": "LeaseTable",
-	"internal/projections/dynamo.table": "EntriesTable",
-	// awsbackend passes its Config's names on (pingTable(db, cfg.LeaseTable, …)).
-	"internal/awsbackend.EventsTable": "EventsTable",
-	"internal/awsbackend.Table":       "EntriesTable",
-	"internal/awsbackend.LeaseTable":  "LeaseTable",
+	"internal/events/dynamo.Store.table":       "EventsTable",
+	"internal/events/dynamo.Feed.table":        "EventsTable",
+	"internal/events/dynamo.Feed.leaseTable":   "LeaseTable",
+	"internal/events/dynamo.leases.leaseTable": "LeaseTable",
+	"internal/projections/dynamo.View.table":   "EntriesTable",
+	"internal/awsbackend.Config.EventsTable":   "EventsTable",
+	"internal/awsbackend.Config.Table":         "EntriesTable",
+	"internal/awsbackend.Config.LeaseTable":    "LeaseTable",
 }
 
 // streamTable is the one table with DynamoDB Streams on: every Streams
@@ -156,6 +159,7 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 	// another of the same package.
 	pkgs := map[string][]*ast.File{}
 	names := map[*ast.File]string{}
+	infos := map[string]*types.Info{}
 	for _, pkg := range prog.pkgs {
 		dir := strings.TrimPrefix(pkg.PkgPath, module)
 		for _, f := range pkg.Syntax {
@@ -166,10 +170,12 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 			}
 			pkgs[dir] = append(pkgs[dir], f)
 			names[f] = filepath.ToSlash(rel)
+			infos[dir] = pkg.TypesInfo
 		}
 	}
+	owners := fieldOwners(prog)
 	for dir, files := range pkgs {
-		consts := stringConsts(files)
+		r := resolver{dir: dir, consts: stringConsts(files), info: infos[dir], owners: owners}
 		for _, f := range files {
 			rel := names[f]
 			var services []string // import paths of SDK clients this file uses
@@ -259,7 +265,7 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 						for _, kind := range []string{"Put", "Update", "Delete", "ConditionCheck"} {
 							for _, lit := range literals(fd, "types", kind) {
 								found = true
-								res, err := tableOf(dir, lit, consts, false)
+								res, err := tableOf(r, lit, false)
 								if err != nil {
 									t.Errorf("%s: %v", where, err)
 									continue
@@ -286,7 +292,7 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 								if kv == nil {
 									continue
 								}
-								tbl, err := tableName(dir, kv.Key)
+								tbl, err := tableName(r, kv.Key)
 								if err != nil {
 									t.Errorf("%s: %v", where, err)
 									continue
@@ -306,7 +312,7 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 						}
 						for _, lit := range lits {
 							lit = withCallerTable(files, fd, lit)
-							res, err := tableOf(dir, lit, consts, true)
+							res, err := tableOf(r, lit, true)
 							if err != nil {
 								t.Errorf("%s: %v", where, err)
 								continue
@@ -487,34 +493,60 @@ func unwrapString(e ast.Expr) ast.Expr {
 	return e
 }
 
-// tableName maps a table expression (s.table, w.f.leaseTable) to the
-// stack's table through tableFields.
-func tableName(dir string, e ast.Expr) (string, error) {
-	e = unwrapString(e)
-	var name string
-	switch x := e.(type) {
-	case *ast.SelectorExpr:
-		name = x.Sel.Name
-	case *ast.Ident:
-		name = x.Name
-	default:
-		return "", fmt.Errorf("table %s is not a field or variable; cannot tell which table it is", exprString(e))
+// resolver names what a package's expressions refer to.
+type resolver struct {
+	dir    string
+	consts map[string]string
+	info   *types.Info
+	owners map[*types.Var]string
+}
+
+// fieldOwners maps every struct field of the module's named types to its
+// type's name.
+func fieldOwners(p *program) map[*types.Var]string {
+	out := map[*types.Var]string{}
+	for _, n := range p.named {
+		if st, ok := n.Underlying().(*types.Struct); ok {
+			for i := range st.NumFields() {
+				out[st.Field(i)] = n.Obj().Name()
+			}
+		}
 	}
-	tbl, ok := tableFields[dir+"."+name]
+	return out
+}
+
+// tableName maps a table expression (s.table, w.f.leaseTable,
+// cfg.LeaseTable) to the stack's table through tableFields, by the field
+// it selects and the type that declares it.
+func tableName(r resolver, e ast.Expr) (string, error) {
+	e = unwrapString(e)
+	sel, ok := e.(*ast.SelectorExpr)
 	if !ok {
-		return "", fmt.Errorf("table %s: add %q to tableFields in ops/iam_test.go", exprString(e), dir+"."+name)
+		return "", fmt.Errorf("table %s is not a struct field; cannot tell which table it is", exprString(e))
+	}
+	v, ok := r.info.Uses[sel.Sel].(*types.Var)
+	if !ok || !v.IsField() {
+		return "", fmt.Errorf("table %s is not a struct field; cannot tell which table it is", exprString(e))
+	}
+	key := r.dir + "." + r.owners[v] + "." + v.Name()
+	if pkg := v.Pkg(); pkg != nil {
+		key = strings.TrimPrefix(pkg.Path(), module) + "." + r.owners[v] + "." + v.Name()
+	}
+	tbl, ok := tableFields[key]
+	if !ok {
+		return "", fmt.Errorf("table %s: add %q to tableFields in ops/iam_test.go", exprString(e), key)
 	}
 	return tbl, nil
 }
 
 // tableOf returns the resource an input literal acts on: its table, or
 // with an IndexName (when index is true) the index.
-func tableOf(dir string, lit *ast.CompositeLit, consts map[string]string, index bool) (string, error) {
+func tableOf(r resolver, lit *ast.CompositeLit, index bool) (string, error) {
 	te := field(lit, "TableName")
 	if te == nil {
 		return "", fmt.Errorf("%s literal without TableName", exprString(lit.Type))
 	}
-	tbl, err := tableName(dir, te)
+	tbl, err := tableName(r, te)
 	if err != nil {
 		return "", err
 	}
@@ -523,7 +555,7 @@ func tableOf(dir string, lit *ast.CompositeLit, consts map[string]string, index 
 		var name string
 		switch x := unwrapString(ie).(type) {
 		case *ast.Ident:
-			name = consts[x.Name]
+			name = r.consts[x.Name]
 		case *ast.BasicLit:
 			name, _ = strconv.Unquote(x.Value)
 		}

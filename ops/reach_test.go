@@ -1,11 +1,13 @@
 package ops_test
 
 import (
+	"fmt"
 	"go/ast"
 	"go/constant"
 	"go/types"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"golang.org/x/tools/go/packages"
@@ -27,17 +29,32 @@ type program struct {
 	callbacks []*types.Func
 }
 
+var (
+	loadOnce   sync.Once
+	loaded     *program
+	loadFailed string
+)
+
 // loadProgram type-checks every package of the module (test files left
-// out; dependencies from export data, so it takes about a second).
+// out; dependencies from export data, so it takes about a second), once
+// per test binary.
 func loadProgram(t *testing.T) *program {
 	t.Helper()
+	loadOnce.Do(func() { loaded, loadFailed = load() })
+	if loadFailed != "" {
+		t.Fatal(loadFailed)
+	}
+	return loaded
+}
+
+func load() (*program, string) {
 	cfg := &packages.Config{
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedSyntax | packages.NeedTypes | packages.NeedTypesInfo | packages.NeedImports,
 		Dir:  "..",
 	}
 	pkgs, err := packages.Load(cfg, "./cmd/...", "./internal/...")
 	if err != nil {
-		t.Fatalf("load the module's packages: %v", err)
+		return nil, fmt.Sprintf("load the module's packages: %v", err)
 	}
 	p := &program{pkgs: pkgs, decls: map[*types.Func]*ast.FuncDecl{}, info: map[*ast.FuncDecl]*types.Info{}}
 	external := map[*types.Package]bool{}
@@ -52,7 +69,7 @@ func loadProgram(t *testing.T) *program {
 	}
 	for _, pkg := range pkgs {
 		if len(pkg.Errors) > 0 {
-			t.Fatalf("package %s: %v", pkg.PkgPath, pkg.Errors)
+			return nil, fmt.Sprintf("package %s: %v", pkg.PkgPath, pkg.Errors)
 		}
 		walkImports(pkg.Types)
 		for _, f := range pkg.Syntax {
@@ -113,7 +130,7 @@ func loadProgram(t *testing.T) *program {
 			}
 		}
 	}
-	return p
+	return p, ""
 }
 
 func hasNames(it *types.Interface, have map[string]bool) bool {
