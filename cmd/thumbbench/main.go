@@ -12,6 +12,12 @@
 // then `thumbs max_ratio=<r> max_mem_ratio=<m>`, then the throughput of each
 // side with every core busy (one process per core, all the photos over and
 // over), and of ours in one process as the server runs it.
+//
+// Phone formats: with -phone (the default) and a build that reads them
+// (tag nativeheif), the JPEGs under 2 MB are also encoded as HEIC
+// (heif-enc) and 10-bit AVIF (avifenc) first, and those files get lines of
+// their own (file=Storm.jpg.heic, file=Storm.jpg.avif), side by side with
+// vipsthumbnail, which reads both through libheif.
 package main
 
 import (
@@ -46,6 +52,7 @@ func main() {
 	vips := flag.String("vips", "vipsthumbnail", "the vipsthumbnail command")
 	size := flag.Int("size", thumbnail.DefaultMaxSide, "longest side of the thumbnail")
 	rounds := flag.Int("rounds", 3, "throughput: passes over the photos")
+	phone := flag.Bool("phone", true, "also measure HEIC and AVIF copies of the smaller JPEGs (needs heif-enc, avifenc and the nativeheif build)")
 	flag.Parse()
 
 	var err error
@@ -60,7 +67,7 @@ func main() {
 		if flag.NArg() > 0 {
 			dir = flag.Arg(0)
 		}
-		err = compare(dir, *vips, *size, *runs, *rounds)
+		err = compare(dir, *vips, *size, *runs, *rounds, *phone)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "thumbbench:", err)
@@ -131,7 +138,33 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-func compare(dir, vips string, size, runs, rounds int) error {
+// phoneCopies encodes the JPEGs of files under 2 MB as HEIC and 10-bit
+// AVIF in dir and returns the new files.
+func phoneCopies(files []string, dir string) ([]string, error) {
+	if !thumbnail.HEIFNative {
+		fmt.Println("phone formats skipped: this build has no libheif (build with -tags nativeheif)")
+		return nil, nil
+	}
+	var out []string
+	for _, f := range files {
+		st, err := os.Stat(f)
+		ext := strings.ToLower(filepath.Ext(f))
+		if err != nil || st.Size() > 2<<20 || (ext != ".jpg" && ext != ".jpeg") {
+			continue
+		}
+		base := filepath.Join(dir, filepath.Base(f))
+		if _, _, err := run("heif-enc", "-q", "80", "-o", base+".heic", f); err != nil {
+			return nil, fmt.Errorf("%w (apt-get install -y libheif-examples)", err)
+		}
+		if _, _, err := run("avifenc", "-d", "10", "-s", "8", f, base+".avif"); err != nil {
+			return nil, fmt.Errorf("%w (apt-get install -y libavif-bin)", err)
+		}
+		out = append(out, base+".heic", base+".avif")
+	}
+	return out, nil
+}
+
+func compare(dir, vips string, size, runs, rounds int, phone bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -145,6 +178,13 @@ func compare(dir, vips string, size, runs, rounds int) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	if phone {
+		more, err := phoneCopies(files, tmp)
+		if err != nil {
+			return err
+		}
+		files = append(files, more...)
+	}
 
 	ours := func(i int, f string) []string {
 		return []string{"-one", "-size", fmt.Sprint(size), f, filepath.Join(tmp, fmt.Sprintf("ours-%d.png", i))}
