@@ -149,7 +149,7 @@ type plan struct {
 
 // decodeOverhead covers the fixed buffers around a decode: buffered and
 // inflating readers, encoders, the ICC tables.
-const decodeOverhead = 2 << 20
+const decodeOverhead = 4 << 20
 
 // geometry is the sizes Make produces for an image, as stored (before
 // orientation): the renditions, and the largest of them.
@@ -323,11 +323,11 @@ func planFor(info media.Info, size int64, g geometry) plan {
 
 // working is the memory of the resizes from a source sh rows high: for each
 // rendition the horizontal pass (its width × sh), the result, the turned
-// copy and the encoded bytes.
+// copy and the encoded bytes (twice: the buffer grows by doubling).
 func working(g geometry, sh int) int64 {
 	var n int64
 	for _, r := range g.renditions {
-		n += int64(r[0])*int64(sh)*4 + 3*int64(r[0])*int64(r[1])*4
+		n += int64(r[0])*int64(sh)*4 + 4*int64(r[0])*int64(r[1])*4
 	}
 	return n
 }
