@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"compress/zlib"
 	"encoding/binary"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,10 +23,11 @@ import (
 
 // The decode memory budget under attack: a real `mediashare serve`
 // process with --decode-memory 512MiB gets several 100-megapixel 16-bit
-// RGBA PNGs at once (800 MB each when decoded whole; about 1 MB on the
-// wire). Each becomes a thumbnail, decoded row by row and reduced, and
-// the process' peak RSS (VmHWM) stays under the budget plus a constant.
-// An interlaced one, which would have to be decoded whole, is refused at
+// RGBA PNGs at once, one of them interlaced (800 MB each when decoded
+// whole; about 1 MB on the wire). Each becomes a thumbnail, decoded row
+// by row (pass by pass) and reduced, and the process' peak RSS (VmHWM)
+// stays under the budget plus a constant. A 100-megapixel CMYK JPEG,
+// which only the Go decoder reads and only whole (1.2 GB), is refused at
 // the upload with 413 and a message, and leaves nothing behind.
 func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 	const (
@@ -35,14 +36,11 @@ func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 		// runtime and GC headroom, SQLite, HTTP buffers, the uploads
 		// being spooled.
 		slack   = 192 << 20
-		uploads = 4
+		uploads = 5 // two of each plain variant, one interlaced
 	)
 	dir := t.TempDir()
-	var files []string
-	for i := range 2 {
-		files = append(files, heavyPNG(t, dir, i))
-	}
-	bomb := heavyPNGHeader(t, dir)
+	files := []string{heavyPNGFile(t, dir, 0, false), heavyPNGFile(t, dir, 1, false), heavyPNGFile(t, dir, 2, true)}
+	bomb := cmykJPEGHeader(t, dir)
 
 	addr, data := freeAddr(t), t.TempDir()
 	cmd := exec.Command(mediashareBinary(t), "serve", "--addr", addr, "--data", data,
@@ -80,10 +78,10 @@ func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, htmx := range []bool{false, true} {
-		resp := s.post(c, "/entries", uploadParts("interlaced", "whole or nothing", "bomb.png", "image/png", bombData), htmx)
+		resp := s.post(c, "/entries", uploadParts("CMYK", "whole or nothing", "bomb.jpg", "image/jpeg", bombData), htmx)
 		msg := mustDoc(t, resp).Find(`[data-testid=form-error]`).Text()
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "too large for this server to make a preview") || !strings.Contains(msg, "interlacing") {
-			t.Errorf("interlaced 16-bit 100 MP PNG (htmx %v): got %d %q, want 413 with the reason", htmx, resp.StatusCode, msg)
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "too large for this server to make a preview") || !strings.Contains(msg, "CMYK") {
+			t.Errorf("CMYK 100 MP JPEG (htmx %v): got %d %q, want 413 with the reason", htmx, resp.StatusCode, msg)
 		}
 	}
 	if evs, files := s.events(), s.mediaFiles(); len(evs) != 0 || len(files) != 0 {
@@ -103,7 +101,7 @@ func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			resp := s.post(browser(t), "/entries", uploadParts(fmt.Sprint("heavy ", i), "16-bit RGBA, 100 MP", "heavy.png", "image/png", b), false)
+			resp := s.post(browser(t), "/entries", uploadParts(fmt.Sprint("heavy ", i), "16-bit RGBA, 100 MP", filepath.Base(files[i%len(files)]), "image/png", b), false)
 			readBody(t, resp)
 			statuses[i] = resp.StatusCode
 		}()
@@ -159,11 +157,16 @@ func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 	close(stop)
 	<-sampled
 	peak = max(peak, vmHWM(t, cmd.Process.Pid))
-	var times []string
+	var durations []time.Duration
 	for _, d := range ready {
+		durations = append(durations, d)
+	}
+	slices.Sort(durations)
+	var times []string
+	for _, d := range durations {
 		times = append(times, d.Round(100*time.Millisecond).String())
 	}
-	t.Logf("decode budget %d MiB: %d uploads of 10000×10000 16-bit RGBA PNGs (%d KiB each) accepted in %v; ready after %s; peak RSS %d MiB (%d MiB before the uploads); 1 interlaced one refused with 413",
+	t.Logf("decode budget %d MiB: %d uploads of 10000×10000 16-bit RGBA PNGs (%d KiB each, one interlaced) accepted in %v; ready after %s; peak RSS %d MiB (%d MiB before the uploads); a 100 MP CMYK JPEG refused with 413",
 		budget>>20, uploads, fileSize(t, files[0])>>10, accepted.Round(10*time.Millisecond), strings.Join(times, ", "), peak>>20, startRSS>>20)
 	if limit := int64(budget + slack); peak > limit {
 		t.Errorf("peak RSS %d MiB, want at most %d MiB (the budget plus %d MiB)", peak>>20, limit>>20, slack>>20)
@@ -193,18 +196,18 @@ func TestDecodeBudgetRefusesAtUpload(t *testing.T) { backends(t, testDecodeBudge
 func testDecodeBudgetRefusesAtUpload(t *testing.T, start func(func(*config)) *site) {
 	s := start(func(c *config) { c.DecodeMemory = 256 << 20 })
 	c := browser(t)
-	bomb, err := os.ReadFile(heavyPNGHeader(t, t.TempDir()))
+	bomb, err := os.ReadFile(cmykJPEGHeader(t, t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, htmx := range []bool{false, true} {
-		resp := s.post(c, "/entries", uploadParts("interlaced", "whole or nothing", "bomb.png", "image/png", bomb), htmx)
+		resp := s.post(c, "/entries", uploadParts("CMYK", "whole or nothing", "bomb.jpg", "image/jpeg", bomb), htmx)
 		doc := mustDoc(t, resp)
 		msg := doc.Find(`[data-testid=form-error]`).Text()
-		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "256 MiB") || !strings.Contains(msg, "interlacing") {
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "256 MiB") || !strings.Contains(msg, "CMYK") {
 			t.Errorf("htmx %v: got %d %q, want 413 naming the budget and what to do", htmx, resp.StatusCode, msg)
 		}
-		if got, _ := doc.Find(`input[name=title]`).Attr("value"); got != "interlaced" {
+		if got, _ := doc.Find(`input[name=title]`).Attr("value"); got != "CMYK" {
 			t.Errorf("htmx %v: title not kept: %q", htmx, got)
 		}
 	}
@@ -258,13 +261,14 @@ func fileSize(t testing.TB, path string) int64 {
 	return st.Size()
 }
 
-// heavyPNG writes (once per test run and variant) a 10000×10000 16-bit
-// RGBA PNG: bands of colour, half translucent, that compress to about
-// 1 MB. It is streamed: no more than a row is ever in memory.
-func heavyPNG(t testing.TB, dir string, variant int) string {
+// heavyPNGFile writes (once per test run and variant) a 10000×10000
+// 16-bit RGBA PNG, Adam7-interlaced or not: bands of colour, half
+// translucent, that compress to about 1 MB. It is streamed: no more than
+// a row is ever in memory.
+func heavyPNGFile(t testing.TB, dir string, variant int, interlaced bool) string {
 	t.Helper()
 	const w, h = 10000, 10000
-	path := filepath.Join(dir, fmt.Sprintf("heavy-%d.png", variant))
+	path := filepath.Join(dir, fmt.Sprintf("heavy-%d-%v.png", variant, interlaced))
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -274,34 +278,45 @@ func heavyPNG(t testing.TB, dir string, variant int) string {
 	bw.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 16, 6, 0, 0, 0)
-	writeChunk(bw, "IHDR", ihdr)
+	passes := [][4]int{{0, 0, 1, 1}}
+	var il byte
+	if interlaced {
+		il = 1
+		passes = [][4]int{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}}
+	}
+	writeChunk(bw, "IHDR", append(ihdr, 16, 6, 0, 0, il))
 	cw := &chunkWriter{w: bw}
 	zw, _ := zlib.NewWriterLevel(cw, zlib.BestSpeed)
-	row, same := make([]byte, 1+8*w), make([]byte, 1+8*w)
-	same[0] = 2 // filter Up on a row equal to the one above: all zeros
-	for y := range h {
-		if y%1000 != 0 { // rows repeat within a band
-			if _, err := zw.Write(same); err != nil {
+	for _, p := range passes {
+		x0, y0, dx, dy := p[0], p[1], p[2], p[3]
+		pw := (w - x0 + dx - 1) / dx
+		row, same := make([]byte, 1+8*pw), make([]byte, 1+8*pw)
+		same[0] = 2 // filter Up on a row equal to the one above: all zeros
+		band := -1
+		for y := y0; y < h; y += dy {
+			if y/1000 == band { // rows repeat within a band
+				if _, err := zw.Write(same); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			band = y / 1000
+			for i := range pw {
+				x := x0 + i*dx
+				q := row[1+8*i:]
+				c := uint16((band*6553 + variant*20000) & 0xffff)
+				a := uint16(0xffff)
+				if x >= w/2 {
+					c, a = ^c, 0x8000
+				}
+				binary.BigEndian.PutUint16(q[0:], c)
+				binary.BigEndian.PutUint16(q[2:], uint16(x/40*263))
+				binary.BigEndian.PutUint16(q[4:], ^c)
+				binary.BigEndian.PutUint16(q[6:], a)
+			}
+			if _, err := zw.Write(row); err != nil {
 				t.Fatal(err)
 			}
-			continue
-		}
-		band := y / 1000
-		for x := range w {
-			p := row[1+8*x:]
-			c := uint16((band*6553 + variant*20000) & 0xffff)
-			a := uint16(0xffff)
-			if x >= w/2 {
-				c, a = ^c, 0x8000
-			}
-			binary.BigEndian.PutUint16(p[0:], c)
-			binary.BigEndian.PutUint16(p[2:], uint16(x/40*263))
-			binary.BigEndian.PutUint16(p[4:], ^c)
-			binary.BigEndian.PutUint16(p[6:], a)
-		}
-		if _, err := zw.Write(row); err != nil {
-			t.Fatal(err)
 		}
 	}
 	if err := zw.Close(); err != nil {
@@ -315,20 +330,27 @@ func heavyPNG(t testing.TB, dir string, variant int) string {
 	return path
 }
 
-// heavyPNGHeader is the header of an interlaced 10000×10000 16-bit RGBA
-// PNG with a token of image data: enough for the upload checks, which
-// read headers only.
-func heavyPNGHeader(t testing.TB, dir string) string {
+// cmykJPEGHeader is the frame header of a 10000×10000 CMYK JPEG with a
+// token scan: enough for the upload checks, which read headers only. Only
+// the Go decoder reads CMYK, and only whole (about 1.2 GB).
+func cmykJPEGHeader(t testing.TB, dir string) string {
 	t.Helper()
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := binary.BigEndian.AppendUint32(nil, 10000)
-	ihdr = binary.BigEndian.AppendUint32(ihdr, 10000)
-	writeChunk(&b, "IHDR", append(ihdr, 16, 6, 0, 0, 1))
-	writeChunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	writeChunk(&b, "IEND", nil)
-	path := filepath.Join(dir, "interlaced.png")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+	seg := func(marker byte, payload []byte) []byte {
+		b := []byte{0xFF, marker}
+		b = binary.BigEndian.AppendUint16(b, uint16(len(payload)+2))
+		return append(b, payload...)
+	}
+	b := []byte{0xFF, 0xD8}
+	b = append(b, seg(0xEE, []byte("Adobe\x00\x64\x00\x00\x00\x00\x02"))...)
+	sof := []byte{8}
+	sof = binary.BigEndian.AppendUint16(sof, 10000)
+	sof = binary.BigEndian.AppendUint16(sof, 10000)
+	sof = append(sof, 4, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0, 4, 0x11, 0)
+	b = append(b, seg(0xC0, sof)...)
+	b = append(b, seg(0xDA, []byte{4, 1, 0, 2, 0, 3, 0, 4, 0, 0, 63, 0})...)
+	b = append(b, 0x12, 0x34, 0xFF, 0xD9)
+	path := filepath.Join(dir, "cmyk.jpg")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -199,6 +199,15 @@ func (g geometry) reduction(w, h int) int {
 	return 1
 }
 
+// interlacedReduction is the whole factor an interlaced PNG is reduced by
+// while it is read: down to the largest rendition's size.
+func (g geometry) interlacedReduction(w, h int) int {
+	if g.largestW <= 0 || g.largestH <= 0 {
+		return 1
+	}
+	return max(1, min(w/g.largestW, h/g.largestH, maxInterlacedFactor))
+}
+
 // Estimate returns the memory, in bytes, that Make needs at its peak to
 // make the renditions opts asks for from an image with this header and
 // file size: the decoded form it will actually hold (reduced where it
@@ -232,8 +241,8 @@ func Check(info media.Info, size int64, opts Options) error {
 func advice(info media.Info) string {
 	l := info.Layout
 	switch {
-	case info.Format == media.PNG && l.Progressive:
-		return "Save it without interlacing, or smaller."
+	case info.Format == media.JPEG && l.Channels == 4:
+		return "Save it in RGB rather than CMYK, or smaller."
 	case info.Format == media.JPEG && l.Progressive:
 		return "Save it as a baseline (not progressive) JPEG, or smaller."
 	case l.BitDepth > 8:
@@ -250,6 +259,19 @@ func planFor(info media.Info, size int64, g geometry) plan {
 
 	if isHEIF(info.Format) {
 		return heifPlan(info, size, g)
+	}
+	if info.Format == media.PNG && l.Progressive {
+		// Interlaced: every pass covers the whole image, so the sums of
+		// the whole reduced image are held (16 bytes a pixel); reduce to
+		// the largest rendition's size rather than twice it.
+		if k := g.interlacedReduction(w, h); k >= 2 {
+			ow, oh := (w+k-1)/k, (h+k-1)/k
+			bitsPP := max(1, l.Channels) * max(1, l.BitDepth)
+			rows := 2*int64((w*bitsPP+7)/8+1) + 4*int64(w)
+			decoded := int64(ow) * int64(oh) * (4 + 16)
+			return plan{decoder: decodePNGRows, factor: k,
+				bytes: decoded + rows + working(g, oh) + decodeOverhead}
+		}
 	}
 	if info.Format == media.PNG && !l.Progressive {
 		full := goDecodeCost(info)

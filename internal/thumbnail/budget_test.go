@@ -29,7 +29,8 @@ var renditions = thumbnail.Options{MaxSide: thumbnail.DefaultMaxSide, PreviewSid
 
 // A header alone says what a decode costs: the 100-megapixel 16-bit RGBA
 // PNG of the issue (800 MB at full size) is read row by row into a
-// reduced image; interlaced, it must be decoded whole and cannot fit.
+// reduced image, and pass by pass when interlaced; a CMYK JPEG, which only
+// the Go decoder reads, whole, cannot fit.
 func TestEstimateFollowsTheDecodedForm(t *testing.T) {
 	png16 := media.Info{Format: media.PNG, Width: 10000, Height: 10000,
 		Layout: media.PixelLayout{BitDepth: 16, Channels: 4, Alpha: true}}
@@ -39,6 +40,7 @@ func TestEstimateFollowsTheDecodedForm(t *testing.T) {
 		Layout: media.PixelLayout{BitDepth: 8, Channels: 3, Subsampling: "4:2:0", Progressive: true}}
 	baseline := progressive
 	baseline.Layout.Progressive = false
+	cmyk := media.Info{Format: media.JPEG, Width: 10000, Height: 10000, Layout: media.PixelLayout{BitDepth: 8, Channels: 4}}
 	small := media.Info{Format: media.PNG, Width: 640, Height: 480, Layout: media.PixelLayout{BitDepth: 8, Channels: 3}}
 
 	const MiB = 1 << 20
@@ -48,8 +50,9 @@ func TestEstimateFollowsTheDecodedForm(t *testing.T) {
 		min, max int64
 	}{
 		{"16-bit RGBA PNG, 100 MP, reduced", png16, 40 * MiB, 160 * MiB},
-		{"the same interlaced, whole", interlaced, 1600 * MiB, 2000 * MiB},
-		{"small PNG", small, 1 * MiB, 12 * MiB},
+		{"the same interlaced, reduced pass by pass", interlaced, 40 * MiB, 160 * MiB},
+		{"CMYK JPEG, 100 MP (Go, whole)", cmyk, 1100 * MiB, 1400 * MiB},
+		{"small PNG", small, 1 * MiB, 16 * MiB},
 	}
 	if !thumbnail.Native {
 		tests = append(tests,
@@ -81,15 +84,18 @@ func TestEstimateFollowsTheDecodedForm(t *testing.T) {
 	if err := thumbnail.Check(png16, 1<<20, opts); err != nil {
 		t.Errorf("the 16-bit PNG is reduced on load, so it fits: %v", err)
 	}
-	err := thumbnail.Check(interlaced, 1<<20, opts)
+	if err := thumbnail.Check(interlaced, 1<<20, opts); err != nil {
+		t.Errorf("interlaced, it is reduced pass by pass, so it fits: %v", err)
+	}
+	err := thumbnail.Check(cmyk, 1<<20, opts)
 	if apperr.CodeOf(err) != apperr.TooLarge {
-		t.Fatalf("interlaced: got %v, want a TooLarge error", err)
+		t.Fatalf("CMYK: got %v, want a TooLarge error", err)
 	}
 	var ae *apperr.Error
-	if !errors.As(err, &ae) || ae.Field != "file" || !strings.Contains(ae.Message, "512 MiB") || !strings.Contains(ae.Message, "interlacing") {
-		t.Errorf("interlaced: got message %q", err)
+	if !errors.As(err, &ae) || ae.Field != "file" || !strings.Contains(ae.Message, "512 MiB") || !strings.Contains(ae.Message, "CMYK") {
+		t.Errorf("CMYK: got message %q", err)
 	}
-	if err := thumbnail.Check(interlaced, 1<<20, renditions); err != nil {
+	if err := thumbnail.Check(cmyk, 1<<20, renditions); err != nil {
 		t.Errorf("without a budget nothing is refused: %v", err)
 	}
 }

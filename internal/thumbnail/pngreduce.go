@@ -13,15 +13,17 @@ import (
 	"io"
 )
 
-// decodePNGReduced decodes a non-interlaced PNG shrunk by the whole factor
-// k (each output pixel the mean of a k×k block, the blocks on the right
-// and bottom edges smaller) into premultiplied 8-bit RGBA. It reads one
-// row at a time: inflate, unfilter, convert to 8-bit RGBA, add into one
-// row of block sums. Besides the reduced image it holds two rows of the
-// file and a row of sums, whatever the image's size. Every colour type
-// and bit depth is read (16-bit samples keep their high byte; 1, 2 and 4
-// bits are scaled to 0..255), the palette and tRNS included. The result
-// is what image/png followed by boxReduce gives.
+// decodePNGReduced decodes a PNG shrunk by the whole factor k (each output
+// pixel the mean of a k×k block, the blocks on the right and bottom edges
+// smaller) into premultiplied 8-bit RGBA. It reads one row at a time:
+// inflate, unfilter, convert to 8-bit RGBA, add into block sums. Besides
+// the reduced image it holds two rows of the file and, for a plain PNG,
+// one row of sums, whatever the image's size; an Adam7-interlaced PNG,
+// whose passes each cover the whole image, adds into sums for the whole
+// reduced image (16 bytes a reduced pixel), pass by pass. Every colour
+// type and bit depth is read (16-bit samples keep their high byte; 1, 2
+// and 4 bits are scaled to 0..255), the palette and tRNS included. The
+// result is what image/png followed by boxReduce gives.
 func decodePNGReduced(r io.Reader, k int) (*image.RGBA, error) {
 	if k < 1 {
 		k = 1
@@ -62,10 +64,6 @@ func pngFormatError(msg string, err error) error {
 	return &pngError{msg: msg, err: err}
 }
 
-// errInterlaced: Adam7 needs every pass before any row is whole, so it
-// cannot be reduced row by row.
-var errInterlaced = &pngError{msg: "interlaced images are not read row by row"}
-
 // maxPNGChunk bounds a chunk other than IDAT that is read into memory.
 const maxPNGChunk = 1 << 20
 
@@ -76,6 +74,7 @@ type pngReader struct {
 	width, height int
 	depth         int // bits per sample
 	colourType    int
+	interlaced    bool
 	palette       [256][4]uint8 // straight RGBA; missing entries opaque black, as image/png
 	paletteLen    int
 	trns          []byte // the tRNS chunk as read
@@ -206,7 +205,7 @@ func (d *pngReader) parseIHDR(b []byte) error {
 	switch b[12] {
 	case 0:
 	case 1:
-		return errInterlaced
+		d.interlaced = true
 	default:
 		return pngFormatError("unknown interlace method", nil)
 	}
@@ -281,24 +280,52 @@ func (d *pngReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxInterlacedFactor keeps an interlaced image's 32-bit block sums from
+// overflowing (k² × 255 × 255 < 2³²).
+const maxInterlacedFactor = 256
+
 // readImage inflates and reduces the rows.
 func (d *pngReader) readImage(k int) (*image.RGBA, error) {
-	channels := map[int]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[d.colourType]
-	bitsPP := channels * d.depth
-	rowBytes := (d.width*bitsPP + 7) / 8
-	filterBPP := max(1, bitsPP/8) // bytes to the corresponding byte of the previous pixel
 	zr, err := zlib.NewReader(bufio.NewReaderSize(d, 32<<10))
 	if err != nil {
 		return nil, pngFormatError("image data", err)
 	}
 	defer zr.Close()
+	var dst *image.RGBA
+	if d.interlaced {
+		dst, err = d.readPasses(zr, k)
+	} else {
+		dst, err = d.readRows(zr, k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	// The stream must end here: its checksum is checked at its end, and
+	// more data than the rows is as wrong for us as it is for image/png.
+	var extra [1]byte
+	if n, err := io.ReadFull(zr, extra[:]); n > 0 {
+		return nil, pngFormatError("more image data than the rows", nil)
+	} else if err != io.EOF {
+		return nil, pngFormatError("image data", err)
+	}
+	return dst, nil
+}
 
+func (d *pngReader) bitsPerPixel() int {
+	return map[int]int{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[d.colourType] * d.depth
+}
+
+// readRows reads a plain PNG, reducing each band of k rows as it ends.
+func (d *pngReader) readRows(zr io.Reader, k int) (*image.RGBA, error) {
+	bitsPP := d.bitsPerPixel()
+	rowBytes := (d.width*bitsPP + 7) / 8
+	filterBPP := max(1, bitsPP/8) // bytes to the corresponding byte of the previous pixel
 	ow, oh := (d.width+k-1)/k, (d.height+k-1)/k
 	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	cur, prev := make([]byte, 1+rowBytes), make([]byte, 1+rowBytes)
 	px := make([]uint8, 4*d.width) // one row as straight 8-bit RGBA
 	sums := make([]uint64, 4*ow)   // premultiplied block sums of the output row
-	convert := d.converter()
+	convert := d.converter(d.width)
 	for y := range d.height {
 		if _, err := io.ReadFull(zr, cur); err != nil {
 			return nil, pngFormatError("image data", err)
@@ -334,13 +361,73 @@ func (d *pngReader) readImage(k int) (*image.RGBA, error) {
 		}
 		cur, prev = prev, cur
 	}
-	// The stream must end here: its checksum is checked at its end, and
-	// more data than the rows is as wrong for us as it is for image/png.
-	var extra [1]byte
-	if n, err := io.ReadFull(zr, extra[:]); n > 0 {
-		return nil, pngFormatError("more image data than the rows", nil)
-	} else if err != io.EOF {
-		return nil, pngFormatError("image data", err)
+	return dst, nil
+}
+
+// adam7 is the interlacing's seven passes: first column and row, steps.
+var adam7 = [7][4]int{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}}
+
+// readPasses reads an interlaced PNG pass by pass into block sums for the
+// whole reduced image.
+func (d *pngReader) readPasses(zr io.Reader, k int) (*image.RGBA, error) {
+	if k > maxInterlacedFactor {
+		return nil, pngFormatError(fmt.Sprintf("reduction by %d", k), nil)
+	}
+	bitsPP := d.bitsPerPixel()
+	filterBPP := max(1, bitsPP/8)
+	ow, oh := (d.width+k-1)/k, (d.height+k-1)/k
+	sums := make([]uint32, 4*ow*oh)
+	maxRow := (d.width*bitsPP + 7) / 8
+	cur, prev := make([]byte, 1+maxRow), make([]byte, 1+maxRow)
+	px := make([]uint8, 4*d.width)
+	for _, p := range adam7 {
+		x0, y0, dx, dy := p[0], p[1], p[2], p[3]
+		pw, ph := (d.width-x0+dx-1)/dx, (d.height-y0+dy-1)/dy
+		if pw <= 0 || ph <= 0 {
+			continue // an empty pass has no rows, not even filter bytes
+		}
+		rowBytes := (pw*bitsPP + 7) / 8
+		cur, prev := cur[:1+rowBytes], prev[:1+rowBytes]
+		clear(prev)
+		convert := d.converter(pw)
+		for r := range ph {
+			if _, err := io.ReadFull(zr, cur); err != nil {
+				return nil, pngFormatError("image data", err)
+			}
+			if err := unfilter(cur[0], cur[1:], prev[1:], filterBPP); err != nil {
+				return nil, err
+			}
+			convert(cur[1:], px)
+			y := y0 + r*dy
+			line := sums[4*ow*(y/k):]
+			for i := range pw {
+				q := px[4*i : 4*i+4 : 4*i+4]
+				a := uint32(q[3])
+				o := 4 * ((x0 + i*dx) / k)
+				s := line[o : o+4 : o+4]
+				s[0] += uint32(q[0]) * a
+				s[1] += uint32(q[1]) * a
+				s[2] += uint32(q[2]) * a
+				s[3] += a
+			}
+			cur, prev = prev, cur
+		}
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	for oy := range oh {
+		bh := min(k, d.height-oy*k)
+		for ox := range ow {
+			bw := min(k, d.width-ox*k)
+			an := uint64(bw * bh)
+			n := an * 255
+			s := sums[4*(oy*ow+ox) : 4*(oy*ow+ox)+4 : 4*(oy*ow+ox)+4]
+			a := (uint64(s[3]) + an/2) / an
+			o := dst.Pix[oy*dst.Stride+4*ox : oy*dst.Stride+4*ox+4 : oy*dst.Stride+4*ox+4]
+			o[0] = uint8(min(a, (uint64(s[0])+n/2)/n))
+			o[1] = uint8(min(a, (uint64(s[1])+n/2)/n))
+			o[2] = uint8(min(a, (uint64(s[2])+n/2)/n))
+			o[3] = uint8(a)
+		}
 	}
 	return dst, nil
 }
@@ -401,8 +488,7 @@ func abs(x int) int {
 
 // converter returns the function that turns one unfiltered row into
 // straight 8-bit RGBA.
-func (d *pngReader) converter() func(row []byte, px []uint8) {
-	w := d.width
+func (d *pngReader) converter(w int) func(row []byte, px []uint8) {
 	switch d.colourType {
 	case 0: // greyscale
 		if d.depth == 16 {

@@ -3,8 +3,8 @@ package thumbnail
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"image"
@@ -12,6 +12,8 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"testing"
+
+	"mediashare/internal/media"
 )
 
 // pngSpec describes a PNG the tests write themselves, so that every
@@ -32,6 +34,9 @@ func (s pngSpec) String() string {
 	if s.trns != nil {
 		t = " tRNS"
 	}
+	if s.interlace == 1 {
+		t += " interlaced"
+	}
 	return fmt.Sprintf("type %d depth %d %dx%d%s", s.colourType, s.depth, s.w, s.h, t)
 }
 
@@ -43,96 +48,102 @@ func chunk(typ string, data []byte) []byte {
 }
 
 // encode writes the PNG: random samples drawn from a few values (so a
-// tRNS key is met), each row with the next of the five filters.
+// tRNS key is met), each row with the next of the five filters, in Adam7
+// passes when interlaced.
 func (s pngSpec) encode(t testing.TB) []byte {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(s.seed, 7))
-	bitsPP := s.channels() * s.depth
-	rowBytes := (s.w*bitsPP + 7) / 8
-	bpp := max(1, bitsPP/8)
+	ch := s.channels()
 	maxSample := 1<<s.depth - 1
 	if s.colourType == 3 {
 		maxSample = min(maxSample, s.palette+1) // one index past the palette: opaque black, as image/png reads it
 	}
-	var raw bytes.Buffer
-	prev := make([]byte, rowBytes)
-	for y := range s.h {
-		row := make([]byte, rowBytes)
-		var bits uint64
-		nbits := 0
-		put := func(v int, depth int) {
-			bits = bits<<depth | uint64(v)
-			nbits += depth
+	samples := make([]int, s.w*s.h*ch)
+	for i := range samples {
+		switch rng.IntN(4) {
+		case 0:
+			samples[i] = 0
+		case 1:
+			samples[i] = maxSample
+		default:
+			samples[i] = rng.IntN(maxSample + 1)
 		}
-		i := 0
-		flush := func() {
-			for nbits >= 8 {
-				row[i] = byte(bits >> (nbits - 8))
-				nbits -= 8
-				i++
-			}
-		}
-		for range s.w {
-			for range s.channels() {
-				var v int
-				switch rng.IntN(4) {
-				case 0:
-					v = 0
-				case 1:
-					v = maxSample
-				default:
-					v = rng.IntN(maxSample + 1)
-				}
-				if s.trns != nil && s.colourType != 3 && rng.IntN(3) == 0 {
-					v = -1 // the key, below
-				}
-				if v < 0 {
-					v = 0
-				}
-				put(v, s.depth)
-				flush()
-			}
-		}
-		if nbits > 0 {
-			row[i] = byte(bits << (8 - nbits))
-		}
-		// Make the tRNS key appear: copy it into some pixels.
-		if s.trns != nil && s.colourType != 3 && s.depth >= 8 {
-			key := s.trns
-			if s.depth == 8 {
-				key = nil
-				for j := 1; j < len(s.trns); j += 2 {
-					key = append(key, s.trns[j])
-				}
-			}
+	}
+	// Make the tRNS key appear: every third pixel of a row is the key.
+	if s.trns != nil && s.colourType != 3 {
+		for y := range s.h {
 			for x := 0; x < s.w; x += 3 {
-				copy(row[x*len(key):], key)
+				for c := range ch {
+					v := int(s.trns[2*c+1])
+					if s.depth == 16 {
+						v = int(binary.BigEndian.Uint16(s.trns[2*c:]))
+					}
+					samples[(y*s.w+x)*ch+c] = v & maxSample
+				}
 			}
 		}
-		f := byte(y % 5)
-		out := make([]byte, rowBytes)
-		for j := range row {
-			var a, c byte
-			if j >= bpp {
-				a, c = row[j-bpp], prev[j-bpp]
-			}
-			b := prev[j]
-			switch f {
-			case 0:
-				out[j] = row[j]
-			case 1:
-				out[j] = row[j] - a
-			case 2:
-				out[j] = row[j] - b
-			case 3:
-				out[j] = row[j] - byte((int(a)+int(b))/2)
-			case 4:
-				out[j] = row[j] - paeth(a, b, c)
-			}
+	}
+	passes := [][4]int{{0, 0, 1, 1}}
+	if s.interlace == 1 {
+		passes = adam7[:]
+	}
+	bitsPP := ch * s.depth
+	bpp := max(1, bitsPP/8)
+	var raw bytes.Buffer
+	n := 0
+	for _, p := range passes {
+		pw, ph := (s.w-p[0]+p[2]-1)/p[2], (s.h-p[1]+p[3]-1)/p[3]
+		if pw <= 0 || ph <= 0 {
+			continue
 		}
-		raw.WriteByte(f)
-		raw.Write(out)
-		prev = row
+		rowBytes := (pw*bitsPP + 7) / 8
+		prev := make([]byte, rowBytes)
+		for r := range ph {
+			y := p[1] + r*p[3]
+			row := make([]byte, rowBytes)
+			var bits uint64
+			nbits, i := 0, 0
+			for q := range pw {
+				x := p[0] + q*p[2]
+				for c := range ch {
+					bits = bits<<s.depth | uint64(samples[(y*s.w+x)*ch+c])
+					nbits += s.depth
+					for nbits >= 8 {
+						row[i] = byte(bits >> (nbits - 8))
+						nbits -= 8
+						i++
+					}
+				}
+			}
+			if nbits > 0 {
+				row[i] = byte(bits << (8 - nbits))
+			}
+			f := byte(n % 5)
+			n++
+			out := make([]byte, rowBytes)
+			for j := range row {
+				var a, c byte
+				if j >= bpp {
+					a, c = row[j-bpp], prev[j-bpp]
+				}
+				b := prev[j]
+				switch f {
+				case 0:
+					out[j] = row[j]
+				case 1:
+					out[j] = row[j] - a
+				case 2:
+					out[j] = row[j] - b
+				case 3:
+					out[j] = row[j] - byte((int(a)+int(b))/2)
+				case 4:
+					out[j] = row[j] - paeth(a, b, c)
+				}
+			}
+			raw.WriteByte(f)
+			raw.Write(out)
+			prev = row
+		}
 	}
 	var z bytes.Buffer
 	zw := zlib.NewWriter(&z)
@@ -260,37 +271,37 @@ func allSpecs() []pngSpec {
 		seed++
 		specs = append(specs, s)
 	}
-	for _, size := range [][2]int{{37, 23}, {1, 1}, {8, 3}, {64, 65}} {
-		w, h := size[0], size[1]
+	for _, size := range [][3]int{{37, 23, 0}, {1, 1, 0}, {8, 3, 0}, {64, 65, 0}, {37, 23, 1}, {3, 2, 1}, {64, 65, 1}} {
+		w, h, il := size[0], size[1], byte(size[2])
 		for _, d := range []int{1, 2, 4, 8, 16} {
-			add(pngSpec{w: w, h: h, colourType: 0, depth: d})
+			add(pngSpec{w: w, h: h, colourType: 0, depth: d, interlace: il})
 			key := []byte{0, byte(1<<min(d, 8) - 1)}
 			if d == 16 {
 				key = []byte{0xff, 0xff}
 			}
-			add(pngSpec{w: w, h: h, colourType: 0, depth: d, trns: key})
+			add(pngSpec{w: w, h: h, colourType: 0, depth: d, trns: key, interlace: il})
 		}
 		for _, d := range []int{1, 2, 4, 8} {
 			n := min(1<<d, 200)
-			add(pngSpec{w: w, h: h, colourType: 3, depth: d, palette: n})
+			add(pngSpec{w: w, h: h, colourType: 3, depth: d, palette: n, interlace: il})
 			trns := make([]byte, n/2+1)
 			for i := range trns {
 				trns[i] = byte(i * 37)
 			}
-			add(pngSpec{w: w, h: h, colourType: 3, depth: d, palette: n, trns: trns})
+			add(pngSpec{w: w, h: h, colourType: 3, depth: d, palette: n, trns: trns, interlace: il})
 		}
 		for _, d := range []int{8, 16} {
-			add(pngSpec{w: w, h: h, colourType: 2, depth: d})
-			add(pngSpec{w: w, h: h, colourType: 2, depth: d, trns: []byte{0, 255, 0, 0, 0, 255}})
-			add(pngSpec{w: w, h: h, colourType: 4, depth: d})
-			add(pngSpec{w: w, h: h, colourType: 6, depth: d})
+			add(pngSpec{w: w, h: h, colourType: 2, depth: d, interlace: il})
+			add(pngSpec{w: w, h: h, colourType: 2, depth: d, trns: []byte{0, 255, 0, 0, 0, 255}, interlace: il})
+			add(pngSpec{w: w, h: h, colourType: 4, depth: d, interlace: il})
+			add(pngSpec{w: w, h: h, colourType: 6, depth: d, interlace: il})
 		}
 	}
 	return specs
 }
 
 // Every colour type and bit depth, with and without tRNS, every filter,
-// several factors: the same pixels as image/png and the same box
+// plain and interlaced, several factors: the same pixels as image/png and the same box
 // reduction.
 func TestPNGReducedMatchesImagePNG(t *testing.T) {
 	for _, s := range allSpecs() {
@@ -354,14 +365,6 @@ func TestPNGReducedMatchesEncoderOutput(t *testing.T) {
 				samePixels(t, got, reference(t, b.Bytes(), k))
 			})
 		}
-	}
-}
-
-// Interlaced files are refused (Make decodes them whole, within the budget).
-func TestPNGReducedRefusesInterlaced(t *testing.T) {
-	data := pngSpec{w: 9, h: 9, colourType: 6, depth: 8, interlace: 1}.encode(t)
-	if _, err := decodePNGReduced(bytes.NewReader(data), 2); !errors.Is(err, errInterlaced) {
-		t.Fatalf("got %v, want errInterlaced", err)
 	}
 }
 
@@ -457,4 +460,27 @@ func FuzzPNGReduced(f *testing.F) {
 		}
 		samePixels(t, got, reference(t, data, int(k%8)+1))
 	})
+}
+
+// A large interlaced PNG is planned pass by pass, reduced, and Make reads
+// it so: the same pixels as image/png's whole decode, reduced alike.
+func TestMakeReadsInterlacedPassByPass(t *testing.T) {
+	data := pngSpec{w: 2600, h: 1800, colourType: 6, depth: 16, interlace: 1, seed: 5}.encode(t)
+	info, err := media.Inspect(bytes.NewReader(data), int64(len(data)), media.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{MaxSide: DefaultMaxSide, PreviewSide: DefaultPreviewSide}
+	p := planFor(info, int64(len(data)), geometryOf(info, opts))
+	if p.decoder != decodePNGRows || p.factor != 2 {
+		t.Fatalf("plan %+v, want the row decoder reducing by 2", p)
+	}
+	got, err := decodePNGReduced(bytes.NewReader(data), p.factor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samePixels(t, got, reference(t, data, p.factor))
+	if _, err := Make(context.Background(), bytes.NewReader(data), opts); err != nil {
+		t.Fatalf("Make: %v", err)
+	}
 }

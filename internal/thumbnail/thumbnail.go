@@ -9,14 +9,21 @@
 // scaled down in the DCT domain (1/2, 1/4, 1/8 …, never below the largest
 // rendition) and WebP by libwebp with its shrink-on-load; CMYK JPEGs, damaged
 // files and everything else go to the pure-Go decoders, which are also the
-// whole story in a default build. Images much larger than the target are
-// then box-averaged by a whole factor straight from the decoder's pixel
-// layout, and bild's linear filter does the final resampling.
+// whole story in a default build. PNGs much larger than the target, and
+// those whose whole decode would be larger than 8-bit RGBA (16-bit), are
+// read row by row (interlaced ones pass by pass) and box-reduced as they
+// are read, so only the reduced image is ever held (pngreduce.go). Other
+// images much larger than the target are box-averaged by a whole factor
+// straight from the decoder's pixel layout, and bild's linear filter does
+// the final resampling.
 //
 // Safety. The pixel limit is checked on the header (media.Inspect) before
 // anything is decoded; the Go decoders read through the context, so a
 // deadline stops them at their next read; a decoder's panic comes back as
-// an error. A Limiter bounds how many thumbnails are made at once.
+// an error. A Limiter bounds how many thumbnails are made at once and,
+// with a memory budget, admits each by the memory its decode is estimated
+// to take from the header (budget.go): a decode waits for room, and one
+// that could never fit is refused (Check says so at the upload).
 package thumbnail
 
 import (
