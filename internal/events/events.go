@@ -25,8 +25,9 @@ const (
 	MediaPurged        Type = "MediaPurged"
 )
 
-// Types lists every event type, in the order of an entry's life.
-var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaDeleted, MediaPurged}
+// Types lists every event type: an entry's, in the order of its life, then an account's.
+var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaDeleted, MediaPurged,
+	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged}
 
 // SchemaVersion is the payload schema written by this build.
 const SchemaVersion = 1
