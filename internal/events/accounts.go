@@ -47,11 +47,11 @@ const (
 
 // Registered is the payload of AccountRegistered.
 type Registered struct {
-	AccountID   string `json:"account_id"`     // the stream id
-	Name        string `json:"name"`           // normalised (NFKC, case-folded): what makes two names the same
-	DisplayName string `json:"display_name"`   // as the person typed it
-	Role        string `json:"role"`           // RoleMember or RoleAdmin
-	Via         string `json:"via"`            // ViaPassword or ViaOIDC
+	AccountID   string `json:"account_id"`   // the stream id
+	Name        string `json:"name"`         // normalised (NFKC, case-folded): what makes two names the same
+	DisplayName string `json:"display_name"` // as the person typed it
+	Role        string `json:"role"`         // RoleMember or RoleAdmin
+	Via         string `json:"via"`          // ViaPassword or ViaOIDC
 	OIDCIssuer  string `json:"oidc_issuer,omitempty"`
 	OIDCSubject string `json:"oidc_subject,omitempty"`
 	Invite      string `json:"invite,omitempty"` // id of the invite consumed, if any (never the invite's secret)
