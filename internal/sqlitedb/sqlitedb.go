@@ -20,7 +20,9 @@ func Open(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("sqlitedb: create directory for %s: %w", path, err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
+	// secure_delete zeroes what a DELETE or UPDATE frees, so erased
+	// content and destroyed keys (internal/keyring) leave no bytes behind.
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)", "secure_delete(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
