@@ -31,6 +31,8 @@ type Config struct {
 	Table       string // --table: DynamoDB table of the entries view
 	EventsTable string // --events-table: DynamoDB table of the events (Streams on)
 	LeaseTable  string // --lease-table: leases, checkpoints and dead letters of the feed (default EventsTable+"-leases")
+	AuthTable   string // sessions, API tokens, invites, credentials (internal/authstore; default EventsTable+"-auth")
+	KeysTable   string // per-entry data keys for erasure (internal/keyring; default EventsTable+"-keys")
 	Region      string // --region
 	Endpoint    string // --endpoint: optional, for moto, MinIO, ScyllaDB Alternator and the like
 	Prefix      string // --prefix: optional key prefix in the bucket
@@ -58,10 +60,22 @@ type Config struct {
 // DefaultLeaseTable is the lease table's name for an events table.
 func DefaultLeaseTable(eventsTable string) string { return eventsTable + "-leases" }
 
+// DefaultAuthTable is the auth table's name for an events table.
+func DefaultAuthTable(eventsTable string) string { return eventsTable + "-auth" }
+
+// DefaultKeysTable is the keys table's name for an events table.
+func DefaultKeysTable(eventsTable string) string { return eventsTable + "-keys" }
+
 // withDefaults fills the optional fields.
 func (c Config) withDefaults() Config {
 	if c.LeaseTable == "" && c.EventsTable != "" {
 		c.LeaseTable = DefaultLeaseTable(c.EventsTable)
+	}
+	if c.AuthTable == "" && c.EventsTable != "" {
+		c.AuthTable = DefaultAuthTable(c.EventsTable)
+	}
+	if c.KeysTable == "" && c.EventsTable != "" {
+		c.KeysTable = DefaultKeysTable(c.EventsTable)
 	}
 	if c.LeaseDuration <= 0 {
 		c.LeaseDuration = 30 * time.Second
@@ -102,6 +116,20 @@ func (c Config) Validate() error {
 	}
 	if c.LeaseTable != "" && (c.LeaseTable == c.Table || c.LeaseTable == c.EventsTable) {
 		errs = append(errs, fmt.Errorf("--lease-table %q must differ from --table and --events-table", c.LeaseTable))
+	}
+	for _, t := range []struct{ name, v string }{{"auth table", c.AuthTable}, {"keys table", c.KeysTable}} {
+		if t.v == "" {
+			continue
+		}
+		if !tableName.MatchString(t.v) {
+			errs = append(errs, fmt.Errorf("%s %q is not a valid DynamoDB table name", t.name, t.v))
+		}
+		if t.v == c.Table || t.v == c.EventsTable || t.v == c.LeaseTable {
+			errs = append(errs, fmt.Errorf("%s %q must differ from --table, --events-table and --lease-table", t.name, t.v))
+		}
+	}
+	if c.AuthTable != "" && c.AuthTable == c.KeysTable {
+		errs = append(errs, fmt.Errorf("auth table and keys table must differ (both %q)", c.AuthTable))
 	}
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)

@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	authdynamo "mediashare/internal/authstore/dynamo"
 	eventsdynamo "mediashare/internal/events/dynamo"
+	keysdynamo "mediashare/internal/keyring/dynamo"
 	viewdynamo "mediashare/internal/projections/dynamo"
 )
 
@@ -49,6 +51,8 @@ func Setup(ctx context.Context, cfg Config) error {
 		{role: "events", flag: "--events-table", in: eventsdynamo.TableInput(cfg.EventsTable), pitr: true},
 		{role: "entries view", flag: "--table", in: viewdynamo.TableInput(cfg.Table), pitr: true, ttl: viewdynamo.AttrTTL},
 		{role: "lease", flag: "--lease-table", in: eventsdynamo.LeaseTableInput(cfg.LeaseTable)},
+		{role: "auth", flag: "<events-table>-auth", in: authdynamo.TableInput(cfg.AuthTable), ttl: authdynamo.AttrTTL},
+		{role: "keys", flag: "<events-table>-keys", in: keysdynamo.TableInput(cfg.KeysTable)}, // no PITR: a restore would bring destroyed keys back
 	}
 	for _, s := range specs {
 		if err := ensureTable(ctx, cl.db, cfg, s); err != nil {

@@ -8,7 +8,9 @@
 // Unix ns), the keys of the index that lists them. DynamoDB's TTL
 // ("expires_at", Unix seconds) removes expired items some time after they
 // expire; lookups check expiry themselves, and reads of single items are
-// strongly consistent. Listing goes through the index, which is
+// strongly consistent. Revoking marks an item "revoked", takes it out of
+// the index and sets its TTL to now (the role needs no DeleteItem).
+// Listing goes through the index, which is
 // eventually consistent: that is why "sign out everywhere" records a
 // revoked# time that every lookup checks, rather than relying on the list.
 package dynamo
@@ -107,6 +109,7 @@ type item struct {
 	Hash       string   `dynamodbav:"hash,omitempty"`
 	Updated    int64    `dynamodbav:"updated,omitempty"`
 	Before     int64    `dynamodbav:"before,omitempty"`
+	Revoked    bool     `dynamodbav:"revoked,omitempty"`
 }
 
 func ns(t time.Time) int64 {
@@ -186,6 +189,33 @@ func (s *Store) get(ctx context.Context, pk, what string) (item, error) {
 		return item{}, fmt.Errorf("authstore/dynamo: %s: %w", what, err)
 	}
 	return it, nil
+}
+
+// revoke marks the item pk revoked, out of the index, and due for TTL
+// deletion, on condition cond (with its names and values). It reports
+// whether the condition held.
+func (s *Store) revoke(ctx context.Context, pk, cond string, names map[string]string, values map[string]types.AttributeValue, what string) (bool, error) {
+	names["#pk"], names["#rev"], names["#ttl"], names["#g"] = AttrPK, "revoked", AttrTTL, AttrGSIPK
+	values[":true"] = &types.AttributeValueMemberBOOL{Value: true}
+	values[":ttl"] = num(s.now().Unix())
+	c := "attribute_exists(#pk) AND attribute_not_exists(#rev)"
+	if cond != "" {
+		c += " AND " + cond
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(pk),
+		UpdateExpression:          aws.String("SET #rev = :true, #ttl = :ttl REMOVE #g"),
+		ConditionExpression:       aws.String(c),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if isCCF(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("authstore/dynamo: revoke %s: %w", what, err)
+	}
+	return true, nil
 }
 
 // list returns every item of the index partition gsiPK, newest first.
@@ -271,7 +301,7 @@ func (s *Store) Session(ctx context.Context, hash string) (authstore.Session, er
 	if err != nil {
 		return authstore.Session{}, err
 	}
-	if it.Expires <= ns(s.now()) {
+	if it.Revoked || it.Expires <= ns(s.now()) {
 		return authstore.Session{}, authstore.ErrNotFound
 	}
 	before, err := s.revokedBefore(ctx, it.Account)
@@ -290,8 +320,8 @@ func (s *Store) TouchSession(ctx context.Context, hash string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(sessionPK + hash),
 		UpdateExpression:          aws.String("SET #seen = :now"),
-		ConditionExpression:       aws.String("attribute_exists(#pk) AND #exp > :now"),
-		ExpressionAttributeNames:  map[string]string{"#seen": "last_seen", "#pk": AttrPK, "#exp": "expires"},
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND attribute_not_exists(#rev) AND #exp > :now"),
+		ExpressionAttributeNames:  map[string]string{"#seen": "last_seen", "#pk": AttrPK, "#exp": "expires", "#rev": "revoked"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now)},
 	})
 	if isCCF(err) {
@@ -305,21 +335,14 @@ func (s *Store) TouchSession(ctx context.Context, hash string) error {
 
 // RevokeSession implements authstore.Sessions.
 func (s *Store) RevokeSession(ctx context.Context, account, hash string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: key(sessionPK + hash),
-		ConditionExpression:       aws.String("#acct = :acct"),
-		ExpressionAttributeNames:  map[string]string{"#acct": "account"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":acct": str(account)},
-	})
-	if err != nil && !isCCF(err) {
-		return fmt.Errorf("authstore/dynamo: revoke session: %w", err)
-	}
-	return nil
+	_, err := s.revoke(ctx, sessionPK+hash, "#acct = :acct", map[string]string{"#acct": "account"},
+		map[string]types.AttributeValue{":acct": str(account)}, "session")
+	return err
 }
 
 // RevokeSessions implements authstore.Sessions: first the revoked# time
 // (which makes every older session stop working at once), then the
-// sessions the index lists are deleted.
+// sessions the index lists are revoked one by one.
 func (s *Store) RevokeSessions(ctx context.Context, account string) error {
 	now := ns(s.now())
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -340,8 +363,8 @@ func (s *Store) RevokeSessions(ctx context.Context, account string) error {
 		if it.GSISK >= now {
 			continue
 		}
-		if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(it.PK)}); err != nil {
-			return fmt.Errorf("authstore/dynamo: revoke sessions: %w", err)
+		if _, err := s.revoke(ctx, it.PK, "", map[string]string{}, map[string]types.AttributeValue{}, "sessions"); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -360,7 +383,7 @@ func (s *Store) Sessions(ctx context.Context, account string) ([]authstore.Sessi
 	now := ns(s.now())
 	var out []authstore.Session
 	for _, it := range items {
-		if it.Expires > now && it.GSISK >= before {
+		if !it.Revoked && it.Expires > now && it.GSISK >= before {
 			out = append(out, toSession(it))
 		}
 	}
@@ -394,7 +417,9 @@ func scopeOrder(ss []string) []string {
 	return out
 }
 
-func (s *Store) tokenLive(it item) bool { return it.Expires == 0 || it.Expires > ns(s.now()) }
+func (s *Store) tokenLive(it item) bool {
+	return !it.Revoked && (it.Expires == 0 || it.Expires > ns(s.now()))
+}
 
 // CreateToken implements authstore.Tokens.
 func (s *Store) CreateToken(ctx context.Context, x authstore.Token) error {
@@ -426,8 +451,8 @@ func (s *Store) TouchToken(ctx context.Context, hash string) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(tokenPK + hash),
 		UpdateExpression:          aws.String("SET #used = :now"),
-		ConditionExpression:       aws.String("attribute_exists(#pk) AND " + liveTokenCond),
-		ExpressionAttributeNames:  map[string]string{"#used": "last_used", "#pk": AttrPK, "#exp": "expires"},
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND attribute_not_exists(#rev) AND " + liveTokenCond),
+		ExpressionAttributeNames:  map[string]string{"#used": "last_used", "#pk": AttrPK, "#exp": "expires", "#rev": "revoked"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(ns(s.now()))},
 	})
 	if isCCF(err) {
@@ -441,19 +466,12 @@ func (s *Store) TouchToken(ctx context.Context, hash string) error {
 
 // RevokeToken implements authstore.Tokens.
 func (s *Store) RevokeToken(ctx context.Context, account, hash string) error {
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: key(tokenPK + hash),
-		ConditionExpression:       aws.String("#acct = :acct AND " + liveTokenCond),
-		ExpressionAttributeNames:  map[string]string{"#acct": "account", "#exp": "expires"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":acct": str(account), ":now": num(ns(s.now()))},
-	})
-	if isCCF(err) {
+	ok, err := s.revoke(ctx, tokenPK+hash, "#acct = :acct AND "+liveTokenCond, map[string]string{"#acct": "account", "#exp": "expires"},
+		map[string]types.AttributeValue{":acct": str(account), ":now": num(ns(s.now()))}, "token")
+	if err == nil && !ok {
 		return authstore.ErrNotFound
 	}
-	if err != nil {
-		return fmt.Errorf("authstore/dynamo: revoke token: %w", err)
-	}
-	return nil
+	return err
 }
 
 // Tokens implements authstore.Tokens.
@@ -488,6 +506,8 @@ func (s *Store) CreateInvite(ctx context.Context, x authstore.Invite) error {
 
 func (s *Store) usable(it item) error {
 	switch {
+	case it.Revoked:
+		return authstore.ErrNotFound
 	case it.ConsumedBy != "":
 		return authstore.ErrInviteUsed
 	case it.Expires <= ns(s.now()):
@@ -521,8 +541,8 @@ func (s *Store) ConsumeInvite(ctx context.Context, hash, account string) (authst
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(invitePK + hash),
 		UpdateExpression:          aws.String("SET #by = :by, #at = :now"),
-		ConditionExpression:       aws.String("attribute_exists(#pk) AND attribute_not_exists(#by) AND #exp > :now"),
-		ExpressionAttributeNames:  map[string]string{"#by": "consumed_by", "#at": "consumed_at", "#pk": AttrPK, "#exp": "expires"},
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND attribute_not_exists(#rev) AND attribute_not_exists(#by) AND #exp > :now"),
+		ExpressionAttributeNames:  map[string]string{"#by": "consumed_by", "#at": "consumed_at", "#pk": AttrPK, "#exp": "expires", "#rev": "revoked"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":by": str(account), ":now": num(now)},
 		ReturnValues:              types.ReturnValueAllNew,
 	})
@@ -544,10 +564,8 @@ func (s *Store) ConsumeInvite(ctx context.Context, hash, account string) (authst
 
 // RevokeInvite implements authstore.Invites.
 func (s *Store) RevokeInvite(ctx context.Context, hash string) error {
-	if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(invitePK + hash)}); err != nil {
-		return fmt.Errorf("authstore/dynamo: revoke invite: %w", err)
-	}
-	return nil
+	_, err := s.revoke(ctx, invitePK+hash, "", map[string]string{}, map[string]types.AttributeValue{}, "invite")
+	return err
 }
 
 // Invites implements authstore.Invites.
