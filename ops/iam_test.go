@@ -48,6 +48,8 @@ var tableFields = map[string]string{
 	"internal/awsbackend.Config.EventsTable":   "EventsTable",
 	"internal/awsbackend.Config.Table":         "EntriesTable",
 	"internal/awsbackend.Config.LeaseTable":    "LeaseTable",
+	"internal/authstore/dynamo.Store.table":    "AuthTable",
+	"internal/keyring/dynamo.Store.table":      "KeysTable",
 }
 
 // streamTable is the one table with DynamoDB Streams on: every Streams
@@ -255,7 +257,7 @@ func codeNeeds(t *testing.T) (serving, maintenance need, ops []string) {
 							into.add(res, a, where)
 						}
 					case provisioning[rel]:
-						for _, tbl := range []string{"EventsTable", "EntriesTable", "LeaseTable"} {
+						for _, tbl := range []string{"EventsTable", "EntriesTable", "LeaseTable", "AuthTable", "KeysTable"} {
 							for _, a := range acts {
 								into.add(tableARN(tbl), a, where)
 							}

@@ -224,6 +224,7 @@ func TestServeUnderRolePolicyInMoto(t *testing.T) {
 	vars := map[string]string{
 		"AWS::Partition": "aws", "AWS::Region": awstest.Region, "AWS::AccountId": motoAccount,
 		"EventsTable": outputs["EventsTableName"], "EntriesTable": outputs["EntriesTableName"], "LeaseTable": outputs["LeaseTableName"],
+		"AuthTable": outputs["AuthTableName"], "KeysTable": outputs["KeysTableName"],
 		"EventsTable.StreamArn": aws.ToString(desc.Table.LatestStreamArn), "MediaBucket": outputs["MediaBucketName"],
 		"CookieSecret": outputs["CookieSecretArn"], "ReleaseBucket": name + "-releases", "ReleaseKey": "releases/mediashare-test-linux-arm64.tar.gz",
 		"MetricsLogGroup": "/mediashare/" + name + "/prometheus",

@@ -52,7 +52,7 @@ func motoParameters(name string) []cftypes.Parameter {
 var motoCreated = []string{
 	"Vpc", "InternetGateway", "GatewayAttachment", "SubnetA", "SubnetB", "RouteTable", "DefaultRoute",
 	"SubnetARoutes", "SubnetBRoutes", "S3Endpoint", "DynamoDBEndpoint", "LoadBalancerSecurityGroup",
-	"WebSecurityGroup", "MediaBucket", "EventsTable", "EntriesTable", "LeaseTable",
+	"WebSecurityGroup", "MediaBucket", "EventsTable", "EntriesTable", "LeaseTable", "AuthTable", "KeysTable",
 	"MetricsLogGroup", "WebRole", "MaintenancePolicy", "WebInstanceProfile", "WebLaunchTemplate", "LoadBalancer",
 	"WebTargetGroup", "HttpListener", "WebGroup",
 }

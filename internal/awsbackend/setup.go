@@ -51,7 +51,7 @@ func Setup(ctx context.Context, cfg Config) error {
 		{role: "events", flag: "--events-table", in: eventsdynamo.TableInput(cfg.EventsTable), pitr: true},
 		{role: "entries view", flag: "--table", in: viewdynamo.TableInput(cfg.Table), pitr: true, ttl: viewdynamo.AttrTTL},
 		{role: "lease", flag: "--lease-table", in: eventsdynamo.LeaseTableInput(cfg.LeaseTable)},
-		{role: "auth", flag: "<events-table>-auth", in: authdynamo.TableInput(cfg.AuthTable), ttl: authdynamo.AttrTTL},
+		{role: "auth", flag: "<events-table>-auth", in: authdynamo.TableInput(cfg.AuthTable), pitr: true, ttl: authdynamo.AttrTTL},
 		{role: "keys", flag: "<events-table>-keys", in: keysdynamo.TableInput(cfg.KeysTable)}, // no PITR: a restore would bring destroyed keys back
 	}
 	for _, s := range specs {
