@@ -83,6 +83,10 @@ func AttemptKey(e Event) string { return fmt.Sprintf("%s/%d", e.Stream, e.Versio
 // parked when Poison.MaxAttempts is zero.
 const DefaultMaxAttempts = 3
 
+// DefaultRetryDelay is the first wait after a failed attempt when
+// Poison.RetryDelay is zero.
+const DefaultRetryDelay = 5 * time.Second
+
 // FeedStats counts what a feed has met since it was made. Every feed
 // fills the delivery fields; the DynamoDB Streams feed fills the rest.
 type FeedStats struct {
@@ -105,7 +109,9 @@ type Poison struct {
 	// when zero).
 	MaxAttempts int
 	// RetryDelay is the wait after the first failed attempt; it doubles
-	// after each (default 1 s).
+	// after each (DefaultRetryDelay when zero: with 3 attempts a failing
+	// handler is tried at 0, 5 and 15 s, which rides out a short outage of
+	// a store before the event is parked).
 	RetryDelay time.Duration
 	// Log receives parked events (error) and retries (warn); slog.Default
 	// when nil.
@@ -161,7 +167,7 @@ func (p *Poison) log() *slog.Logger {
 func (p *Poison) Backoff(attempt int) time.Duration {
 	d := p.RetryDelay
 	if d <= 0 {
-		d = time.Second
+		d = DefaultRetryDelay
 	}
 	for i := 0; i < attempt && i < 5; i++ {
 		d *= 2
