@@ -187,3 +187,23 @@ func TestHEIFDecodeBudget(t *testing.T) {
 		t.Errorf("got message %q, want the advice for a deep image", msg)
 	}
 }
+
+// A HEIC with an alpha plane (an auxiliary image) keeps its transparency.
+func TestMakeHEICWithAlpha(t *testing.T) {
+	if !thumbnail.HEIFNative {
+		t.Skip("HEIC needs libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
+	}
+	data := mediatest.HEIC(t, quadrants(640, 480, red, green, blue, color.NRGBA{}))
+	info, err := media.Inspect(bytes.NewReader(data), int64(len(data)), media.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Layout.Alpha || info.Layout.Channels != 4 {
+		t.Errorf("got layout %+v, want alpha and 4 channels", info.Layout)
+	}
+	res, img := mustMake(t, data, thumbnail.Options{PreviewSide: 1280})
+	checkQuadrants(t, img, 24, &red, &green, &blue, nil)
+	if res.Preview == nil || res.Preview.ContentType != "image/png" {
+		t.Errorf("got preview %+v, want a PNG (it has transparency)", res.Preview)
+	}
+}
