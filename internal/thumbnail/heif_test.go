@@ -207,3 +207,20 @@ func TestMakeHEICWithAlpha(t *testing.T) {
 		t.Errorf("got preview %+v, want a PNG (it has transparency)", res.Preview)
 	}
 }
+
+// heif-enc stores an image of odd sides as a 1×1 grid over a tile padded
+// to even ones: the grid's size wins, the padding is cut off.
+func TestMakeHEICOddSides(t *testing.T) {
+	if !thumbnail.HEIFNative {
+		t.Skip("HEIC needs libheif (go test -tags nativeheif, apt-get install -y libheif-dev)")
+	}
+	data := mediatest.HEIC(t, quadrants(321, 241, red, green, blue, white))
+	if !bytes.Contains(data, []byte("grid")) {
+		t.Fatal("heif-enc made no grid of an odd-sized image (this test wants one)")
+	}
+	res, img := mustMake(t, data, thumbnail.Options{})
+	if res.Width != 320 || res.Height != 240 {
+		t.Errorf("got %d×%d, want 320×240", res.Width, res.Height)
+	}
+	checkQuadrants(t, img, 24, &red, &green, &blue, &white)
+}
