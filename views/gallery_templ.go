@@ -642,7 +642,7 @@ func Upload(f UploadForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" maxlength=\"200\" autocomplete=\"off\" placeholder=\"Optional with several files: each takes its file name\"></div><div><label for=\"file\">Images</label> <input type=\"file\" id=\"file\" name=\"file\" required multiple accept=\"image/jpeg,image/png,image/gif,image/webp\"></div><div class=\"wide\"><label for=\"comment\">Comment</label> <textarea id=\"comment\" name=\"comment\" required maxlength=\"2000\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "\" maxlength=\"200\" autocomplete=\"off\" placeholder=\"Optional with several files: each takes its file name\"></div><div><label for=\"file\">Images</label> <input type=\"file\" id=\"file\" name=\"file\" required multiple accept=\"image/jpeg,image/png,image/gif,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif\"></div><div class=\"wide\"><label for=\"comment\">Comment</label> <textarea id=\"comment\" name=\"comment\" required maxlength=\"2000\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -29,6 +29,11 @@ func TestBrowserHEICUpload(t *testing.T) {
 	}
 	b.open(s.url + "/")
 	b.waitLive()
+	// The file picker offers phone photos too (by type and, for systems
+	// that know no HEIC type, by extension).
+	if accept := evalAs[string](b, `document.querySelector("#file").accept`); !strings.Contains(accept, "image/heic") || !strings.Contains(accept, ".heic") || !strings.Contains(accept, "image/avif") {
+		t.Errorf("the file input accepts %q, want HEIC and AVIF in it", accept)
+	}
 	b.uploadUI("From my phone", "a HEIC as an iPhone saves it", path)
 
 	if !media.HEIFDecodable {
