@@ -119,29 +119,21 @@ func TestVerifyUnknownTakesAsLong(t *testing.T) {
 	if err := h.VerifyUnknown(ctx, "whatever-they-typed"); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("VerifyUnknown: got %v, want ErrMismatch", err)
 	}
-	// Medians of a few runs each, so a busy machine does not decide it.
-	median := func(f func()) time.Duration {
-		var ds []time.Duration
-		for range 5 {
-			start := time.Now()
-			f()
-			ds = append(ds, time.Since(start))
-		}
-		for i := range ds {
-			for j := i + 1; j < len(ds); j++ {
-				if ds[j] < ds[i] {
-					ds[i], ds[j] = ds[j], ds[i]
-				}
-			}
-		}
-		return ds[len(ds)/2]
+	// The fastest of a few interleaved runs of each: a busy machine only
+	// ever adds time, so the minimum is the run least disturbed. Skipping
+	// the hash would make an unknown name about a thousand times faster;
+	// only a gap that gross fails, never the noise of a loaded machine.
+	known, unknown := time.Duration(1<<62), time.Duration(1<<62)
+	for range 5 {
+		start := time.Now()
+		h.Verify(ctx, phc, "wrong-password-here")
+		known = min(known, time.Since(start))
+		start = time.Now()
+		h.VerifyUnknown(ctx, "wrong-password-here")
+		unknown = min(unknown, time.Since(start))
 	}
-	known := median(func() { h.Verify(ctx, phc, "wrong-password-here") })
-	unknown := median(func() { h.VerifyUnknown(ctx, "wrong-password-here") })
-	// The work is the same argon2id call; only gross differences (a
-	// skipped hash is 1000× faster) must fail this.
-	if unknown < known/4 || unknown > known*4 {
-		t.Errorf("a wrong password takes %v, an unknown name %v: they must take about as long", known, unknown)
+	if unknown < known/10 {
+		t.Errorf("a wrong password takes %v, an unknown name %v: the unknown name must do the same argon2id work", known, unknown)
 	}
 }
 
