@@ -45,12 +45,20 @@ func TestPoisonUploadIsParkedAfterCrashes(t *testing.T) {
 		if n == 1 {
 			eib = upload(t, p.site, browser(t), "heavy.png", "image/png", heavy)
 		}
-		start := time.Now()
 		p.waitLog(t, 60*time.Second, "events: handling event", "consumer=reactor", "type=MediaUploaded", "stream="+eib, "attempt="+itoa(n))
-		time.Sleep(300 * time.Millisecond) // well inside the decode of 100 megapixels
+		// Decoding has begun once the process has burnt 200 ms of CPU past
+		// the attempt's start (the whole thumbnail takes seconds of CPU):
+		// measured in CPU time, so a loaded machine only makes it slower.
+		start, cpu0 := time.Now(), cpuTime(p.cmd.Process.Pid)
+		for cpuTime(p.cmd.Process.Pid)-cpu0 < 200*time.Millisecond {
+			if time.Since(start) > 30*time.Second {
+				t.Fatal("the process did not start decoding within 30 s of the attempt")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		rss := vmRSS(p.cmd.Process.Pid)
 		p.kill()
-		t.Logf("attempt %d: killed %v after the reactor started it, at %d MiB resident (decoding)", n, time.Since(start).Round(time.Millisecond), rss>>20)
+		t.Logf("attempt %d: killed while decoding, %v after the attempt began, at %d MiB resident", n, time.Since(start).Round(time.Millisecond), rss>>20)
 		if got := streamTypes(eventsIn(t, data), eib); got != "MediaUploaded" {
 			t.Fatalf("after killed attempt %d the entry's events are %s, want MediaUploaded alone (the kill came too late)", n, got)
 		}
@@ -252,6 +260,28 @@ func deadLettersIn(t *testing.T, data, consumer string) []events.DeadLetter {
 		t.Fatal(err)
 	}
 	return ds
+}
+
+// cpuTime is the CPU time a process has used (user and system), from
+// /proc/PID/stat in clock ticks of 10 ms.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (which may hold spaces): state is
+	// field 3, utime 14, stime 15.
+	rest := string(b)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // vmRSS is a process's resident memory in bytes (0 when unknown).
