@@ -188,6 +188,9 @@ func (w *follower) deliver(ctx context.Context, shard string, r streamtypes.Reco
 			return err
 		}
 		w.f.stats.unreadable.Add(1)
+		if p := w.f.poison(); p.OnPark != nil {
+			p.OnPark(w.name, events.ParkFailed)
+		}
 		return nil
 	}
 	return w.f.poison().Deliver(ctx, w.f, w.name, where, e, func(ctx context.Context, e events.Event) error {
