@@ -1,12 +1,16 @@
 package thumbnail
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/media"
+	"mediashare/internal/media/mediatest"
 )
 
 func TestAdmission(t *testing.T) {
@@ -77,5 +81,34 @@ func TestPlanReducesBigPNGs(t *testing.T) {
 	}
 	if w, h := turboScaled(10000, 10000, 1280, 1280); w != 2500 || h != 2500 {
 		t.Errorf("turboScaled: got %d×%d, want 2500×2500 (2/8: 1/8 is below 1280)", w, h)
+	}
+}
+
+// With libjpeg-turbo a JPEG is admitted at the scaled decode's estimate,
+// not at the Go decoder's larger one (which load admits, giving back the
+// first, only if the native codec balks).
+func TestNativeJPEGIsAdmittedAtItsScaledSize(t *testing.T) {
+	if !Native {
+		t.Skip("the pure-Go build has no native codec (go tool task test:native runs this)")
+	}
+	photo, err := os.ReadFile(mediatest.Photo(t, "Elephants_5640x3172_baseline_q90.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := media.Inspect(bytes.NewReader(photo), int64(len(photo)), media.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{MaxSide: DefaultMaxSide, PreviewSide: DefaultPreviewSide}
+	p := planFor(info, int64(len(photo)), geometryOf(info, opts))
+	if p.decoder != decodeNative || p.fallback <= p.bytes {
+		t.Fatalf("plan %+v, want native with a larger fallback", p)
+	}
+	opts.Limiter = NewBudget(1, p.bytes)
+	if _, err := Make(context.Background(), bytes.NewReader(photo), opts); err != nil {
+		t.Fatalf("within the native estimate (%d MiB; the Go decoder's is %d MiB): %v", p.bytes>>20, p.fallback>>20, err)
+	}
+	if len(opts.Limiter.slots) != 0 || !opts.Limiter.mem.TryAcquire(p.bytes) {
+		t.Fatal("Make kept part of the budget")
 	}
 }
