@@ -3,7 +3,7 @@
 # machine (or, with PKG_CONFIG_LIBDIR set, for a cross target), so that
 # `task run`, `task build` and the release build use the fast decoders
 # whenever they can:
-#   nativecodecs  libjpeg-turbo and libwebp through cgo (pkg-config libturbojpeg libwebp)
+#   nativecodecs  libjpeg-turbo and libwebp through cgo (pkg-config libturbojpeg libwebp libwebpdemux)
 #   nativeheif    libheif through cgo, for HEIC and AVIF (pkg-config libheif)
 # MEDIASHARE_TAGS overrides the detection (MEDIASHARE_TAGS=none: pure Go).
 # With --explain, says on stderr what the build gets.
@@ -21,7 +21,7 @@ fi
 tags=()
 cc=${CC:-gcc}
 if command -v "$cc" >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1 &&
-  pkg-config --exists libturbojpeg libwebp 2>/dev/null; then
+  pkg-config --exists libturbojpeg libwebp libwebpdemux 2>/dev/null; then
   tags+=(nativecodecs)
   say "build: native decoders (libjpeg-turbo, libwebp)"
 else

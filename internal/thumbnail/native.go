@@ -108,7 +108,7 @@ const (
 
 // nativeDecode decodes data, a whole file of the given format, at a
 // reduced scale no smaller than minW×minH where the codec can. ok is false
-// when it does not handle the file (CMYK JPEGs, animated WebP): the caller
+// when it does not handle the file (CMYK JPEGs): the caller
 // then uses the Go decoders, as it does after an error.
 func nativeDecode(data []byte, format string, minW, minH int) (img image.Image, ok bool, err error) {
 	if len(data) == 0 {
@@ -163,8 +163,9 @@ func webpDecode(data []byte, minW, minH int) (image.Image, bool, error) {
 	if C.webp_features(buf, n, &w, &h, &anim) != 0 {
 		return nil, true, errors.New("libwebp: not a WebP bitstream")
 	}
-	if anim != 0 {
-		return nil, false, nil
+	if anim != 0 { // the first frame, on its canvas (webp_anim_native.go)
+		img, err := webpAnimFirst(data, int(w), int(h))
+		return img, true, err
 	}
 	// Shrink on load by a whole factor that keeps the result at least
 	// minW×minH (as libvips does); bild does the rest.
