@@ -4,14 +4,21 @@
 // the one place that reads the payloads of an entry's events: the gallery
 // service, the reactor, the projection and the pages ask it.
 //
-// An entry's life today:
+// An entry's life:
 //
-//	uploaded (processing) ──ThumbnailGenerated──▶ ready ──MediaDeleted──▶ deleted ──MediaPurged──▶ purged
-//	   │                                                       ▲
-//	   └──ThumbnailFailed──▶ failed ───────────────────────────┘
+//	uploaded (processing) ──ThumbnailGenerated──▶ ready ──MediaTrashed──▶ trashed ──MediaDeleted──▶ deleted ──MediaPurged──▶ purged
+//	   │                                            ▲  │                    │  (retention, emptied,   ▲
+//	   └──ThumbnailFailed──▶ failed ─(likewise)      │  └────MediaDeleted───┼───admin purge)──────────┘
+//	                                                 └────MediaRestored─────┘   (trash off: at once)
 //
-// New states and decisions (trash, restore, erase, claims, reports) are
-// added here, each with its event types and its table tests.
+// A trashed entry keeps its original and renditions and remembers the
+// state it left (a thumbnail that lands while it is in the trash is
+// recorded there), so a restore puts it back as it was, without a new
+// decode. MediaDeleted means what it always meant: deleted for good, the
+// blobs to be removed now.
+//
+// New states and decisions (erase, claims, reports) are added here, each
+// with its event types and its table tests.
 package entry
 
 import (
@@ -31,7 +38,8 @@ const (
 	Processing Status = "processing" // uploaded, no thumbnail yet
 	Ready      Status = "ready"      // thumbnail made
 	Failed     Status = "failed"     // no preview could be made; the entry stays visible
-	Deleted    Status = "deleted"    // deleted; its blobs are still to be removed
+	Trashed    Status = "trashed"    // in its owner's trash: out of the gallery, blobs kept, restorable until TrashUntil
+	Deleted    Status = "deleted"    // deleted for good; its blobs are still to be removed
 	Purged     Status = "purged"     // deleted and its blobs removed; the events stay
 )
 
@@ -73,7 +81,13 @@ type Entry struct {
 	Placeholder string
 	Failure     Failure // set when Status is Failed
 
-	DeletedBy  string   // "owner" or "admin"
+	// The trash: set while Status is Trashed.
+	TrashedFrom Status    // the state it left (Processing, Ready or Failed), which a restore puts back
+	TrashedAt   time.Time //
+	TrashUntil  time.Time // when its trash period ends
+	TrashedBy   string    // "owner" or "admin"
+
+	DeletedBy  string   // "owner", "admin" or "retention"
 	PurgedKeys []string // the keys MediaPurged recorded
 }
 
@@ -120,16 +134,32 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 				next.Renditions = append(slices.Clip(next.Renditions), r)
 			}
 		}
-		if e.Status == Processing {
+		switch {
+		case e.Status == Processing:
 			next.Status, next.Placeholder = Ready, f.Placeholder
+		case e.Status == Trashed && e.TrashedFrom == Processing:
+			next.TrashedFrom, next.Placeholder = Ready, f.Placeholder
 		}
 	case events.ThumbnailFailed:
-		if e.Status == Processing {
+		switch {
+		case e.Status == Processing:
 			next.Status, next.Failure = Failed, f.Failure
+		case e.Status == Trashed && e.TrashedFrom == Processing:
+			next.TrashedFrom, next.Failure = Failed, f.Failure
+		}
+	case events.MediaTrashed:
+		if e.Visible() {
+			next.Status, next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = Trashed, e.Status, ev.Time, f.PurgeAfter, f.TrashedBy
+		}
+	case events.MediaRestored:
+		if e.Status == Trashed {
+			next.Status = e.TrashedFrom
+			next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = None, time.Time{}, time.Time{}, ""
 		}
 	case events.MediaDeleted:
 		if e.Status != Deleted && e.Status != Purged {
 			next.Status, next.DeletedBy = Deleted, f.DeletedBy
+			next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = None, time.Time{}, time.Time{}, ""
 		}
 	case events.MediaPurged:
 		next.Status, next.PurgedKeys = Purged, f.PurgedKeys
@@ -149,9 +179,15 @@ func (e Entry) Visible() bool {
 	return false
 }
 
+// InTrash reports whether the entry is in its owner's trash.
+func (e Entry) InTrash() bool { return e.Status == Trashed }
+
 // NeedsThumbnail reports whether the renditions are still to be made:
-// uploaded, no outcome recorded, and still wanted.
-func (e Entry) NeedsThumbnail() bool { return e.Status == Processing }
+// uploaded, no outcome recorded, and still wanted (an entry in the trash
+// still gets them, so that a restore finds them made).
+func (e Entry) NeedsThumbnail() bool {
+	return e.Status == Processing || (e.Status == Trashed && e.TrashedFrom == Processing)
+}
 
 // NeedsPurge reports whether the entry is deleted and its blobs are still
 // to be removed.
@@ -179,7 +215,7 @@ func (e Entry) PurgeKeys() []string {
 func (e Entry) Unwanted(keys []string) []string {
 	var out []string
 	for _, k := range keys {
-		kept := e.Visible() && slices.ContainsFunc(e.Renditions, func(r Rendition) bool { return r.Key == k })
+		kept := (e.Visible() || e.InTrash()) && slices.ContainsFunc(e.Renditions, func(r Rendition) bool { return r.Key == k })
 		if !kept {
 			out = append(out, k)
 		}
@@ -206,8 +242,115 @@ func (e Entry) MayDelete(a Actor) error {
 		return apperr.New(apperr.NotFound, "This entry has already been deleted.")
 	case !e.Owns(a) && !a.Admin:
 		return apperr.New(apperr.Forbidden, "You can only delete your own uploads.")
+	case e.Status == Trashed:
+		return apperr.New(apperr.Conflict, "This entry is already in the trash.")
 	}
 	return nil
+}
+
+// reasonOf is who a decision is by, for payloads, and the event's actor.
+func (e Entry) reasonOf(a Actor) (string, events.Actor) {
+	if e.Owns(a) {
+		return "owner", events.OwnerActor(a.Owner)
+	}
+	return "admin", events.Actor("admin")
+}
+
+// Trash decides a's delete while the trash is on: the MediaTrashed event
+// to append at e.Version, the entry restorable until purgeAfter.
+func (e Entry) Trash(a Actor, purgeAfter time.Time, id string, at time.Time) (events.Event, error) {
+	if err := e.MayDelete(a); err != nil {
+		return events.Event{}, err
+	}
+	if !purgeAfter.After(at) {
+		return events.Event{}, fmt.Errorf("entry: trash %s: the trash period ends at %s, not after %s", e.EIB, purgeAfter, at)
+	}
+	reason, actor := e.reasonOf(a)
+	return events.New(id, events.MediaTrashed, e.EIB, at, actor, events.Trashed{Reason: reason, PurgeAfter: purgeAfter.UTC().Truncate(time.Millisecond)})
+}
+
+// MayRestore says whether a may take the entry out of the trash at now:
+// its owner (or an admin), while it is in the trash and its period has
+// not ended.
+func (e Entry) MayRestore(a Actor, now time.Time) error {
+	switch {
+	case !e.Exists():
+		return apperr.New(apperr.NotFound, "There is no such entry.")
+	case e.Status == Deleted || e.Status == Purged:
+		return apperr.New(apperr.NotFound, "This entry was deleted for good; it can no longer be restored.")
+	case !e.Owns(a) && !a.Admin:
+		return apperr.New(apperr.Forbidden, "You can only restore your own uploads.")
+	case e.Status != Trashed:
+		return apperr.New(apperr.Conflict, "This entry is not in the trash.")
+	case !now.Before(e.TrashUntil):
+		return apperr.New(apperr.Conflict, "The trash period of this entry has ended; it is being deleted for good.")
+	}
+	return nil
+}
+
+// Restore decides a's restore: the MediaRestored event to append at
+// e.Version.
+func (e Entry) Restore(a Actor, id string, at time.Time) (events.Event, error) {
+	if err := e.MayRestore(a, at); err != nil {
+		return events.Event{}, err
+	}
+	reason, actor := e.reasonOf(a)
+	return events.New(id, events.MediaRestored, e.EIB, at, actor, events.Restored{Reason: reason})
+}
+
+// MayPurge says whether a may delete the entry for good now: its owner
+// once it is in the trash ("delete now", emptying the trash), an admin
+// whether it is in the gallery or the trash.
+func (e Entry) MayPurge(a Actor) error {
+	switch {
+	case !e.Exists():
+		return apperr.New(apperr.NotFound, "There is no such entry.")
+	case e.Status == Deleted || e.Status == Purged:
+		return apperr.New(apperr.NotFound, "This entry has already been deleted.")
+	case a.Admin:
+		return nil
+	case !e.Owns(a):
+		return apperr.New(apperr.Forbidden, "You can only delete your own uploads.")
+	case e.Status != Trashed:
+		return apperr.New(apperr.Conflict, "Only an entry in the trash can be deleted for good; move it to the trash first.")
+	}
+	return nil
+}
+
+// Purge decides a's "delete for good now": the MediaDeleted event to
+// append at e.Version (the reactor then removes the blobs).
+func (e Entry) Purge(a Actor, id string, at time.Time) (events.Event, error) {
+	if err := e.MayPurge(a); err != nil {
+		return events.Event{}, err
+	}
+	reason, actor := "owner", events.OwnerActor(a.Owner)
+	if a.Admin {
+		reason, actor = "admin", events.Actor("admin")
+	}
+	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
+}
+
+// Expired reports whether the entry is in the trash and its period has
+// ended at now: it is to be deleted for good.
+func (e Entry) Expired(now time.Time) bool {
+	return e.Status == Trashed && !now.Before(e.TrashUntil)
+}
+
+// Expire decides the end of the trash period: the system's MediaDeleted
+// (reason "retention") to append at e.Version, or an error when the
+// entry is not expired at at.
+func (e Entry) Expire(id string, at time.Time) (events.Event, error) {
+	if !e.Expired(at) {
+		return events.Event{}, apperr.New(apperr.Conflict, "This entry's trash period has not ended.")
+	}
+	return events.New(id, events.MediaDeleted, e.EIB, at, events.SystemActor, events.Deleted{Reason: "retention"})
+}
+
+// HoldsCopy reports whether the entry, owned by owner, holds the bytes
+// with that sha256 in the gallery or in the trash: an upload of the same
+// bytes by the same owner is a duplicate of it.
+func (e Entry) HoldsCopy(owner, sha256 string) bool {
+	return owner != "" && e.Owner == owner && sha256 != "" && e.SHA256 == sha256 && (e.Visible() || e.InTrash())
 }
 
 // Delete decides a's delete and returns the MediaDeleted event to append
@@ -229,6 +372,9 @@ func (e Entry) Delete(a Actor, id string, at time.Time) (events.Event, error) {
 func (e Entry) Resend(owner string) error {
 	if e.Owner != owner {
 		return apperr.New(apperr.Conflict, "This upload was already sent by someone else.")
+	}
+	if e.InTrash() {
+		return apperr.New(apperr.Conflict, "This upload was sent before and is now in your trash.")
 	}
 	if !e.Visible() {
 		return apperr.New(apperr.Conflict, "This upload was sent before and has since been deleted.")
@@ -257,7 +403,12 @@ type Fact struct {
 
 	Failure Failure // ThumbnailFailed
 
-	DeletedBy string // MediaDeleted: "owner" or "admin"
+	DeletedBy string // MediaDeleted: "owner", "admin" or "retention"
+
+	TrashedBy  string    // MediaTrashed: "owner" or "admin"
+	PurgeAfter time.Time // MediaTrashed: when its trash period ends
+
+	RestoredBy string // MediaRestored: "owner" or "admin"
 
 	PurgedKeys []string // MediaPurged
 }
@@ -287,6 +438,18 @@ func Read(ev events.Event) (Fact, error) {
 			return f, err
 		}
 		f.DeletedBy = p.Reason
+	case events.MediaTrashed:
+		var p events.Trashed
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.TrashedBy, f.PurgeAfter = p.Reason, p.PurgeAfter.UTC()
+	case events.MediaRestored:
+		var p events.Restored
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.RestoredBy = p.Reason
 	case events.MediaPurged:
 		var p events.Purged
 		if err := ev.Decode(&p); err != nil {

@@ -23,10 +23,15 @@ const (
 	ThumbnailFailed    Type = "ThumbnailFailed"
 	MediaDeleted       Type = "MediaDeleted"
 	MediaPurged        Type = "MediaPurged"
+	// MediaTrashed: the entry was moved to its owner's trash; it may be
+	// restored until its payload's purge_after, when it is deleted for good.
+	MediaTrashed Type = "MediaTrashed"
+	// MediaRestored: a trashed entry was put back in the gallery.
+	MediaRestored Type = "MediaRestored"
 )
 
 // Types lists every event type: an entry's, in the order of its life, then an account's.
-var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaDeleted, MediaPurged,
+var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged,
 	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged}
 
 // SchemaVersion is the payload schema written by this build.
@@ -119,9 +124,28 @@ type ThumbnailFailure struct {
 // kept stopping the process (see Poison).
 const ReasonPoison = "poison"
 
-// Deleted is the payload of MediaDeleted.
+// Deleted is the payload of MediaDeleted: the entry is deleted for good
+// and its blobs are to be removed now (by the reactor, which then records
+// MediaPurged). It has meant that since the first build; with the trash
+// it is recorded when the retention ends, when the owner empties the
+// trash (or deletes one trashed entry now), when an admin purges, or at
+// once when the trash is off (--trash-retention 0).
 type Deleted struct {
-	Reason string `json:"reason"` // "owner" or "admin"
+	// Reason says why: "owner" (its owner deleted it, or emptied it from
+	// the trash), "admin" (an admin purged it) or "retention" (its trash
+	// period ended).
+	Reason string `json:"reason"`
+}
+
+// Trashed is the payload of MediaTrashed.
+type Trashed struct {
+	Reason     string    `json:"reason"`      // "owner" or "admin": who moved it to the trash
+	PurgeAfter time.Time `json:"purge_after"` // when the trash period ends (UTC, ms)
+}
+
+// Restored is the payload of MediaRestored.
+type Restored struct {
+	Reason string `json:"reason"` // "owner" or "admin": who restored it
 }
 
 // Purged is the payload of MediaPurged.
