@@ -153,6 +153,27 @@ func (t *timedView) List(ctx context.Context, cursor string, limit int) (project
 	return p, err
 }
 
+func (t *timedView) Trash(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	start := time.Now()
+	p, err := t.v.Trash(ctx, owner, cursor, limit)
+	t.m.observe("view", "trash", start, err)
+	return p, err
+}
+
+func (t *timedView) Expired(ctx context.Context, at time.Time, limit int) ([]projections.Entry, error) {
+	start := time.Now()
+	es, err := t.v.Expired(ctx, at, limit)
+	t.m.observe("view", "expired", start, err)
+	return es, err
+}
+
+func (t *timedView) Copies(ctx context.Context, owner, sha256 string) ([]projections.Entry, error) {
+	start := time.Now()
+	es, err := t.v.Copies(ctx, owner, sha256)
+	t.m.observe("view", "copies", start, err)
+	return es, err
+}
+
 func (t *timedView) Reset(ctx context.Context) error {
 	start := time.Now()
 	err := t.v.Reset(ctx)

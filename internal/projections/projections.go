@@ -25,6 +25,10 @@ const (
 	Deleted    Status = "deleted"    // a tombstone: out of the gallery, kept so late events cannot revive it
 )
 
+// An entry in its owner's trash keeps the status it had (processing,
+// ready, failed: a thumbnail that lands meanwhile is recorded) and has
+// TrashUntil set; it is out of the gallery until it is restored.
+
 // Entry is one row of the entries view.
 type Entry struct {
 	// The attributes of the original application.
@@ -51,12 +55,17 @@ type Entry struct {
 	PreviewHeight int
 	Placeholder   string // "#rrggbb" while the thumbnail loads
 	FailReason    string
+	SHA256        string    // of the original's bytes, as MediaUploaded recorded them
+	TrashUntil    time.Time // in the trash until then (zero: not in the trash)
 	Version       int       // the stream version this row reflects
 	UpdatedAt     time.Time // time of that event
 }
 
 // Visible reports whether the entry belongs in the gallery.
-func (e Entry) Visible() bool { return e.Status != Deleted && e.EIB != "" }
+func (e Entry) Visible() bool { return e.Status != Deleted && e.EIB != "" && e.TrashUntil.IsZero() }
+
+// InTrash reports whether the entry is in its owner's trash.
+func (e Entry) InTrash() bool { return e.Status != Deleted && e.EIB != "" && !e.TrashUntil.IsZero() }
 
 // ThumbnailKey is the key of an original's grid thumbnail, as in the
 // original application.
@@ -83,6 +92,17 @@ type View interface {
 	// List returns visible entries, newest first, after the cursor ("" for
 	// the first page). It costs O(limit), never a scan of the table.
 	List(ctx context.Context, cursor string, limit int) (Page, error)
+	// Trash returns owner's entries in the trash, the one whose period
+	// ends last first, after the cursor ("" for the first page). O(limit).
+	Trash(ctx context.Context, owner, cursor string, limit int) (Page, error)
+	// Expired returns up to limit entries in the trash (of every owner)
+	// whose period ended at or before at, the earliest first. O(limit).
+	Expired(ctx context.Context, at time.Time, limit int) ([]Entry, error)
+	// Copies returns owner's entries, in the gallery or the trash, whose
+	// original has the sha256: an index read, O(matches), never a scan.
+	// On AWS the index is eventually consistent (a copy projected a
+	// moment ago may be missed).
+	Copies(ctx context.Context, owner, sha256 string) ([]Entry, error)
 	// Reset empties the view and the checkpoints, for a rebuild.
 	Reset(ctx context.Context) error
 	// Ping reports whether the view is reachable.
@@ -115,7 +135,7 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 			EIB: e.Stream, EID: e.ID, Timestamp: e.Time,
 			Title: p.Title, Comment: p.Comment,
 			Resource: p.Original, Thumbnail: ThumbnailKey(p.Original), Type: p.MediaType,
-			Status: Processing, Owner: p.Owner, ContentType: p.ContentType, Size: p.Size,
+			Status: Processing, Owner: p.Owner, ContentType: p.ContentType, Size: p.Size, SHA256: p.SHA256,
 			Width: p.Width, Height: p.Height, Version: e.Version, UpdatedAt: e.Time,
 		}
 	case events.ThumbnailGenerated:
@@ -131,8 +151,14 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 		}
 	case events.ThumbnailFailed:
 		next.Status, next.FailReason = Failed, f.Failure.Message
+	case events.MediaTrashed:
+		if cur.TrashUntil.IsZero() && !f.PurgeAfter.IsZero() {
+			next.TrashUntil = f.PurgeAfter
+		}
+	case events.MediaRestored:
+		next.TrashUntil = time.Time{}
 	case events.MediaDeleted:
-		next.Status = Deleted
+		next.Status, next.TrashUntil = Deleted, time.Time{}
 	case events.MediaPurged:
 		// Blobs are gone; the row is already a tombstone.
 	}

@@ -14,6 +14,17 @@
 // "<ms, 13 digits>#<eib>#<version, 10 digits>", with the milliseconds
 // kept increasing within a process. Change items expire after ChangeTTL
 // (the table's TTL attribute "expires_at").
+//
+// The trash and the duplicate check use the same index, so the table
+// keeps its layout: a row in the trash carries gallery = "#trash" and
+// gsk = "<trash_until_ms, 13 digits>#<eib>" (the trash past its period,
+// earliest first), and every stored row writes, in the same transaction,
+// two items that copy it: eib "#trash/<eib>" with gallery =
+// "#trash/<owner>" while the row is in the trash (an owner's trash), and
+// eib "#copy/<eib>" with gallery = "#copy/<owner>/<sha256>" while the
+// row is not deleted (an owner's copies of some bytes). Out of those
+// states the copy items stay without the index attributes (out of the
+// index) and expire by TTL. Only PutItem and Query are used.
 package dynamo
 
 import (
@@ -49,6 +60,11 @@ const (
 	AttrTTL          = "expires_at" // the table's TTL attribute (Unix seconds), set on change items
 	checkpointPrefix = "#checkpoint/"
 	changePrefix     = "#change/"
+	TrashPartition   = "#trash" // the trash of every owner, by end of period
+	trashPrefix      = "#trash/"
+	copyPrefix       = "#copy/"
+	// AuxTTL is how long a copy item out of the index is kept.
+	AuxTTL = 7 * 24 * time.Hour
 )
 
 // ChangeTTL is how long change items are kept.
@@ -137,6 +153,9 @@ type row struct {
 	PreviewH    int    `dynamodbav:"preview_height,omitempty"`
 	Placeholder string `dynamodbav:"placeholder,omitempty"`
 	FailReason  string `dynamodbav:"fail_reason,omitempty"`
+	SHA256      string `dynamodbav:"sha256,omitempty"`
+	TrashUntil  int64  `dynamodbav:"trash_until,omitempty"` // Unix ms, while in the trash
+	Of          string `dynamodbav:"of,omitempty"`          // on copy items: the row's eib
 	Version     int    `dynamodbav:"version"`
 	UpdatedAt   int64  `dynamodbav:"updated_at"` // Unix ms
 	Gallery     string `dynamodbav:"gallery,omitempty"`
@@ -157,21 +176,65 @@ func toRow(e projections.Entry) row {
 		ContentType: e.ContentType, Size: e.Size, Width: e.Width, Height: e.Height, ThumbWidth: e.ThumbWidth,
 		ThumbHeight: e.ThumbHeight, Placeholder: e.Placeholder, FailReason: e.FailReason, Version: e.Version,
 		UpdatedAt: e.UpdatedAt.UnixMilli(), Preview: e.Preview, PreviewW: e.PreviewWidth, PreviewH: e.PreviewHeight,
+		SHA256: e.SHA256,
 	}
-	if e.Visible() {
+	switch {
+	case e.Visible():
 		r.Gallery, r.GSK = GalleryPartition, sortKey(r.Timestamp, e.EIB)
+	case e.InTrash():
+		r.TrashUntil = max(e.TrashUntil.UnixMilli(), 1)
+		r.Gallery, r.GSK = TrashPartition, sortKey(r.TrashUntil, e.EIB)
 	}
 	return r
 }
 
+// auxItems are the copies of a row that index it by owner: its trash item
+// and its copy item, in or out of the index as the row's state says.
+func auxItems(e projections.Entry) ([]map[string]types.AttributeValue, error) {
+	expires := &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(AuxTTL).Unix(), 10)}
+	trash, cp := toRow(e), toRow(e)
+	trash.EIB, trash.Of, trash.Gallery, trash.GSK = trashPrefix+e.EIB, e.EIB, "", ""
+	cp.EIB, cp.Of, cp.Gallery, cp.GSK = copyPrefix+e.EIB, e.EIB, "", ""
+	if e.InTrash() {
+		trash.Gallery, trash.GSK = trashPrefix+e.Owner, sortKey(trash.TrashUntil, e.EIB)
+	}
+	if e.Status != projections.Deleted && e.SHA256 != "" && e.Owner != "" {
+		cp.Gallery, cp.GSK = copyPrefix+e.Owner+"/"+e.SHA256, e.EIB
+	}
+	var out []map[string]types.AttributeValue
+	for _, r := range []row{trash, cp} {
+		av, err := attributevalue.MarshalMap(r)
+		if err != nil {
+			return nil, err
+		}
+		if r.Gallery == "" {
+			av[AttrTTL] = expires
+		}
+		out = append(out, av)
+	}
+	return out, nil
+}
+
 func (r row) entry() projections.Entry {
-	return projections.Entry{
+	e := projections.Entry{
 		EIB: r.EIB, EID: r.EID, Timestamp: time.UnixMilli(r.Timestamp).UTC(), Title: r.Title, Comment: r.Comment,
 		Resource: r.Resource, Thumbnail: r.Thumbnail, Type: r.Type, Status: projections.Status(r.Status), Owner: r.Owner,
 		ContentType: r.ContentType, Size: r.Size, Width: r.Width, Height: r.Height, ThumbWidth: r.ThumbWidth,
 		ThumbHeight: r.ThumbHeight, Placeholder: r.Placeholder, FailReason: r.FailReason, Version: r.Version,
 		UpdatedAt: time.UnixMilli(r.UpdatedAt).UTC(), Preview: r.Preview, PreviewWidth: r.PreviewW, PreviewHeight: r.PreviewH,
+		SHA256: r.SHA256, TrashUntil: untilOf(r.TrashUntil),
 	}
+	if r.Of != "" {
+		e.EIB = r.Of
+	}
+	return e
+}
+
+func untilOf(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 func (v *View) call(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -218,6 +281,10 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("projections/dynamo: put %s v%d: encode: %w", e.EIB, e.Version, err)
 	}
+	aux, err := auxItems(e)
+	if err != nil {
+		return false, fmt.Errorf("projections/dynamo: put %s v%d: encode: %w", e.EIB, e.Version, err)
+	}
 	pos := v.nextPosition(e.EIB, e.Version)
 	change := map[string]types.AttributeValue{
 		AttrEIB:         &types.AttributeValueMemberS{Value: changePrefix + pos},
@@ -229,7 +296,7 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	}
 	c, cancel := v.call(ctx)
 	defer cancel()
-	_, err = v.db.TransactWriteItems(c, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	items := []types.TransactWriteItem{
 		{Put: &types.Put{
 			TableName:                 aws.String(v.table),
 			Item:                      av,
@@ -238,7 +305,11 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)}},
 		}},
 		{Put: &types.Put{TableName: aws.String(v.table), Item: change}},
-	}})
+	}
+	for _, a := range aux {
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(v.table), Item: a}})
+	}
+	_, err = v.db.TransactWriteItems(c, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if conditionFailed(err) {
 		return false, nil
 	}
@@ -430,6 +501,111 @@ func (v *View) List(ctx context.Context, cursor string, limit int) (projections.
 		page.Next = rows[limit-1].GSK
 	}
 	return page, nil
+}
+
+// query reads rows from the gallery index.
+func (v *View) query(ctx context.Context, in *dynamodb.QueryInput) ([]row, error) {
+	in.TableName, in.IndexName = aws.String(v.table), aws.String(GalleryIndex)
+	c, cancel := v.call(ctx)
+	defer cancel()
+	out, err := v.db.Query(c, in)
+	if err != nil {
+		return nil, fmt.Errorf("projections/dynamo: query gallery index of table %s: %w", v.table, err)
+	}
+	var rows []row
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &rows); err != nil {
+		return nil, fmt.Errorf("projections/dynamo: query: %w", err)
+	}
+	return rows, nil
+}
+
+// Trash implements projections.View: one Query on the owner's trash
+// partition of the gallery index, read backwards.
+func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	if owner == "" {
+		return projections.Page{}, nil
+	}
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#g = :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: trashPrefix + owner}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit + 1)),
+	}
+	if cursor != "" {
+		eib, ok := parseCursor(cursor)
+		if !ok {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			AttrEIB:         &types.AttributeValueMemberS{Value: trashPrefix + eib},
+			AttrGallery:     &types.AttributeValueMemberS{Value: trashPrefix + owner},
+			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
+		}
+	}
+	rows, err := v.query(ctx, in)
+	if err != nil {
+		return projections.Page{}, err
+	}
+	var page projections.Page
+	for _, r := range rows {
+		page.Entries = append(page.Entries, r.entry())
+	}
+	if len(rows) > limit {
+		page.Entries = page.Entries[:limit]
+		page.Next = rows[limit-1].GSK
+	}
+	return page, nil
+}
+
+// Expired implements projections.View: one Query on the trash partition
+// of the gallery index, up to the end of at's millisecond.
+func (v *View) Expired(ctx context.Context, at time.Time, limit int) ([]projections.Entry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := v.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression:   aws.String("#g = :g AND #s < :u"),
+		ExpressionAttributeNames: map[string]string{"#g": AttrGallery, "#s": AttrGallerySort},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":g": &types.AttributeValueMemberS{Value: TrashPartition},
+			":u": &types.AttributeValueMemberS{Value: fmt.Sprintf("%013d", max(at.UnixMilli()+1, 0))},
+		},
+		Limit: aws.Int32(int32(limit)),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]projections.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
+	}
+	return out, nil
+}
+
+// Copies implements projections.View: one Query on the owner's copies
+// partition of the gallery index.
+func (v *View) Copies(ctx context.Context, owner, sha256 string) ([]projections.Entry, error) {
+	if owner == "" || sha256 == "" {
+		return nil, nil
+	}
+	rows, err := v.query(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("#g = :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: copyPrefix + owner + "/" + sha256}},
+		Limit:                     aws.Int32(20),
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]projections.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = r.entry()
+	}
+	return out, nil
 }
 
 // Reset implements projections.View. It is the one operation that scans

@@ -91,6 +91,7 @@ func addColumns(ctx context.Context, db *sql.DB) error {
 	rows.Close()
 	for _, col := range []struct{ name, def string }{
 		{"preview", `TEXT NOT NULL DEFAULT ''`}, {"preview_width", `INTEGER NOT NULL DEFAULT 0`}, {"preview_height", `INTEGER NOT NULL DEFAULT 0`},
+		{"sha256", `TEXT NOT NULL DEFAULT ''`}, {"trash_until_ms", `INTEGER NOT NULL DEFAULT 0`},
 	} {
 		if !have[col.name] {
 			if _, err := db.ExecContext(ctx, `ALTER TABLE entries ADD COLUMN `+col.name+` `+col.def); err != nil {
@@ -98,25 +99,53 @@ func addColumns(ctx context.Context, db *sql.DB) error {
 			}
 		}
 	}
+	if _, err := db.ExecContext(ctx, indexes); err != nil {
+		return fmt.Errorf("projections/sqlite: create indexes: %w", err)
+	}
 	return nil
 }
 
-const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, preview, preview_width, preview_height, placeholder, fail_reason, version, updated_ms`
+// indexes serve the trash and the duplicate check (see plan_test.go): an
+// owner's trash and the trash by end of period are partial indexes over
+// the rows in the trash only; copies are found by (owner, sha256).
+const indexes = `
+CREATE INDEX IF NOT EXISTS entries_trash ON entries (owner, trash_until_ms DESC, eib DESC) WHERE trash_until_ms > 0;
+CREATE INDEX IF NOT EXISTS entries_expiry ON entries (trash_until_ms, eib) WHERE trash_until_ms > 0;
+CREATE INDEX IF NOT EXISTS entries_copies ON entries (owner, sha256);`
+
+const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, preview, preview_width, preview_height, placeholder, fail_reason, sha256, trash_until_ms, version, updated_ms`
 
 type scanner interface{ Scan(...any) error }
 
 func scan(s scanner) (projections.Entry, error) {
 	var (
-		e           projections.Entry
-		ts, updated int64
-		status      string
+		e                  projections.Entry
+		ts, updated, until int64
+		status             string
 	)
 	err := s.Scan(&e.EIB, &e.EID, &ts, &e.Title, &e.Comment, &e.Resource, &e.Thumbnail, &e.Type, &status, &e.Owner,
 		&e.ContentType, &e.Size, &e.Width, &e.Height, &e.ThumbWidth, &e.ThumbHeight, &e.Preview, &e.PreviewWidth, &e.PreviewHeight,
-		&e.Placeholder, &e.FailReason, &e.Version, &updated)
+		&e.Placeholder, &e.FailReason, &e.SHA256, &until, &e.Version, &updated)
 	e.Status = projections.Status(status)
 	e.Timestamp, e.UpdatedAt = time.UnixMilli(ts).UTC(), time.UnixMilli(updated).UTC()
+	e.TrashUntil = fromMillis(until)
 	return e, err
+}
+
+// millis is t in Unix milliseconds, 0 for the zero time (at least 1
+// otherwise, so that 0 always means "not in the trash").
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(t.UnixMilli(), 1)
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }
 
 // Get implements projections.View.
@@ -144,19 +173,20 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (eib) DO UPDATE SET
 			eid = excluded.eid, timestamp_ms = excluded.timestamp_ms, title = excluded.title, comment = excluded.comment,
 			resource = excluded.resource, thumbnail = excluded.thumbnail, type = excluded.type, status = excluded.status,
 			owner = excluded.owner, content_type = excluded.content_type, size = excluded.size, width = excluded.width,
 			height = excluded.height, thumb_width = excluded.thumb_width, thumb_height = excluded.thumb_height,
 			preview = excluded.preview, preview_width = excluded.preview_width, preview_height = excluded.preview_height,
-			placeholder = excluded.placeholder, fail_reason = excluded.fail_reason, version = excluded.version,
+			placeholder = excluded.placeholder, fail_reason = excluded.fail_reason, sha256 = excluded.sha256,
+			trash_until_ms = excluded.trash_until_ms, version = excluded.version,
 			updated_ms = excluded.updated_ms, visible = excluded.visible
 		WHERE excluded.version > entries.version`,
 		e.EIB, e.EID, e.Timestamp.UnixMilli(), e.Title, e.Comment, e.Resource, e.Thumbnail, e.Type, string(e.Status), e.Owner,
 		e.ContentType, e.Size, e.Width, e.Height, e.ThumbWidth, e.ThumbHeight, e.Preview, e.PreviewWidth, e.PreviewHeight,
-		e.Placeholder, e.FailReason, e.Version, e.UpdatedAt.UnixMilli(), visible)
+		e.Placeholder, e.FailReason, e.SHA256, trashUntil(e), e.Version, e.UpdatedAt.UnixMilli(), visible)
 	if err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
 	}
@@ -265,6 +295,110 @@ func (v *View) List(ctx context.Context, cursor string, limit int) (projections.
 		page.Next = strconv.FormatInt(last.Timestamp.UnixMilli(), 10) + "." + last.EIB
 	}
 	return page, nil
+}
+
+// trashUntil is the row's trash_until_ms: set only while it is in the trash.
+func trashUntil(e projections.Entry) int64 {
+	if !e.InTrash() {
+		return 0
+	}
+	return millis(e.TrashUntil)
+}
+
+// The trash and copies queries (see plan_test.go for the indexes they use).
+const (
+	trashFirst = `SELECT ` + columns + ` FROM entries WHERE owner = ? AND trash_until_ms > 0
+		ORDER BY trash_until_ms DESC, eib DESC LIMIT ?`
+	trashAfter = `SELECT ` + columns + ` FROM entries WHERE owner = ? AND trash_until_ms > 0
+		AND (trash_until_ms < ? OR (trash_until_ms = ? AND eib < ?))
+		ORDER BY trash_until_ms DESC, eib DESC LIMIT ?`
+	expired = `SELECT ` + columns + ` FROM entries WHERE trash_until_ms > 0 AND trash_until_ms <= ?
+		ORDER BY trash_until_ms, eib LIMIT ?`
+	copies = `SELECT ` + columns + ` FROM entries WHERE owner = ? AND sha256 = ? AND status != 'deleted' LIMIT 20`
+)
+
+// Trash implements projections.View. The cursor is
+// "<trash_until_ms>.<eib>" of the last entry of the previous page.
+func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	if owner == "" {
+		return projections.Page{}, nil
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if cursor == "" {
+		rows, err = v.db.QueryContext(ctx, trashFirst, owner, limit+1)
+	} else {
+		ts, eib, ok := strings.Cut(cursor, ".")
+		ms, perr := strconv.ParseInt(ts, 10, 64)
+		if !ok || perr != nil || eib == "" {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		rows, err = v.db.QueryContext(ctx, trashAfter, owner, ms, ms, eib, limit+1)
+	}
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: trash of %s: %w", owner, err)
+	}
+	es, err := scanAll(rows)
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: trash of %s: %w", owner, err)
+	}
+	page := projections.Page{Entries: es}
+	if len(es) > limit {
+		page.Entries = es[:limit]
+		last := es[limit-1]
+		page.Next = strconv.FormatInt(millis(last.TrashUntil), 10) + "." + last.EIB
+	}
+	return page, nil
+}
+
+// Expired implements projections.View.
+func (v *View) Expired(ctx context.Context, at time.Time, limit int) ([]projections.Entry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := v.db.QueryContext(ctx, expired, at.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: expired trash: %w", err)
+	}
+	es, err := scanAll(rows)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: expired trash: %w", err)
+	}
+	return es, nil
+}
+
+// Copies implements projections.View.
+func (v *View) Copies(ctx context.Context, owner, sha256 string) ([]projections.Entry, error) {
+	if owner == "" || sha256 == "" {
+		return nil, nil
+	}
+	rows, err := v.db.QueryContext(ctx, copies, owner, sha256)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: copies: %w", err)
+	}
+	es, err := scanAll(rows)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: copies: %w", err)
+	}
+	return es, nil
+}
+
+func scanAll(rows *sql.Rows) ([]projections.Entry, error) {
+	defer rows.Close()
+	var out []projections.Entry
+	for rows.Next() {
+		e, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // Reset implements projections.View.

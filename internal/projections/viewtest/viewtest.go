@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -28,6 +29,9 @@ func Run(t *testing.T, newView func(t *testing.T) projections.View) {
 		{"Checkpoints", testCheckpoints},
 		{"Reset", testReset},
 		{"ChangeLogRecordsStoredRows", testChangeLog},
+		{"TrashListsAnOwnersTrashInPages", testTrash},
+		{"ExpiredListsTheTrashPastItsPeriod", testExpired},
+		{"CopiesFindAnOwnersCopiesOfSomeBytes", testCopies},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
@@ -50,6 +54,203 @@ func entry(i int) projections.Entry {
 		EIB: eib, EID: ids.New(at), Timestamp: at, Title: fmt.Sprintf("title %d <i>", i), Comment: "a comment\nwith lines",
 		Resource: eib + ".jpg", Thumbnail: eib + ".jpg-tn.png", Type: "image", Status: projections.Processing,
 		Owner: "owner-1", ContentType: "image/jpeg", Size: 12345, Width: 4000, Height: 3000, Version: 1, UpdatedAt: at,
+		SHA256: fmt.Sprintf("%064x", i),
+	}
+}
+
+// trashed is e moved to the trash until until, one version on.
+func trashed(e projections.Entry, until time.Time) projections.Entry {
+	e.Version++
+	e.TrashUntil = until
+	return e
+}
+
+func eibs(es []projections.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.EIB
+	}
+	return out
+}
+
+func testTrash(t *testing.T, v projections.View) {
+	c := ctx(t)
+	var want []string // latest end of period first
+	for i := 0; i < 5; i++ {
+		e := entry(50 + i)
+		e.Status, e.ThumbWidth, e.Placeholder = projections.Ready, 320, "#123456"
+		mustPut(t, v, e)
+		te := trashed(e, base.Add(time.Duration(30+i)*time.Hour))
+		mustPut(t, v, te)
+		want = append([]string{e.EIB}, want...)
+		if i == 0 {
+			if got := mustGet(t, v, e.EIB); got != te {
+				t.Errorf("a row in the trash round trip:\n got %+v\nwant %+v", got, te)
+			}
+		}
+	}
+	// Not in alice's trash: another owner's, one in the gallery, one
+	// restored, one deleted for good from the trash.
+	other := entry(60)
+	other.Owner = "owner-2"
+	mustPut(t, v, trashed(other, base.Add(40*time.Hour)))
+	mustPut(t, v, entry(61))
+	back := entry(62)
+	mustPut(t, v, back)
+	tb := trashed(back, base.Add(41*time.Hour))
+	mustPut(t, v, tb)
+	tb.Version, tb.TrashUntil = 3, time.Time{}
+	mustPut(t, v, tb)
+	gone := entry(63)
+	tg := trashed(gone, base.Add(42*time.Hour))
+	mustPut(t, v, tg)
+	tg.Version, tg.Status, tg.TrashUntil = 3, projections.Deleted, time.Time{}
+	mustPut(t, v, tg)
+
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 5 {
+			t.Fatal("Trash never ended")
+		}
+		page, err := v.Trash(c, "owner-1", cursor, 2)
+		if err != nil {
+			t.Fatalf("Trash(%q): %v", cursor, err)
+		}
+		if len(page.Entries) > 2 {
+			t.Fatalf("Trash returned %d entries, limit 2", len(page.Entries))
+		}
+		for _, e := range page.Entries {
+			if !e.InTrash() || e.Visible() || e.Owner != "owner-1" || e.Title == "" || e.Placeholder != "#123456" {
+				t.Errorf("a trash row: %+v", e)
+			}
+		}
+		got = append(got, eibs(page.Entries)...)
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("owner-1's trash:\n got %v\nwant %v", got, want)
+	}
+	page, err := v.Trash(c, "owner-2", "", 10)
+	if err != nil || fmt.Sprint(eibs(page.Entries)) != fmt.Sprint([]string{other.EIB}) {
+		t.Errorf("owner-2's trash: %v (%v), want only its own", eibs(page.Entries), err)
+	}
+	if page, err := v.Trash(c, "", "", 10); err != nil || len(page.Entries) != 0 {
+		t.Errorf("the trash of no owner: %v (%v), want empty", eibs(page.Entries), err)
+	}
+	if _, err := v.Trash(c, "owner-1", "not-a-cursor", 2); !errors.Is(err, projections.ErrBadCursor) {
+		t.Errorf("Trash with a foreign cursor: got %v, want ErrBadCursor", err)
+	}
+	gallery, err := v.List(c, "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range gallery.Entries {
+		if e.InTrash() {
+			t.Errorf("an entry in the trash is listed in the gallery: %s", e.EIB)
+		}
+	}
+	if !slices.Contains(eibs(gallery.Entries), back.EIB) {
+		t.Error("a restored entry is not back in the gallery")
+	}
+}
+
+func testExpired(t *testing.T, v projections.View) {
+	c := ctx(t)
+	now := base.Add(100 * time.Hour)
+	var want []string // earliest end of period first
+	for i, d := range []time.Duration{-3 * time.Hour, -2 * time.Hour, -time.Millisecond, 0} {
+		e := entry(70 + i)
+		if i%2 == 1 {
+			e.Owner = "owner-2" // every owner's trash
+		}
+		mustPut(t, v, e)
+		mustPut(t, v, trashed(e, now.Add(d)))
+		want = append(want, e.EIB)
+	}
+	later := entry(75)
+	mustPut(t, v, later)
+	mustPut(t, v, trashed(later, now.Add(time.Millisecond)))
+	restored := entry(76)
+	mustPut(t, v, restored)
+	tr := trashed(restored, now.Add(-time.Hour))
+	mustPut(t, v, tr)
+	tr.Version, tr.TrashUntil = 3, time.Time{}
+	mustPut(t, v, tr)
+
+	got, err := v.Expired(c, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(eibs(got)) != fmt.Sprint(want) {
+		t.Errorf("expired at now:\n got %v\nwant %v (not the later one, not the restored one)", eibs(got), want)
+	}
+	for _, e := range got {
+		if !e.InTrash() || e.Title == "" {
+			t.Errorf("an expired row: %+v", e)
+		}
+	}
+	if got, err := v.Expired(c, now, 2); err != nil || fmt.Sprint(eibs(got)) != fmt.Sprint(want[:2]) {
+		t.Errorf("expired with limit 2: %v (%v), want %v", eibs(got), err, want[:2])
+	}
+	if got, err := v.Expired(c, base, 10); err != nil || len(got) != 0 {
+		t.Errorf("expired long before: %v (%v), want none", eibs(got), err)
+	}
+}
+
+func testCopies(t *testing.T, v projections.View) {
+	c := ctx(t)
+	a, b := entry(80), entry(81)
+	b.SHA256 = a.SHA256 // the same bytes twice (from before the check)
+	inTrash := entry(82)
+	inTrash.SHA256 = a.SHA256
+	theirs := entry(83)
+	theirs.SHA256, theirs.Owner = a.SHA256, "owner-2"
+	gone := entry(84)
+	gone.SHA256 = a.SHA256
+	for _, e := range []projections.Entry{a, b, inTrash, theirs, gone, entry(85)} {
+		mustPut(t, v, e)
+	}
+	mustPut(t, v, trashed(inTrash, base.Add(time.Hour)))
+	gone.Version, gone.Status = 2, projections.Deleted
+	mustPut(t, v, gone)
+
+	got, err := v.Copies(c, "owner-1", a.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{a.EIB, b.EIB, inTrash.EIB}
+	slices.Sort(want)
+	g := eibs(got)
+	slices.Sort(g)
+	if fmt.Sprint(g) != fmt.Sprint(want) {
+		t.Errorf("owner-1's copies:\n got %v\nwant %v (gallery and trash, not deleted, not another owner's)", g, want)
+	}
+	for _, e := range got {
+		if e.SHA256 != a.SHA256 || e.Owner != "owner-1" || e.Title == "" {
+			t.Errorf("a copy row: %+v", e)
+		}
+	}
+	if got, err := v.Copies(c, "owner-2", a.SHA256); err != nil || fmt.Sprint(eibs(got)) != fmt.Sprint([]string{theirs.EIB}) {
+		t.Errorf("owner-2's copies: %v (%v)", eibs(got), err)
+	}
+	for _, tt := range []struct{ name, owner, sha string }{
+		{"other bytes", "owner-1", fmt.Sprintf("%064x", 999)},
+		{"no owner", "", a.SHA256},
+		{"no hash", "owner-1", ""},
+	} {
+		if got, err := v.Copies(c, tt.owner, tt.sha); err != nil || len(got) != 0 {
+			t.Errorf("%s: %v (%v), want none", tt.name, eibs(got), err)
+		}
+	}
+	// Deleted for good (from the gallery or the trash): no longer a copy.
+	a.Version, a.Status = 2, projections.Deleted
+	mustPut(t, v, a)
+	if got, _ := v.Copies(c, "owner-1", a.SHA256); slices.Contains(eibs(got), a.EIB) {
+		t.Error("a deleted entry is still found as a copy")
 	}
 }
 
