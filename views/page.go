@@ -30,6 +30,9 @@ type UploadForm struct {
 	MaxBytes       int64
 	Notice         string // e.g. "Uploaded. Your picture is being processed."
 	Files          []FileResult
+	// Duplicate is set when the one file sent is one the visitor already
+	// has: nothing new was stored and the notice links the entry.
+	Duplicate *Duplicate
 	// RequestID names one sending of the form, so that a retried request
 	// (a lost response, a double click) makes its entries only once. The
 	// handler mints a fresh one for every form it renders.
@@ -38,9 +41,18 @@ type UploadForm struct {
 
 // FileResult is the outcome of one file of a several-file upload.
 type FileResult struct {
-	Name  string
-	OK    bool
-	Error string
+	Name      string
+	OK        bool
+	Error     string
+	Duplicate *Duplicate // OK, but the visitor already had it: no new entry
+}
+
+// Duplicate is an entry of the visitor's that already holds the bytes
+// just sent, in the gallery or in the trash (which offers to restore it).
+type Duplicate struct {
+	EIB     string
+	Title   string
+	InTrash bool
 }
 
 // Card statuses (a card's data-status).
@@ -75,6 +87,26 @@ type EntryDetail struct {
 	Size          int64
 	Width, Height int
 	CanDelete     bool // the visitor may delete it
+	DeleteToTrash bool // deleting moves it to the trash (the trash is on)
+	// The trash, shown to the entry's owner only.
+	InTrash    bool
+	TrashUntil time.Time
+	CanRestore bool
+	CanPurge   bool // may delete it for good now
+}
+
+// TrashPage is the visitor's trash.
+type TrashPage struct {
+	Entries []TrashCard
+	Next    string // URL of the next page, "" at the end
+	// Retention says how long the trash keeps an entry, for people.
+	Retention string
+}
+
+// TrashCard is one entry in the trash.
+type TrashCard struct {
+	EntryCard
+	Until time.Time // when it is deleted for good
 }
 
 // EventRow is one event of an entry's history or of the audit log.
@@ -191,4 +223,12 @@ func statusLabel(s string) string {
 		return "no preview"
 	}
 	return s
+}
+
+// deleteConfirm is the question before a delete.
+func deleteConfirm(e EntryDetail) string {
+	if e.DeleteToTrash {
+		return "Move “" + e.Title + "” to the trash?"
+	}
+	return "Delete “" + e.Title + "”? This cannot be undone."
 }

@@ -167,7 +167,7 @@ func newestEIB(c *chrome) string {
 // Two browsers on one instance: an upload in one shows up in the other
 // with its thumbnail, and a delete disappears, each within 2 s.
 func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
-	s := startSite(t, nil)
+	s := startSite(t, func(c *config) { c.TrashRetention = 0 }) // the delete purges at once (TestBrowserTrashAndRestore has the trash)
 	alice, bob := newChrome(t), newChrome(t)
 	alice.open(s.url + "/")
 	bob.open(s.url + "/")

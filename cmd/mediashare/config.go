@@ -34,6 +34,7 @@ type config struct {
 	KeepMetadata    bool
 	MediaURL        string
 	ThumbTimeout    time.Duration
+	TrashRetention  time.Duration // how long the trash keeps a deleted entry; 0: deleted at once
 	Heartbeat       time.Duration
 	LivePoll        time.Duration
 	MaxAttempts     int  // attempts at one event before the feed parks it
@@ -150,6 +151,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
+	fs.DurationVar(&c.TrashRetention, "trash-retention", 720*time.Hour, "how long a deleted entry stays in its owner's trash, restorable, before it is deleted for good; 0 deletes at once")
 	if name == "events" {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
 		fs.BoolVar(&c.EventsJSON, "json", false, "print NDJSON")
@@ -236,6 +238,11 @@ func (c *config) validate() error {
 		if n.v < 0 {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be 0 (no limit) or positive", n.flag, envName(n.flag)))
 		}
+	}
+	if c.TrashRetention < 0 {
+		errs = append(errs, fmt.Errorf("--trash-retention (%s) must be 0 (delete at once) or positive", envName("trash-retention")))
+	} else if c.TrashRetention > 0 && c.TrashRetention < time.Second {
+		errs = append(errs, fmt.Errorf("--trash-retention (%s) must be 0 or at least 1s", envName("trash-retention")))
 	}
 	for _, d := range []struct {
 		flag string

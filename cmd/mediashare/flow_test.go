@@ -25,7 +25,7 @@ func TestUploadBrowseOpenDelete(t *testing.T) {
 }
 
 func testUploadBrowseOpenDelete(t *testing.T, start func(func(*config)) *site) {
-	s := start(nil)
+	s := start(func(c *config) { c.TrashRetention = 0 }) // deleted at once, as before the trash
 	alice := browser(t)
 
 	// An empty gallery invites the first upload.
@@ -254,14 +254,15 @@ func TestSeveralFilesAtOnce(t *testing.T) { backends(t, testSeveralFilesAtOnce) 
 func testSeveralFilesAtOnce(t *testing.T, start func(func(*config)) *site) {
 	s := start(nil)
 	c := browser(t)
-	parts := []part{
-		{name: "title", data: nil},
-		{name: "comment", data: []byte("holiday")},
-		{name: "file", filename: "beach_day.png", contentType: "image/png", data: smallPNG(t, 5)},
-		{name: "file", filename: "notes.txt", contentType: "image/png", data: []byte("not an image at all")},
-		{name: "file", filename: "sunset-2.png", contentType: "image/png", data: smallPNG(t, 6)},
-	}
-	for _, htmx := range []bool{true, false} {
+	for i, htmx := range []bool{true, false} {
+		// Other bytes each time: the same bytes again would be duplicates.
+		parts := []part{
+			{name: "title", data: nil},
+			{name: "comment", data: []byte("holiday")},
+			{name: "file", filename: "beach_day.png", contentType: "image/png", data: smallPNG(t, 5+2*i)},
+			{name: "file", filename: "notes.txt", contentType: "image/png", data: []byte("not an image at all")},
+			{name: "file", filename: "sunset-2.png", contentType: "image/png", data: smallPNG(t, 6+2*i)},
+		}
 		resp := s.post(c, "/entries", parts, htmx)
 		if resp.StatusCode != http.StatusOK {
 			t.Errorf("htmx=%v: mixed result status %d, want 200", htmx, resp.StatusCode)

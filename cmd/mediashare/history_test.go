@@ -17,7 +17,7 @@ import (
 func TestHistoryPageAndExport(t *testing.T) { backends(t, testHistoryPageAndExport) }
 
 func testHistoryPageAndExport(t *testing.T, start func(func(*config)) *site) {
-	s := start(nil)
+	s := start(func(c *config) { c.TrashRetention = 0 }) // the delete purges at once
 	c := browser(t)
 	for i, title := range []string{"first", "second"} {
 		readBody(t, s.post(c, "/entries", uploadParts(title, "c", "p.png", "image/png", smallPNG(t, i)), false))

@@ -39,6 +39,7 @@ type app struct {
 	projector *projections.Projector
 	reactor   *reactor.Reactor
 	poller    *live.Poller
+	gallery   *gallery.Service
 	done      chan struct{} // closed when shutdown begins
 }
 
@@ -94,9 +95,11 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	uploadLimits.MaxBytes, uploadLimits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
 	uploadLimits.MaxRequestBytes = 4 * c.MaxUploadBytes // several files in one request
 	uploadLimits.KeepOriginalMetadata = c.KeepMetadata
+	uploadLimits.TrashRetention = c.TrashRetention
 	thumbs := thumbnailOptions(c)
 	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: uploadLimits, Log: log,
 		CheckDecode: func(info media.Info, size int64) error { return thumbnail.Check(info, size, thumbs) }}
+	a.gallery = svc
 	a.site = &web.Server{
 		Gallery: svc, Blobs: be.Blobs, Metrics: m, Assets: static.New(),
 		Owners: &web.Owners{Keys: secret, Secure: c.CookieSecure}, Log: log,
@@ -170,7 +173,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 	var wg sync.WaitGroup
 	for name, run := range map[string]func(context.Context) error{
 		projections.ViewConsumer: a.projector.Run, reactor.Consumer: a.reactor.Run, "live": a.poller.Run,
-		"lag": a.measureLag,
+		"lag": a.measureLag, "trash": a.sweepTrash,
 	} {
 		wg.Add(1)
 		go func() {
@@ -289,4 +292,14 @@ func mediaBase(u string) string {
 		u += "/"
 	}
 	return u
+}
+
+// sweepTrash deletes for good, on every instance, the entries whose time
+// in the trash ended (optimistic concurrency makes one instance's delete
+// win); with no trash there is nothing to sweep.
+func (a *app) sweepTrash(ctx context.Context) error {
+	if a.cfg.TrashRetention <= 0 {
+		return nil
+	}
+	return a.gallery.SweepTrash(ctx, gallery.SweepInterval(a.cfg.TrashRetention))
 }

@@ -40,13 +40,19 @@ type Limits struct {
 	// KeepOriginalMetadata stores originals byte for byte. By default
 	// location metadata (EXIF GPS, XMP) is removed, pixels untouched.
 	KeepOriginalMetadata bool
+	// TrashRetention is how long a deleted entry stays in its owner's
+	// trash, restorable, before it is deleted for good; 0 deletes at once.
+	TrashRetention time.Duration
 }
 
 // DefaultLimits are the limits of a default install.
 var DefaultLimits = Limits{
 	MaxBytes: 25 << 20, MaxRequestBytes: 100 << 20, MaxFiles: 20, MaxPixels: 100_000_000, MaxTitle: 200, MaxComment: 2000,
-	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3, ProjectionWait: 3 * time.Second,
+	PageSize: 24, MaxPageSize: 100, DeleteRetries: 3, ProjectionWait: 3 * time.Second, TrashRetention: DefaultTrashRetention,
 }
+
+// DefaultTrashRetention is how long the trash keeps an entry by default.
+const DefaultTrashRetention = 720 * time.Hour
 
 // Service runs the use cases.
 type Service struct {
@@ -149,39 +155,53 @@ func (s *Service) TooLarge() error {
 	return apperr.FieldError(apperr.TooLarge, "file", "The file is larger than the %s limit.", formatBytes(s.Limits.MaxBytes))
 }
 
+// Uploaded is the outcome of an upload that was accepted: the entry it
+// made (or, for a retry of the same request, made before), or, when
+// Duplicate is set, the entry of the same owner that already holds the
+// same bytes (in the gallery, or in the trash when InTrash is set):
+// nothing new was stored.
+type Uploaded struct {
+	Entry     projections.Entry
+	Duplicate bool
+	InTrash   bool // the duplicate is in the owner's trash (it may be restored)
+}
+
 // Upload checks the input, stores the original, then records
-// MediaUploaded. Bad input leaves nothing behind. It returns the entry as
-// the view will hold it once projected.
-func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry, error) {
+// MediaUploaded. Bad input leaves nothing behind, and so does a
+// duplicate: bytes the same owner already has in the gallery or the
+// trash. It returns the entry as the view will hold it once projected.
+func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) {
 	if err := s.ValidateText(in.Title, in.Comment); err != nil {
-		return projections.Entry{}, err
+		return Uploaded{}, err
 	}
 	if in.File == nil {
-		return projections.Entry{}, apperr.FieldError(apperr.Invalid, "file", "Please choose an image to upload.")
+		return Uploaded{}, apperr.FieldError(apperr.Invalid, "file", "Please choose an image to upload.")
 	}
 	if in.Size > s.Limits.MaxBytes {
-		return projections.Entry{}, s.TooLarge()
+		return Uploaded{}, s.TooLarge()
 	}
 	info, err := media.Inspect(in.File, in.Size, media.Limits{MaxPixels: s.Limits.MaxPixels})
 	if err != nil {
-		return projections.Entry{}, err
+		return Uploaded{}, err
 	}
 	if s.CheckDecode != nil {
 		if err := s.CheckDecode(info, in.Size); err != nil {
-			return projections.Entry{}, err
+			return Uploaded{}, err
 		}
 	}
-	if _, err := in.File.Seek(0, io.SeekStart); err != nil {
-		return projections.Entry{}, fmt.Errorf("gallery: upload: rewind: %w", err)
-	}
-
-	var original io.Reader = in.File
-	if !s.Limits.KeepOriginalMetadata {
+	// What will be stored: the file, or the file without its location.
+	toStore := func() (io.Reader, error) {
+		if _, err := in.File.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("gallery: upload: rewind: %w", err)
+		}
+		if s.Limits.KeepOriginalMetadata {
+			return in.File, nil
+		}
 		cleaned, _, err := media.StripLocation(in.File, in.Size, info)
 		if err != nil {
-			return projections.Entry{}, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
+			return nil, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
 		}
-		original = cleaned
+		return cleaned, nil
 	}
 
 	at := s.now()
@@ -192,14 +212,31 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 		n := strconv.Itoa(in.Index)
 		eib, eventID = ids.Derive(in.RequestID, n, in.Owner), ids.Derive(in.RequestID, n, in.Owner, "uploaded")
 		if e, done, err := s.uploadedBefore(ctx, eib, in.Owner); err != nil || done {
-			return e, err
+			return Uploaded{Entry: e}, err
 		}
+	}
+	if in.Owner != "" {
+		r, err := toStore()
+		if err != nil {
+			return Uploaded{}, err
+		}
+		sum := newHashingReader(r)
+		if _, err := io.Copy(io.Discard, sum); err != nil {
+			return Uploaded{}, fmt.Errorf("gallery: upload: hash: %w", err)
+		}
+		if dup, ok, err := s.copyOf(ctx, in.Owner, sum.sum()); err != nil || ok {
+			return dup, err
+		}
+	}
+	original, err := toStore()
+	if err != nil {
+		return Uploaded{}, err
 	}
 	key := eib + info.Ext
 	hashed := newHashingReader(original)
 	stored, err := s.Blobs.Put(ctx, key, hashed, info.ContentType)
 	if err != nil {
-		return projections.Entry{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
+		return Uploaded{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
 	ev, err := events.New(eventID, events.MediaUploaded, eib, at, events.OwnerActor(in.Owner), events.Uploaded{
 		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
@@ -208,13 +245,13 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 	})
 	if err != nil {
 		s.Blobs.Delete(context.WithoutCancel(ctx), key)
-		return projections.Entry{}, err
+		return Uploaded{}, err
 	}
 	appended, err := s.Events.Append(ctx, eib, 0, ev)
 	if events.IsConflict(err) && ids.Valid(in.RequestID) {
 		// The same request landed meanwhile (the blob is its blob too).
 		if e, done, lerr := s.uploadedBefore(ctx, eib, in.Owner); lerr != nil || done {
-			return e, lerr
+			return Uploaded{Entry: e}, lerr
 		}
 	}
 	if err != nil {
@@ -222,11 +259,62 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (projections.Entry
 		if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
 			s.log().Error("upload: could not remove the original after a failed append", "key", key, "error", derr)
 		}
-		return projections.Entry{}, fmt.Errorf("gallery: upload %s: %w", eib, err)
+		return Uploaded{}, fmt.Errorf("gallery: upload %s: %w", eib, err)
 	}
 	s.awaitProjection(ctx, eib, appended[0].Version)
 	entry, _, err := projections.Apply(projections.Entry{}, appended[0])
-	return entry, err
+	return Uploaded{Entry: entry}, err
+}
+
+// copyOf finds the entry of owner that already holds the bytes with
+// sha256, in the gallery or the trash: the view's index names the
+// candidates, and each one's events decide (the aggregate's HoldsCopy).
+func (s *Service) copyOf(ctx context.Context, owner, sha256 string) (Uploaded, bool, error) {
+	candidates, err := s.View.Copies(ctx, owner, sha256)
+	if err != nil {
+		return Uploaded{}, false, fmt.Errorf("gallery: upload: look for copies: %w", err)
+	}
+	var found *Uploaded
+	for _, c := range candidates {
+		evs, err := s.Events.Load(ctx, c.EIB)
+		if errors.Is(err, events.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return Uploaded{}, false, fmt.Errorf("gallery: upload: load copy %s: %w", c.EIB, err)
+		}
+		life, err := entry.Fold(evs)
+		if err != nil {
+			return Uploaded{}, false, fmt.Errorf("gallery: upload: fold copy %s: %w", c.EIB, err)
+		}
+		if !life.HoldsCopy(owner, sha256) {
+			continue
+		}
+		row, err := rowOf(evs)
+		if err != nil {
+			return Uploaded{}, false, err
+		}
+		u := Uploaded{Entry: row, Duplicate: true, InTrash: life.InTrash()}
+		if found == nil || (found.InTrash && !u.InTrash) { // the one in the gallery first
+			found = &u
+		}
+	}
+	if found == nil {
+		return Uploaded{}, false, nil
+	}
+	return *found, true, nil
+}
+
+// rowOf is the view's row as a stream's events make it.
+func rowOf(evs []events.Event) (projections.Entry, error) {
+	var e projections.Entry
+	for _, ev := range evs {
+		var err error
+		if e, _, err = projections.Apply(e, ev); err != nil {
+			return projections.Entry{}, err
+		}
+	}
+	return e, nil
 }
 
 // uploadedBefore reports whether the stream eib was already uploaded by
@@ -246,11 +334,9 @@ func (s *Service) uploadedBefore(ctx context.Context, eib, owner string) (projec
 	if err := life.Resend(owner); err != nil {
 		return projections.Entry{}, false, err
 	}
-	var e projections.Entry
-	for _, ev := range evs {
-		if e, _, err = projections.Apply(e, ev); err != nil {
-			return projections.Entry{}, false, err
-		}
+	e, err := rowOf(evs)
+	if err != nil {
+		return projections.Entry{}, false, err
 	}
 	s.awaitProjection(ctx, eib, evs[0].Version)
 	return e, true, nil
@@ -280,32 +366,50 @@ func (s *Service) awaitProjection(ctx context.Context, eib string, version int) 
 }
 
 // Delete records that owner deleted the entry. Only its owner (or an
-// admin) may, as the entry aggregate decides; the blobs are removed by the
-// reactor, the events stay.
+// admin) may, as the entry aggregate decides. With a trash retention the
+// entry moves to its owner's trash (MediaTrashed), blobs kept; without,
+// it is deleted for good (MediaDeleted) and the reactor removes the
+// blobs. The events stay.
 func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) error {
+	return s.decide(ctx, "delete", eib, func(life entry.Entry, id string, at time.Time) (events.Event, error) {
+		a := entry.Actor{Owner: owner, Admin: admin}
+		if s.Limits.TrashRetention > 0 {
+			return life.Trash(a, at.Add(s.Limits.TrashRetention), id, at)
+		}
+		return life.Delete(a, id, at)
+	})
+}
+
+// decide folds the stream eib, asks decision for the event to append at
+// its version, and appends it, looking again when the stream moved on
+// meanwhile (a thumbnail landed). It waits for the view to show it.
+func (s *Service) decide(ctx context.Context, op, eib string, decision func(life entry.Entry, id string, at time.Time) (events.Event, error)) error {
+	if !ids.Valid(eib) {
+		return apperr.New(apperr.NotFound, "There is no such entry.")
+	}
 	for attempt := 0; ; attempt++ {
 		evs, err := s.Events.Load(ctx, eib)
 		if errors.Is(err, events.ErrNotFound) {
 			return apperr.New(apperr.NotFound, "There is no such entry.")
 		}
 		if err != nil {
-			return fmt.Errorf("gallery: delete %s: %w", eib, err)
+			return fmt.Errorf("gallery: %s %s: %w", op, eib, err)
 		}
 		life, err := entry.Fold(evs)
 		if err != nil {
-			return fmt.Errorf("gallery: delete %s: %w", eib, err)
+			return fmt.Errorf("gallery: %s %s: %w", op, eib, err)
 		}
 		at := s.now()
-		ev, err := life.Delete(entry.Actor{Owner: owner, Admin: admin}, ids.New(at), at)
+		ev, err := decision(life, ids.New(at), at)
 		if err != nil {
 			return err
 		}
 		appended, err := s.Events.Append(ctx, eib, life.Version, ev)
 		if events.IsConflict(err) && attempt < s.Limits.DeleteRetries {
-			continue // a thumbnail landed meanwhile; look again
+			continue // the stream moved on meanwhile; look again
 		}
 		if err != nil {
-			return fmt.Errorf("gallery: delete %s: %w", eib, err)
+			return fmt.Errorf("gallery: %s %s: %w", op, eib, err)
 		}
 		s.awaitProjection(ctx, eib, appended[0].Version)
 		return nil

@@ -53,11 +53,12 @@ func uploadPhoto(t *testing.T, s *gallery.Service, owner, request string) (strin
 	defer f.Close()
 	fi, _ := f.Stat()
 	e, err := s.Upload(context.Background(), gallery.UploadInput{Title: "Storm", Comment: "over the hills", Filename: "Storm.jpg", File: f, Size: fi.Size(), Owner: owner, RequestID: request})
-	return e.EIB, err
+	return e.Entry.EIB, err
 }
 
 func TestDeleteDecidesByTheEntry(t *testing.T) {
 	s, store := newService(t)
+	s.Limits.TrashRetention = 0 // deleted at once, as before the trash
 	eib, err := uploadPhoto(t, s, "alice", "")
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +111,7 @@ func TestDeleteDecidesByTheEntry(t *testing.T) {
 
 func TestRetriedUploadAsksTheEntry(t *testing.T) {
 	s, store := newService(t)
+	s.Limits.TrashRetention = 0
 	ctx := context.Background()
 	req := ids.New(time.Now())
 	first, err := uploadPhoto(t, s, "alice", req)

@@ -17,7 +17,7 @@ import (
 type uploader interface {
 	UploadLimits() gallery.Limits
 	ValidateComment(comment string) error
-	Upload(ctx context.Context, in gallery.UploadInput) (projections.Entry, error)
+	Upload(ctx context.Context, in gallery.UploadInput) (gallery.Uploaded, error)
 }
 
 // formOverhead is what a multipart body may carry besides the files:
@@ -88,9 +88,22 @@ func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.Up
 		f := u.files[0]
 		in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
 	}
-	entry, err := s.Gallery.Upload(r.Context(), in)
+	res, err := s.Gallery.Upload(r.Context(), in)
 	if err != nil {
 		s.uploadFailed(w, r, form, err)
+		return
+	}
+	entry := res.Entry
+	if res.Duplicate {
+		// Nothing was stored: say so, link the entry, keep nothing of the form.
+		s.Metrics.Uploads.WithLabelValues("duplicate").Inc()
+		fresh := views.UploadForm{MaxBytes: form.MaxBytes, Duplicate: duplicateOf(res)}
+		if htmxOf(r).Partial() {
+			html(w, http.StatusOK)
+			views.Upload(withRequestID(fresh)).Render(r.Context(), w)
+			return
+		}
+		s.galleryWithForm(w, r, http.StatusOK, "Already uploaded", fresh)
 		return
 	}
 	s.uploaded(entry)
@@ -112,8 +125,9 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		return
 	}
 	var (
-		entries []projections.Entry
-		failed  error
+		entries    []projections.Entry
+		failed     error
+		duplicates int
 	)
 	for i, fh := range files {
 		title := strings.TrimSpace(form.Title)
@@ -122,7 +136,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		}
 		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), Filename: fh.Filename, Size: fh.Size,
 			RequestID: u.fields["request"], Index: i, File: fh.file}
-		entry, err := s.Gallery.Upload(r.Context(), in)
+		res, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
 			s.rejected(err, fh.Filename)
 			form.Files = append(form.Files, views.FileResult{Name: fh.Filename, Error: apperr.MessageOf(err)})
@@ -131,16 +145,26 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 			}
 			continue
 		}
+		if res.Duplicate {
+			s.Metrics.Uploads.WithLabelValues("duplicate").Inc()
+			form.Files = append(form.Files, views.FileResult{Name: fh.Filename, OK: true, Duplicate: duplicateOf(res)})
+			duplicates++
+			continue
+		}
+		entry := res.Entry
 		s.uploaded(entry)
 		entries = append(entries, entry)
 		form.Files = append(form.Files, views.FileResult{Name: fh.Filename, OK: true})
 	}
 	code := http.StatusCreated
 	switch {
+	case len(entries) == 0 && failed == nil:
+		code = http.StatusOK // all duplicates: nothing new, the list says where they are
+		form.Notice = "You already have these images; nothing new was stored."
 	case len(entries) == 0:
 		code = status(failed)
 		form.Error = "None of the files could be uploaded."
-	case failed != nil:
+	case failed != nil || duplicates > 0:
 		code = http.StatusOK
 		form.Notice = fmt.Sprintf("Uploaded %d of %d files.", len(entries), len(files))
 	default:
@@ -156,6 +180,11 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		return
 	}
 	s.galleryWithForm(w, r, code, "Upload", form)
+}
+
+// duplicateOf is the notice's link to the entry a duplicate upload found.
+func duplicateOf(u gallery.Uploaded) *views.Duplicate {
+	return &views.Duplicate{EIB: u.Entry.EIB, Title: u.Entry.Title, InTrash: u.InTrash}
 }
 
 // rejected counts (and, for our own failures, logs) an upload that did

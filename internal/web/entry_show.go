@@ -2,17 +2,21 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"mediashare/views"
 )
 
 // entryShow serves GET /entries/{eib}: the image, its facts and history.
 func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
-	e, history, err := s.Gallery.Entry(r.Context(), r.PathValue("eib"))
+	viewer := OwnerFrom(r.Context())
+	e, history, err := s.Gallery.EntryFor(r.Context(), r.PathValue("eib"), viewer)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
 	html(w, http.StatusOK)
-	views.Entry(s.page(r, e.Title), entryPageOf(e, history, OwnerFrom(r.Context()))).Render(r.Context(), w)
+	p := entryPageOf(e, history, viewer, time.Now())
+	p.Entry.DeleteToTrash = s.Gallery.UploadLimits().TrashRetention > 0
+	views.Entry(s.page(r, e.Title), p).Render(r.Context(), w)
 }

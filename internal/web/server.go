@@ -30,6 +30,9 @@ type Service interface {
 	auditLog
 	readiness
 	rowReader
+	restorer
+	purger
+	trashReader
 }
 
 var _ Service = (*gallery.Service)(nil)
@@ -76,6 +79,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /entries/{eib}/card", s.entryCard)
 	mux.HandleFunc("DELETE /entries/{eib}", s.entryDelete)
 	mux.HandleFunc("POST /entries/{eib}/delete", s.entryDelete)
+	mux.HandleFunc("POST /entries/{eib}/restore", s.entryRestore)
+	mux.HandleFunc("POST /entries/{eib}/purge", s.entryPurge)
+	mux.HandleFunc("GET /trash", s.trashList)
+	mux.HandleFunc("POST /trash/empty", s.trashEmpty)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
 	mux.HandleFunc("GET /history", s.historyList)

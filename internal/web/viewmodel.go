@@ -42,15 +42,22 @@ func cardsOf(es []projections.Entry) []views.EntryCard {
 	return out
 }
 
-// entryPageOf is an entry's page for viewer: the row as the view holds
-// it, and its history, which the aggregate folds to say who may delete it.
-func entryPageOf(row projections.Entry, history []events.Event, viewer string) views.EntryPage {
+// entryPageOf is an entry's page for viewer at now: the row as the view
+// holds it, and its history, which the aggregate folds to say who may
+// delete or restore it and whether it is in the trash.
+func entryPageOf(row projections.Entry, history []events.Event, viewer string, now time.Time) views.EntryPage {
 	d := views.EntryDetail{
 		EntryCard: cardOf(row), Resource: row.Resource, ContentType: row.ContentType,
 		Size: row.Size, Width: row.Width, Height: row.Height,
 	}
 	if life, err := entry.Fold(history); err == nil {
-		d.CanDelete = life.MayDelete(entry.Actor{Owner: viewer}) == nil
+		a := entry.Actor{Owner: viewer}
+		d.CanDelete = life.MayDelete(a) == nil
+		if life.InTrash() && life.Owns(a) {
+			d.InTrash, d.TrashUntil = true, life.TrashUntil
+			d.CanRestore = life.MayRestore(a, now) == nil
+			d.CanPurge = life.MayPurge(a) == nil
+		}
 	}
 	p := views.EntryPage{Entry: d, History: make([]views.EventRow, len(history))}
 	for i, e := range history {
@@ -99,7 +106,14 @@ func describe(e events.Event) string {
 		}
 	case events.ThumbnailFailed:
 		return f.Failure.Message
+	case events.MediaTrashed:
+		return fmt.Sprintf("moved to the trash by %s, kept until %s", f.TrashedBy, f.PurgeAfter.UTC().Format("2 Jan 2006, 15:04 UTC"))
+	case events.MediaRestored:
+		return "restored from the trash by " + f.RestoredBy
 	case events.MediaDeleted:
+		if f.DeletedBy == "retention" {
+			return "at the end of its time in the trash"
+		}
 		return "by " + f.DeletedBy
 	case events.MediaPurged:
 		return fmt.Sprintf("%d files removed", len(f.PurgedKeys))

@@ -46,6 +46,11 @@ type fakeGallery struct {
 	pageErr   error
 	audit     []gallery.AuditRow
 	readyErr  error
+	// The trash: what was asked of it, and what it answers.
+	restores, purges []deletion
+	empties          []string
+	trashErr         error
+	duplicate        *gallery.Uploaded // Upload answers with it
 }
 
 type upload struct {
@@ -75,13 +80,16 @@ func (f *fakeGallery) ValidateComment(c string) error {
 	return nil
 }
 
-func (f *fakeGallery) Upload(ctx context.Context, in gallery.UploadInput) (projections.Entry, error) {
+func (f *fakeGallery) Upload(ctx context.Context, in gallery.UploadInput) (gallery.Uploaded, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.uploadErr != nil {
 		if err := f.uploadErr(in); err != nil {
-			return projections.Entry{}, err
+			return gallery.Uploaded{}, err
 		}
+	}
+	if f.duplicate != nil {
+		return *f.duplicate, nil
 	}
 	var body []byte
 	if in.File != nil {
@@ -90,7 +98,46 @@ func (f *fakeGallery) Upload(ctx context.Context, in gallery.UploadInput) (proje
 	in.File = nil
 	f.uploads = append(f.uploads, upload{in, string(body)})
 	eib := fmt.Sprintf("01JDWEB%019d", len(f.uploads))
-	return projections.Entry{EIB: eib, Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), Status: projections.Processing, Size: in.Size, Owner: in.Owner, Version: 1}, nil
+	return gallery.Uploaded{Entry: projections.Entry{EIB: eib, Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), Status: projections.Processing, Size: in.Size, Owner: in.Owner, Version: 1}}, nil
+}
+
+func (f *fakeGallery) Restore(ctx context.Context, eib, owner string, admin bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.restores = append(f.restores, deletion{eib, owner, admin})
+	return f.trashErr
+}
+
+func (f *fakeGallery) Purge(ctx context.Context, eib, owner string, admin bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.purges = append(f.purges, deletion{eib, owner, admin})
+	return f.trashErr
+}
+
+func (f *fakeGallery) EmptyTrash(ctx context.Context, owner string) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.empties = append(f.empties, owner)
+	return 0, f.trashErr
+}
+
+func (f *fakeGallery) TrashPage(ctx context.Context, owner, cursor string) (projections.Page, error) {
+	var p projections.Page
+	for _, row := range f.rows {
+		if row.InTrash() && row.Owner == owner {
+			p.Entries = append(p.Entries, row)
+		}
+	}
+	return p, nil
+}
+
+func (f *fakeGallery) EntryFor(ctx context.Context, eib, viewer string) (projections.Entry, []events.Event, error) {
+	row, ok := f.rows[eib]
+	if ok && row.InTrash() && row.Owner == viewer {
+		return row, f.history[eib], nil
+	}
+	return f.Entry(ctx, eib)
 }
 
 func (f *fakeGallery) Delete(ctx context.Context, eib, owner string, admin bool) error {
@@ -660,7 +707,7 @@ func TestHistory(t *testing.T) {
 		t.Errorf("a gone entry is linked %d times", got)
 	}
 	options := d.Find(`select#type option`).Map(func(_ int, o *goquery.Selection) string { return o.AttrOr("value", "") })
-	if got, want := strings.Join(options, ","), ",MediaUploaded,ThumbnailGenerated,ThumbnailFailed,MediaDeleted,MediaPurged"; got != want {
+	if got, want := strings.Join(options, ","), ",MediaUploaded,ThumbnailGenerated,ThumbnailFailed,MediaTrashed,MediaRestored,MediaDeleted,MediaPurged"; got != want {
 		t.Errorf("type filter options: got %s, want %s", got, want)
 	}
 

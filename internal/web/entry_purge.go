@@ -1,0 +1,28 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"mediashare/internal/apperr"
+)
+
+// purger deletes entries for good now.
+type purger interface {
+	Purge(ctx context.Context, eib, owner string, admin bool) error
+	EmptyTrash(ctx context.Context, owner string) (int, error)
+}
+
+// entryPurge serves POST /entries/{eib}/purge: "delete now" of an entry
+// in the visitor's trash. The blobs go, the history stays.
+func (s *Server) entryPurge(w http.ResponseWriter, r *http.Request) {
+	if OwnerUnverified(r.Context()) {
+		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted."))
+		return
+	}
+	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), OwnerFrom(r.Context()), false); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.redirect(w, r, "/trash")
+}

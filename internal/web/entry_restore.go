@@ -1,0 +1,40 @@
+package web
+
+import (
+	"context"
+	"net/http"
+
+	"mediashare/internal/apperr"
+	"mediashare/views"
+)
+
+// restorer takes an entry out of the trash.
+type restorer interface {
+	Restore(ctx context.Context, eib, owner string, admin bool) error
+}
+
+// entryRestore serves POST /entries/{eib}/restore (the trash page, the
+// entry page, a duplicate's notice): the entry goes back to the gallery
+// and the browser to its page.
+func (s *Server) entryRestore(w http.ResponseWriter, r *http.Request) {
+	eib := r.PathValue("eib")
+	if OwnerUnverified(r.Context()) {
+		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot restore for now. Nothing was restored."))
+		return
+	}
+	if err := s.Gallery.Restore(r.Context(), eib, OwnerFrom(r.Context()), false); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	s.redirect(w, r, views.EntryURL(eib))
+}
+
+// redirect answers a form's POST: 303 to url, or for htmx HX-Redirect.
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, url string) {
+	if htmxOf(r).Request {
+		w.Header().Set("HX-Redirect", url)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, url, http.StatusSeeOther)
+}
