@@ -310,21 +310,27 @@ func TestBrowserDragAndDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := base64.StdEncoding.EncodeToString(photo)
+	// Two different photos: the same bytes twice would be one entry and a duplicate.
+	other, err := os.ReadFile(mediatest.Photo(t, "RainDrops.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, data2 := base64.StdEncoding.EncodeToString(photo), base64.StdEncoding.EncodeToString(other)
 	b.eval(`document.querySelector("#comment").value = "dropped in"; true`)
 	// A drop as the browser makes it: a DataTransfer holding files.
 	b.eval(fmt.Sprintf(`(() => {
 		const bytes = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
+		const bytes2 = Uint8Array.from(atob(%q), c => c.charCodeAt(0));
 		const dt = new DataTransfer();
 		dt.items.add(new File([bytes], "dropped_storm.jpg", {type: "image/jpeg"}));
-		dt.items.add(new File([bytes], "second-storm.jpg", {type: "image/jpeg"}));
+		dt.items.add(new File([bytes2], "second-storm.jpg", {type: "image/jpeg"}));
 		const fire = (type) => document.body.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
 		fire("dragenter");
 		if (!document.body.classList.contains("dragging")) throw new Error("no drop hint while dragging");
 		fire("dragover");
 		fire("drop");
 		return true;
-	})()`, data))
+	})()`, data, data2))
 	b.waitJS("two dropped files become two entries", `document.querySelectorAll("[data-testid=card]").length === 2`, 20*time.Second)
 	titles := evalAs[string](b, `[...document.querySelectorAll("[data-testid=card] [data-testid=title]")].map(e => e.textContent).sort().join("|")`)
 	if titles != "dropped storm|second storm" {

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"mediashare/internal/events"
+	"mediashare/internal/media/mediatest"
+)
+
+// instances starts two sites on one backend with the trash retention
+// given: for AWS two servers on the same tables and bucket; the embedded
+// backend is one process (one SQLite file), so its "second instance" is
+// the same site.
+func instances(t *testing.T, backend string, retention time.Duration) (a, b *site) {
+	t.Helper()
+	if backend == "embedded" {
+		a = startSite(t, func(c *config) { c.TrashRetention = retention })
+		return a, a
+	}
+	shared := defaultConfig(t)
+	awsConfig(t, &shared)
+	same := func(c *config) {
+		c.Backend, c.AWS, c.AWSLeaseDuration, c.SecretFile, c.TrashRetention = shared.Backend, shared.AWS, shared.AWSLeaseDuration, shared.SecretFile, retention
+	}
+	return startSite(t, same), startSite(t, same)
+}
+
+func bothBackends(t *testing.T, fn func(t *testing.T, backend string)) {
+	for _, b := range []string{"embedded", "aws"} {
+		t.Run(b, func(t *testing.T) { fn(t, b) })
+	}
+}
+
+func photoBytes(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(mediatest.Photo(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// uploadOne uploads a photo as c and returns the new entry's eib.
+func uploadOne(t *testing.T, s *site, c *http.Client, title string, photo []byte) string {
+	t.Helper()
+	before := s.cards(c)
+	resp := s.post(c, "/entries", uploadParts(title, "a comment", "photo.jpg", "image/jpeg", photo), false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload %q: %d, want 303", title, resp.StatusCode)
+	}
+	for eib := range s.cards(c) {
+		if before[eib] == nil {
+			return eib
+		}
+	}
+	t.Fatalf("upload %q: no new card", title)
+	return ""
+}
+
+func (s *site) status(c *http.Client, method, path string) int {
+	s.t.Helper()
+	resp := s.do(c, method, path, nil)
+	readBody(s.t, resp)
+	return resp.StatusCode
+}
+
+// Delete moves an entry to the trash: out of every instance's gallery,
+// in its owner's trash, blobs kept; restore puts it back with its
+// thumbnail on both, no new decode; the same bytes again make no entry.
+func TestTrashAndRestore(t *testing.T) { bothBackends(t, testTrashAndRestore) }
+
+func testTrashAndRestore(t *testing.T, backend string) {
+	a, b := instances(t, backend, 720*time.Hour)
+	alice, bob := browser(t), browser(t)
+	photo := photoBytes(t, "Storm.jpg")
+	eib := uploadOne(t, a, alice, "Storm", photo)
+	card := b.waitStatus(alice, eib, "ready")
+	thumb := card.Find(`img[data-testid=thumbnail]`).AttrOr("src", "")
+	original := "/media/" + eib + ".jpg"
+	if thumb == "" {
+		t.Fatal("no thumbnail on the card")
+	}
+
+	// Its owner deletes it through A.
+	resp := a.post(alice, "/entries/"+eib+"/delete", nil, false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d, want 303", resp.StatusCode)
+	}
+	waitFor(t, "the entry leaves B's gallery", func() bool { return b.cards(bob)[eib] == nil })
+	if a.cards(alice)[eib] != nil {
+		t.Error("the entry is still in A's gallery")
+	}
+	for _, s := range []*site{a, b} {
+		doc := mustDoc(t, s.get(alice, "/trash"))
+		item := doc.Find(`[data-testid=trash-item][data-eib="` + eib + `"]`)
+		if item.Length() != 1 {
+			t.Fatalf("%s: the entry is not in its owner's trash", s.url)
+		}
+		until, err := time.Parse(time.RFC3339, item.Find(`[data-testid=trash-until]`).AttrOr("datetime", ""))
+		if err != nil || until.Before(time.Now().Add(719*time.Hour)) || until.After(time.Now().Add(721*time.Hour)) {
+			t.Errorf("in trash until %v (%v), want in 720h", until, err)
+		}
+		if n := mustDoc(t, s.get(bob, "/trash")).Find(`[data-testid=trash-item]`).Length(); n != 0 {
+			t.Errorf("someone else's trash lists %d entries", n)
+		}
+	}
+	for _, key := range []string{original, thumb} {
+		if code := b.status(bob, "GET", key); code != http.StatusOK {
+			t.Errorf("%s of an entry in the trash: %d, want 200 (kept)", key, code)
+		}
+	}
+	doc := mustDoc(t, b.get(alice, "/entries/"+eib))
+	if doc.Find(`[data-testid=in-trash]`).Length() != 1 || doc.Find(`[data-testid=restore]`).Length() != 1 {
+		t.Error("the owner's entry page does not say it is in the trash with a restore button")
+	}
+	if code := b.status(bob, "GET", "/entries/"+eib); code != http.StatusNotFound {
+		t.Errorf("a stranger's view of an entry in the trash: %d, want 404", code)
+	}
+
+	// Hostile restores change nothing.
+	for _, tt := range []struct {
+		name   string
+		c      *http.Client
+		method string
+		path   string
+		header map[string]string
+		code   int
+	}{
+		{"a stranger's restore", bob, "POST", "/entries/" + eib + "/restore", nil, http.StatusForbidden},
+		{"an unknown entry", alice, "POST", "/entries/01JDNOSUCHENTRY00000000000/restore", nil, http.StatusNotFound},
+		{"a malformed id", alice, "POST", "/entries/..%2f..%2fx/restore", nil, http.StatusNotFound},
+		{"a GET", alice, "GET", "/entries/" + eib + "/restore", nil, 0},
+		{"a PUT", alice, "PUT", "/entries/" + eib + "/restore", nil, 0},
+		{"from another site", alice, "POST", "/entries/" + eib + "/restore", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"with a foreign origin", alice, "POST", "/entries/" + eib + "/restore", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"a stranger's delete now", bob, "POST", "/entries/" + eib + "/purge", nil, http.StatusForbidden},
+		{"a stranger empties their own trash", bob, "POST", "/trash/empty", nil, http.StatusSeeOther},
+	} {
+		resp := b.do(tt.c, tt.method, tt.path, tt.header)
+		readBody(t, resp)
+		if tt.code != 0 && resp.StatusCode != tt.code || tt.code == 0 && (resp.StatusCode < 400 || resp.StatusCode >= 500) {
+			t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.code)
+		}
+	}
+	if got := streamTypes(a.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed" {
+		t.Fatalf("after the hostile requests: %s", got)
+	}
+
+	// The same bytes again, while in the trash: no new entry, a link and
+	// the offer to restore it.
+	files := len(a.mediaFiles())
+	resp = a.post(alice, "/entries", uploadParts("again", "c", "again.jpg", "image/jpeg", photo), true)
+	doc = mustDoc(t, resp)
+	dup := doc.Find(`[data-testid=duplicate]`)
+	if resp.StatusCode != http.StatusOK || dup.Find(`[data-testid=duplicate-link]`).AttrOr("href", "") != "/entries/"+eib || dup.Find(`[data-testid=duplicate-restore]`).Length() != 1 {
+		t.Errorf("a duplicate of an entry in the trash: %d %q", resp.StatusCode, dup.Text())
+	}
+
+	// Its owner restores it through B: back on both, with its thumbnail.
+	resp = b.do(alice, "POST", "/entries/"+eib+"/restore", nil)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/entries/"+eib {
+		t.Fatalf("restore: %d to %q, want 303 to the entry", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, s := range []*site{a, b} {
+		waitFor(t, "the entry is back with its thumbnail on "+s.url, func() bool {
+			c := s.cards(bob)[eib]
+			return c != nil && c.AttrOr("data-status", "") == "ready" && c.Find(`img[data-testid=thumbnail]`).AttrOr("src", "") == thumb
+		})
+	}
+	if code := a.status(bob, "GET", thumb); code != http.StatusOK {
+		t.Errorf("the thumbnail after the restore: %d", code)
+	}
+	if got := streamTypes(a.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaRestored" {
+		t.Errorf("after the restore: %s (no second thumbnail)", got)
+	}
+	if n := mustDoc(t, a.get(alice, "/trash")).Find(`[data-testid=trash-item]`).Length(); n != 0 {
+		t.Errorf("the trash still lists %d entries", n)
+	}
+	if code := a.status(alice, "POST", "/entries/"+eib+"/restore"); code != http.StatusConflict {
+		t.Errorf("a second restore: %d, want 409", code)
+	}
+
+	// The same bytes again, in the gallery: a link, nothing stored; from
+	// someone else, an entry of their own.
+	resp = a.post(alice, "/entries", uploadParts("again", "c", "again.jpg", "image/jpeg", photo), false)
+	doc = mustDoc(t, resp)
+	dup = doc.Find(`[data-testid=duplicate]`)
+	if resp.StatusCode != http.StatusOK || dup.Find(`[data-testid=duplicate-link]`).AttrOr("href", "") != "/entries/"+eib || dup.Find(`[data-testid=duplicate-restore]`).Length() != 0 {
+		t.Errorf("a duplicate of an entry in the gallery: %d %q", resp.StatusCode, dup.Text())
+	}
+	if got := len(a.mediaFiles()); got != files {
+		t.Errorf("the duplicates stored files: %d, then %d", files, got)
+	}
+	theirs := uploadOne(t, a, bob, "bob's storm", photo)
+	if theirs == eib {
+		t.Error("another owner's identical bytes returned the first entry")
+	}
+	streams := map[string]bool{}
+	for _, e := range a.events() {
+		if e.Type == events.MediaUploaded {
+			streams[e.Stream] = true
+		}
+	}
+	if len(streams) != 2 {
+		t.Errorf("%d entries, want 2 (alice's, and bob's identical bytes)", len(streams))
+	}
+
+	// History and its export show the trash and the restore.
+	hist := mustDoc(t, a.get(alice, "/history?entry="+eib))
+	if got := historyTypes(hist); got != "MediaRestored,MediaTrashed,ThumbnailGenerated,MediaUploaded" {
+		t.Errorf("history of the entry: %s", got)
+	}
+	resp = a.get(alice, "/history.ndjson?entry="+eib)
+	body := string(readBody(t, resp))
+	for _, typ := range []string{"MediaTrashed", "MediaRestored"} {
+		if !strings.Contains(body, `"type":"`+typ+`"`) {
+			t.Errorf("/history.ndjson lacks %s", typ)
+		}
+	}
+}
+
+// After the retention the blobs are purged and MediaPurged recorded once,
+// with two instances sweeping; a restore then is refused.
+func TestTrashRetentionPurgesOnce(t *testing.T) { bothBackends(t, testTrashRetentionPurgesOnce) }
+
+func testTrashRetentionPurgesOnce(t *testing.T, backend string) {
+	a, b := instances(t, backend, 2*time.Second)
+	alice := browser(t)
+	var eibs []string
+	for i, p := range []string{"Storm.jpg", "RainDrops.jpg", "storm640.jpg"} {
+		eib := uploadOne(t, a, alice, p, photoBytes(t, p))
+		b.waitStatus(alice, eib, "ready")
+		if i == 0 {
+			readBody(t, a.post(alice, "/entries/"+eib+"/delete", nil, false))
+		} else {
+			readBody(t, b.post(alice, "/entries/"+eib+"/delete", nil, false))
+		}
+		eibs = append(eibs, eib)
+	}
+	// An entry in the gallery stays put.
+	kept := uploadOne(t, a, alice, "kept", smallPNG(t, 21))
+	waitFor(t, "every blob purged", func() bool {
+		for _, f := range a.mediaFiles() {
+			for _, eib := range eibs {
+				if strings.HasPrefix(f, eib) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	waitFor(t, "MediaPurged recorded for each", func() bool {
+		evs := a.events()
+		for _, eib := range eibs {
+			if !strings.HasSuffix(streamTypes(evs, eib), "MediaPurged") {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(3 * time.Second) // two more sweeps on each instance
+	evs := a.events()
+	for _, eib := range eibs {
+		if got, want := streamTypes(evs, eib), "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaDeleted,MediaPurged"; got != want {
+			t.Errorf("%s: %s, want %s (once each)", eib, got, want)
+		}
+	}
+	for _, e := range evs {
+		if e.Type == events.MediaDeleted && (e.Actor != events.SystemActor || string(e.Data) != `{"reason":"retention"}`) {
+			t.Errorf("the end of the period recorded %s %s", e.Actor, e.Data)
+		}
+	}
+	if code := b.status(alice, "POST", "/entries/"+eibs[0]+"/restore"); code != http.StatusNotFound {
+		t.Errorf("a restore of a purged entry: %d, want 404", code)
+	}
+	if got := streamTypes(evs, kept); got != "MediaUploaded,ThumbnailGenerated" && got != "MediaUploaded" {
+		t.Errorf("an entry in the gallery was touched: %s", got)
+	}
+	if n := mustDoc(t, a.get(alice, "/trash")).Find(`[data-testid=trash-item]`).Length(); n != 0 {
+		t.Errorf("the trash lists %d entries after the period", n)
+	}
+	hist := historyTypes(mustDoc(t, a.get(alice, "/history?entry="+eibs[0])))
+	if !strings.HasPrefix(hist, "MediaPurged,MediaDeleted,MediaTrashed") {
+		t.Errorf("history: %s", hist)
+	}
+}
+
+// Emptying the trash and "delete now" delete for good at once.
+func TestEmptyTrash(t *testing.T) {
+	s := startSite(t, nil) // the default retention, 720h
+	alice := browser(t)
+	var eibs []string
+	for i := range 3 {
+		eib := uploadOne(t, s, alice, "p", smallPNG(t, 30+i))
+		s.waitStatus(alice, eib, "ready")
+		readBody(t, s.post(alice, "/entries/"+eib+"/delete", nil, false))
+		eibs = append(eibs, eib)
+	}
+	if code := s.status(alice, "POST", "/entries/"+eibs[0]+"/purge"); code != http.StatusSeeOther {
+		t.Fatalf("delete now: %d", code)
+	}
+	if code := s.status(alice, "POST", "/trash/empty"); code != http.StatusSeeOther {
+		t.Fatalf("empty the trash: %d", code)
+	}
+	waitFor(t, "all purged", func() bool {
+		evs := s.events()
+		return !slices.ContainsFunc(eibs, func(eib string) bool { return !strings.HasSuffix(streamTypes(evs, eib), "MediaDeleted,MediaPurged") })
+	})
+	if n := len(s.mediaFiles()); n != 0 {
+		t.Errorf("%d media files left: %v", n, s.mediaFiles())
+	}
+	if n := mustDoc(t, s.get(alice, "/trash")).Find(`[data-testid=trash-item]`).Length(); n != 0 {
+		t.Errorf("the trash lists %d entries after emptying", n)
+	}
+	if code := s.status(alice, "POST", "/entries/"+eibs[1]+"/restore"); code != http.StatusNotFound {
+		t.Errorf("a restore after emptying: %d, want 404", code)
+	}
+}
