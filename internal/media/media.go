@@ -118,7 +118,8 @@ const (
 )
 
 // Detect names the image format whose magic number starts head ("jpeg",
-// "png", "gif", "webp"), or returns "" when there is none. It looks at the
+// "png", "gif", "webp"; "heic" or "avif" from an ftyp box's brands), or
+// returns "" when there is none. It looks at the
 // bytes only, never at a name or a declared type.
 func Detect(head []byte) string {
 	switch {
@@ -230,7 +231,8 @@ func Inspect(r io.ReaderAt, size int64, lim Limits) (Info, error) {
 }
 
 // Orientation returns the EXIF orientation (1..8) of an image of the given
-// format ("jpeg", "png", "webp"; GIF has none), or 1 when it has none or
+// format ("jpeg", "png", "webp"; GIF has none; for "heic" and "avif" their
+// irot/imir, else their Exif's), or 1 when it has none or
 // the file cannot be read.
 func Orientation(r io.ReaderAt, size int64, format string) int {
 	st, err := structure(r, size, format)

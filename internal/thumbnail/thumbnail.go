@@ -1,5 +1,6 @@
 // Package thumbnail makes the gallery's renditions of an original: decoded
-// (JPEG, PNG, the first frame of a GIF, WebP), stood upright by its EXIF
+// (JPEG, PNG, the first frame of a GIF or an animated WebP, WebP, and with
+// libheif HEIC and AVIF), stood upright by its EXIF (or HEIF irot/imir)
 // orientation, shrunk with bild so its longest side fits, and encoded: the
 // grid thumbnail as PNG, and optionally a larger preview (JPEG, or PNG when
 // the image has transparency), both from one decode.
