@@ -291,12 +291,14 @@ func TestBrowserLiveGalleryTwoInstances(t *testing.T) {
 	alice.waitJS("the uploader sees the new card", `document.querySelectorAll("[data-testid=card]").length === 1`, 10*time.Second)
 	eib := newestEIB(alice)
 	took := bob.waitJS("the browser on instance B shows the card with its thumbnail",
-		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 2*time.Second*slowdown)
+		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 10*time.Second*slowdown)
+	// The bound covers making the thumbnail (pure Go, on a loaded 2-core
+	// machine); the latency itself is measured by bench:live.
 	t.Logf("upload through A visible with thumbnail on B after %s", took)
 
 	alice.run(chromedp.Navigate(a.url+"/entries/"+eib), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
-	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
+	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 5*time.Second*slowdown)
 	t.Logf("delete through A visible on B after %s", took)
 }
 
