@@ -61,24 +61,30 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// startProcess runs `mediashare serve --backend aws` on c's resources.
-func startProcess(t *testing.T, c config) *process {
+// startProcess runs `mediashare serve --backend aws` on c's resources
+// (with c.Backend "embedded", on c.Data and c.SecretFile instead), with
+// the extra flags given.
+func startProcess(t *testing.T, c config, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(mediashareBinary(t), "serve", "--addr", addr, "--data", t.TempDir(), "--secret-file", c.SecretFile,
+	args := []string{"serve", "--addr", addr, "--data", t.TempDir(), "--secret-file", c.SecretFile,
 		"--backend", "aws", "--bucket", c.AWS.Bucket, "--table", c.AWS.Table, "--events-table", c.AWS.EventsTable,
-		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String(),
-		"--log-level", "debug",
+		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String()}
+	if c.Backend == "embedded" {
+		args = []string{"serve", "--addr", addr, "--data", c.Data, "--secret-file", c.SecretFile, "--backend", "embedded"}
+	}
+	args = append(args, "--log-level", "debug",
 		// Its visitors all come from loopback, one client to the limits
 		// per client: those stay off here (the abuse suite tests them).
 		"--uploads-per-minute", "0", "--uploads-per-client", "0", "--live-per-client", "0")
+	cmd := exec.Command(mediashareBinary(t), append(args, extra...)...)
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{site: &site{t: t, url: "http://" + addr, cfg: c}, cmd: cmd, log: &log}
+	p := &process{site: &site{t: t, url: "http://" + addr, cfg: c, data: c.Data}, cmd: cmd, log: &log}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			cmd.Process.Signal(os.Interrupt)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -322,5 +324,83 @@ func TestEmptyTrash(t *testing.T) {
 	}
 	if code := s.status(alice, "POST", "/entries/"+eibs[1]+"/restore"); code != http.StatusNotFound {
 		t.Errorf("a restore after emptying: %d, want 404", code)
+	}
+}
+
+// A purge cut short by a crash finishes once: on AWS two processes sweep
+// the trash and the one purging is killed (the other takes over its
+// lease); on the embedded backend the process is killed and started
+// again on its data. Each entry ends with one MediaDeleted and one
+// MediaPurged, and its blobs are gone.
+func TestTrashPurgeSurvivesAKill(t *testing.T) { bothBackends(t, testTrashPurgeSurvivesAKill) }
+
+func testTrashPurgeSurvivesAKill(t *testing.T, backend string) {
+	c := defaultConfig(t)
+	c.Backend = backend
+	if backend == "aws" {
+		awsConfig(t, &c)
+	} else {
+		c.SecretFile = filepath.Join(t.TempDir(), "secret.key")
+		if err := os.WriteFile(c.SecretFile, []byte("a test key of thirty-two bytes!!"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	retention := []string{"--trash-retention", "3s"}
+	a := startProcess(t, c, retention...)
+	b := a.site
+	if backend == "aws" {
+		time.Sleep(500 * time.Millisecond) // A takes the stream's lease first
+		b = startProcess(t, c, retention...).site
+	}
+	alice := browser(t)
+	const n = 12
+	var eibs []string
+	for i := range n {
+		eibs = append(eibs, uploadOne(t, a.site, alice, fmt.Sprint("p", i), smallPNG(t, 40+i)))
+	}
+	for _, eib := range eibs {
+		a.waitStatus(alice, eib, "ready")
+	}
+	for _, eib := range eibs {
+		readBody(t, a.post(alice, "/entries/"+eib+"/delete", nil, false))
+	}
+	purged := func(evs []events.Event) int {
+		k := 0
+		for _, eib := range eibs {
+			if strings.HasSuffix(streamTypes(evs, eib), "MediaPurged") {
+				k++
+			}
+		}
+		return k
+	}
+	var k int
+	waitFor(t, "the purge begins", func() bool { k = purged(b.events()); return k > 0 })
+	a.kill()
+	if k == n {
+		t.Logf("every purge had finished before the kill: the takeover was not exercised this time")
+	} else {
+		t.Logf("killed with %d of %d entries purged", k, n)
+	}
+	if backend == "embedded" {
+		b = startProcess(t, c, retention...).site
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for purged(b.events()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d purged a minute after the kill", purged(b.events()), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // more sweeps and redeliveries, if any were to double
+	evs := b.events()
+	for _, eib := range eibs {
+		if got, want := streamTypes(evs, eib), "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaDeleted,MediaPurged"; got != want {
+			t.Errorf("%s: %s, want %s", eib, got, want)
+		}
+	}
+	for _, f := range b.mediaFiles() {
+		if !strings.HasPrefix(f, ".") && !strings.HasPrefix(f, "tmp") {
+			t.Errorf("a blob is left: %s", f)
+		}
 	}
 }
