@@ -342,3 +342,65 @@ func TestBrowserDragAndDrop(t *testing.T) {
 		t.Error("the drop hint stayed after the drop")
 	}
 }
+
+// Delete, trash and restore in the browser: the owner's delete takes the
+// card off another browser's gallery at once; the trash page lists it
+// with its date; its restore button brings the card back, with its
+// thumbnail, to the other browser; sending the same photo again says it
+// is there already.
+func TestBrowserTrashAndRestore(t *testing.T) {
+	s := startSite(t, nil) // the default trash, 720h
+	alice, bob := newChrome(t), newChrome(t)
+	alice.open(s.url + "/")
+	bob.open(s.url + "/")
+	alice.waitLive()
+	bob.waitLive()
+
+	alice.uploadUI("Rain on the window", "kept in the trash", mediatest.Photo(t, "RainDrops.jpg"))
+	alice.waitJS("the uploader sees the new card", `document.querySelectorAll("[data-testid=card]").length === 1`, 10*time.Second)
+	eib := newestEIB(alice)
+	withThumb := `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`
+	bob.waitJS("the other browser shows the card with its thumbnail", cardJS(eib, withThumb), 10*time.Second*slowdown)
+
+	alice.run(chromedp.Navigate(s.url+"/entries/"+eib), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
+	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
+	took := bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
+	t.Logf("delete to the trash visible in the other browser after %s", took)
+	alice.waitJS("the owner is back on the gallery", `location.pathname === "/"`, 5*time.Second)
+
+	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=nav-trash]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=trash]`)))
+	alice.waitJS("the trash lists the entry with its date", fmt.Sprintf(`(() => {
+		const i = document.querySelector('[data-testid=trash-item][data-eib="%s"]');
+		return !!i && /In trash until/.test(i.textContent) && !!i.querySelector("[data-testid=trash-until]").getAttribute("datetime");
+	})()`, eib), 5*time.Second)
+	alice.screenshot("trash")
+	bob.run(chromedp.Navigate(s.url+"/trash"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=trash]`)))
+	if n := evalAs[int](bob, `document.querySelectorAll("[data-testid=trash-item]").length`); n != 0 {
+		t.Errorf("another browser's trash lists %d entries", n)
+	}
+	bob.open(s.url + "/")
+	bob.waitLive()
+
+	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=trash-item][data-eib="`+eib+`"] [data-testid=restore]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
+	if evalAs[bool](alice, `!!document.querySelector("[data-testid=in-trash]")`) {
+		t.Error("the restored entry's page still says it is in the trash")
+	}
+	took = bob.waitJS("the restored card comes back to the other browser with its thumbnail", cardJS(eib, withThumb), 2*time.Second*slowdown)
+	t.Logf("restore visible in the other browser after %s", took)
+
+	// The same photo again: nothing new, a link to the entry.
+	alice.open(s.url + "/")
+	alice.waitLive()
+	alice.uploadUI("Rain again", "the same bytes", mediatest.Photo(t, "RainDrops.jpg"))
+	alice.waitJS("the form says the photo is there already", fmt.Sprintf(`(() => {
+		const d = document.querySelector("[data-testid=duplicate]");
+		return !!d && d.querySelector("[data-testid=duplicate-link]").getAttribute("href") === "/entries/%s";
+	})()`, eib), 10*time.Second)
+	if n := evalAs[int](alice, `document.querySelectorAll("[data-testid=card]").length`); n != 1 {
+		t.Errorf("the gallery has %d cards after a duplicate, want 1", n)
+	}
+	if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaRestored" {
+		t.Errorf("events: %s", got)
+	}
+}

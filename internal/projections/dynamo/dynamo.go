@@ -503,9 +503,8 @@ func (v *View) List(ctx context.Context, cursor string, limit int) (projections.
 	return page, nil
 }
 
-// query reads rows from the gallery index.
+// query reads rows from the gallery index (in names it).
 func (v *View) query(ctx context.Context, in *dynamodb.QueryInput) ([]row, error) {
-	in.TableName, in.IndexName = aws.String(v.table), aws.String(GalleryIndex)
 	c, cancel := v.call(ctx)
 	defer cancel()
 	out, err := v.db.Query(c, in)
@@ -529,6 +528,7 @@ func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (proj
 		return projections.Page{}, nil
 	}
 	in := &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
 		KeyConditionExpression:    aws.String("#g = :g"),
 		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: trashPrefix + owner}},
@@ -568,6 +568,7 @@ func (v *View) Expired(ctx context.Context, at time.Time, limit int) ([]projecti
 		limit = 100
 	}
 	rows, err := v.query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
 		KeyConditionExpression:   aws.String("#g = :g AND #s < :u"),
 		ExpressionAttributeNames: map[string]string{"#g": AttrGallery, "#s": AttrGallerySort},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -593,6 +594,7 @@ func (v *View) Copies(ctx context.Context, owner, sha256 string) ([]projections.
 		return nil, nil
 	}
 	rows, err := v.query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
 		KeyConditionExpression:    aws.String("#g = :g"),
 		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: copyPrefix + owner + "/" + sha256}},
