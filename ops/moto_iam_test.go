@@ -375,7 +375,7 @@ func startServe(t *testing.T, bin, dir string, bc awsbackend.Config, env []strin
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir, "--secret-file", secret, "--backend", "aws",
+	cmd := exec.Command(bin, "serve", "--uploads", "anyone", "--addr", addr, "--data", dir, "--secret-file", secret, "--backend", "aws",
 		"--bucket", bc.Bucket, "--table", bc.Table, "--events-table", bc.EventsTable, "--lease-table", bc.LeaseTable,
 		"--region", bc.Region, "--endpoint", bc.Endpoint, "--s3-path-style", "--lease-duration", "3s",
 		// A delete goes to the trash and its period ends at once: the

@@ -209,7 +209,7 @@ func serveOnStack(t *testing.T, bc awsbackend.Config) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", dir+"/data", "--secret-file", secret, "--backend", "aws",
+	cmd := exec.Command(bin, "serve", "--uploads", "anyone", "--addr", addr, "--data", dir+"/data", "--secret-file", secret, "--backend", "aws",
 		"--bucket", bc.Bucket, "--table", bc.Table, "--events-table", bc.EventsTable, "--lease-table", bc.LeaseTable,
 		"--region", bc.Region, "--endpoint", bc.Endpoint, "--s3-path-style")
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")

@@ -20,6 +20,12 @@ type Page struct {
 	// OwnerUnverified: the browser's owner cookie could not be verified,
 	// so it owns nothing here for now (the page says so).
 	OwnerUnverified bool
+	// Who is signed in ("" for nobody), and whether as an admin.
+	UserName string
+	Admin    bool
+	// FirstAdmin: the site has no account yet; the page asks for its
+	// admin account.
+	FirstAdmin bool
 }
 
 // UploadForm is the upload form's state: values to keep and the error to show.
@@ -37,6 +43,9 @@ type UploadForm struct {
 	// (a lost response, a double click) makes its entries only once. The
 	// handler mints a fresh one for every form it renders.
 	RequestID string
+	// SignIn: only members may upload and the visitor is not signed in;
+	// the form asks them to sign in instead.
+	SignIn bool
 }
 
 // FileResult is the outcome of one file of a several-file upload.

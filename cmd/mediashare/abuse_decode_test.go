@@ -43,7 +43,7 @@ func TestAbuseDecodeHeavyPNGs(t *testing.T) {
 	bomb := cmykJPEGHeader(t, dir)
 
 	addr, data := freeAddr(t), t.TempDir()
-	cmd := exec.Command(mediashareBinary(t), "serve", "--addr", addr, "--data", data,
+	cmd := exec.Command(mediashareBinary(t), "serve", "--uploads", "anyone", "--addr", addr, "--data", data,
 		"--decode-memory", strconv.Itoa(budget), "--max-upload-bytes", "25MiB", "--thumbnail-timeout", "120s",
 		"--uploads-per-client", "0") // every upload comes from 127.0.0.1: the per-client cap is another test's
 	var log syncBuffer

@@ -33,7 +33,7 @@ type abuseSite struct {
 func startAbuseSite(t *testing.T, args ...string) *abuseSite {
 	t.Helper()
 	addr, data := freeAddr(t), t.TempDir()
-	cmd := exec.Command(mediashareBinary(t), append([]string{"serve", "--addr", addr, "--data", data, "--log-level", "warn"}, args...)...)
+	cmd := exec.Command(mediashareBinary(t), append([]string{"serve", "--uploads", "anyone", "--addr", addr, "--data", data, "--log-level", "warn"}, args...)...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {

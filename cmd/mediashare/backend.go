@@ -14,11 +14,13 @@ import (
 
 	"github.com/aws/smithy-go/middleware"
 
+	authsqlite "mediashare/internal/authstore/sqlite"
 	"mediashare/internal/awsbackend"
 	"mediashare/internal/backend"
 	"mediashare/internal/blob/fileblob"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
+	keysqlite "mediashare/internal/keyring/sqlite"
 	viewsqlite "mediashare/internal/projections/sqlite"
 	"mediashare/internal/sqlitedb"
 )
@@ -54,9 +56,17 @@ func openEmbedded(ctx context.Context, c config, log *slog.Logger) (*backend.Bac
 	if err != nil {
 		return fail(err)
 	}
+	auth, err := authsqlite.New(ctx, db, nil)
+	if err != nil {
+		return fail(err)
+	}
+	keys, err := keysqlite.New(ctx, db)
+	if err != nil {
+		return fail(err)
+	}
 	return &backend.Backend{
 		Events: store, Audit: store, Streams: store, Feed: store, Poison: store.Poison, Attempts: store, FeedStats: store.Stats,
-		View: view, Changes: view, Blobs: blobs, Close: db.Close,
+		View: view, Changes: view, Blobs: blobs, Auth: auth, Keys: keys, Close: db.Close,
 	}, nil
 }
 

@@ -16,6 +16,8 @@ import (
 
 	"mediashare/internal/awsbackend"
 	"mediashare/internal/limits"
+	"mediashare/internal/oidclogin"
+	"mediashare/internal/policy"
 )
 
 // config is everything the commands read from flags and MEDIASHARE_* twins.
@@ -54,6 +56,23 @@ type config struct {
 	MinBodyRate      int64 // bytes a second
 	WriteTimeout     time.Duration
 	EventsJSON       bool // events: NDJSON
+
+	// Accounts.
+	Uploads        string // members or anyone
+	SignUp         string // invite, open or closed
+	SessionTTL     time.Duration
+	InviteTTL      time.Duration
+	QuotaBytes     int64 // 0: unlimited
+	PublicURL      string
+	PasswordLogin  bool
+	SignInFailures int // failed sign-ins one name may take in 15 minutes; 0: no limit
+	OIDCIssuer     string
+	OIDCClientID   string
+	OIDCSecretFile string
+	OIDCRedirect   string
+	OIDCScopes     string
+	OIDCAdminClaim string
+	Admin          bool // users add: make an admin
 
 	// The AWS backend.
 	AWS              awsbackend.Config
@@ -170,6 +189,23 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.BodyTimeout, "body-timeout", 10*time.Minute, "a request body must have arrived within this (408 otherwise)")
 	fs.Var(sizeValue{&c.MinBodyRate}, "min-body-rate", "slowest a request body may arrive, bytes a second averaged from its start (checked after 10 s, or the body timeout if shorter), e.g. 4KiB; 0: no minimum")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", 2*time.Minute, "deadline for writing a response (the live stream is exempt), counted from the end of the request body")
+	fs.StringVar(&c.Uploads, "uploads", "members", "who may upload: members (signed-in accounts) or anyone (anonymous visitors too, owned by a signed cookie)")
+	fs.StringVar(&c.SignUp, "signup", "invite", "who may make an account once the site has its admin: invite (with a link an admin makes), open or closed")
+	fs.DurationVar(&c.SessionTTL, "session-ttl", 720*time.Hour, "how long a sign-in lasts")
+	fs.DurationVar(&c.InviteTTL, "invite-ttl", 7*24*time.Hour, "how long an invite link works")
+	fs.Var(sizeValue{&c.QuotaBytes}, "quota-bytes", "bytes of uploads one account may keep, e.g. 1GiB (413 over it); 0: unlimited")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the site's address as people reach it, e.g. https://photos.example.org (invite links, the OIDC callback)")
+	fs.BoolVar(&c.PasswordLogin, "password-login", true, "sign in with username and password; false leaves only the identity provider (--oidc-issuer)")
+	fs.IntVar(&c.SignInFailures, "signin-failures", 10, "failed sign-ins one username may take in 15 minutes (a client: 5 times as many) before sign-in waits (429); 0: no limit")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect provider's issuer URL; setting it turns sign-in with the provider on")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", "", "the client id registered with the provider")
+	fs.StringVar(&c.OIDCSecretFile, "oidc-client-secret-file", "", "file holding the client secret")
+	fs.StringVar(&c.OIDCRedirect, "oidc-redirect-url", "", "this site's OIDC callback as registered with the provider (default --public-url + /oidc/callback)")
+	fs.StringVar(&c.OIDCScopes, "oidc-scopes", "openid profile email", "scopes to ask the provider for")
+	fs.StringVar(&c.OIDCAdminClaim, "oidc-admin-claim", "", "who the provider makes admin: NAME=VALUE (e.g. groups=admins) or NAME (a true claim); empty: nobody")
+	if name == "users" {
+		fs.BoolVar(&c.Admin, "admin", false, "users add: make the account an admin")
+	}
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }
@@ -250,6 +286,46 @@ func (c *config) validate() error {
 	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be positive", d.flag, envName(d.flag)))
+		}
+	}
+	if _, err := policy.ParseUploads(c.Uploads); err != nil {
+		errs = append(errs, fmt.Errorf("--uploads (%s): %v", envName("uploads"), err))
+	}
+	if _, err := policy.ParseSignUp(c.SignUp); err != nil {
+		errs = append(errs, fmt.Errorf("--signup (%s): %v", envName("signup"), err))
+	}
+	for _, d := range []struct {
+		flag string
+		v    time.Duration
+	}{{"session-ttl", c.SessionTTL}, {"invite-ttl", c.InviteTTL}} {
+		if d.v < time.Minute {
+			errs = append(errs, fmt.Errorf("--%s (%s) must be at least a minute", d.flag, envName(d.flag)))
+		}
+	}
+	if c.SignInFailures < 0 {
+		errs = append(errs, fmt.Errorf("--signin-failures (%s) must be 0 (no limit) or positive", envName("signin-failures")))
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("--public-url (%s): %q is not an http(s) origin such as https://photos.example.org", envName("public-url"), c.PublicURL))
+		}
+	}
+	if c.OIDCIssuer == "" && !c.PasswordLogin {
+		errs = append(errs, fmt.Errorf("--password-login=false (%s) needs --oidc-issuer: nobody could sign in", envName("password-login")))
+	}
+	if c.OIDCIssuer != "" {
+		if c.OIDCClientID == "" {
+			errs = append(errs, fmt.Errorf("--oidc-client-id (%s) is required with --oidc-issuer", envName("oidc-client-id")))
+		}
+		if c.OIDCSecretFile == "" {
+			errs = append(errs, fmt.Errorf("--oidc-client-secret-file (%s) is required with --oidc-issuer", envName("oidc-client-secret-file")))
+		}
+		if c.OIDCRedirect == "" && c.PublicURL == "" {
+			errs = append(errs, fmt.Errorf("--oidc-redirect-url (%s) or --public-url is required with --oidc-issuer (the callback is never taken from a request's Host)", envName("oidc-redirect-url")))
+		}
+		if _, err := oidclogin.ParseAdminClaim(c.OIDCAdminClaim); err != nil {
+			errs = append(errs, fmt.Errorf("--oidc-admin-claim (%s): %v", envName("oidc-admin-claim"), err))
 		}
 	}
 	switch c.LogLevel {

@@ -53,6 +53,10 @@ func defaultConfig(t testing.TB) config {
 	// limits per client stay off here (benchmarks upload b.N times and
 	// open many streams); the abuse suite turns them on.
 	c.UploadsPerMinute, c.LivePerClient = 0, 0
+	// The tests written before accounts are about anonymous visitors
+	// (owner cookies) and run as the original lab did; the account tests
+	// (accounts_test.go) set members, the default.
+	c.Uploads = "anyone"
 	return c
 }
 

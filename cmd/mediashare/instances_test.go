@@ -67,7 +67,7 @@ func freeAddr(t testing.TB) string {
 func startProcess(t *testing.T, c config, extra ...string) *process {
 	t.Helper()
 	addr := freeAddr(t)
-	args := []string{"serve", "--addr", addr, "--data", t.TempDir(), "--secret-file", c.SecretFile,
+	args := []string{"serve", "--uploads", "anyone", "--addr", addr, "--data", t.TempDir(), "--secret-file", c.SecretFile,
 		"--backend", "aws", "--bucket", c.AWS.Bucket, "--table", c.AWS.Table, "--events-table", c.AWS.EventsTable,
 		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String()}
 	if c.Backend == "embedded" {

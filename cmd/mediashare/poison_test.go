@@ -128,7 +128,7 @@ type serveProcess struct {
 func startServe(t *testing.T, bin, data string, maxAttempts int) *serveProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data", data, "--log-level", "debug", "--feed-max-attempts", itoa(maxAttempts))
+	cmd := exec.Command(bin, "serve", "--uploads", "anyone", "--addr", addr, "--data", data, "--log-level", "debug", "--feed-max-attempts", itoa(maxAttempts))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

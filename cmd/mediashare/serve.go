@@ -114,6 +114,20 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
 	}
+	pol, ppl, err := accountsOf(c, be, log)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	a.site.People, a.site.Policy, a.site.PublicURL = ppl, pol, strings.TrimSuffix(c.PublicURL, "/")
+	if c.OIDCIssuer != "" {
+		rp, err := oidcOf(c, secret[0])
+		if err != nil {
+			be.Close()
+			return nil, err
+		}
+		a.site.OIDC = rp
+	}
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
 		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),

@@ -16,10 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	authdynamo "mediashare/internal/authstore/dynamo"
 	"mediashare/internal/backend"
 	"mediashare/internal/blob/s3blob"
 	"mediashare/internal/events"
 	eventsdynamo "mediashare/internal/events/dynamo"
+	keydynamo "mediashare/internal/keyring/dynamo"
 	"mediashare/internal/projections"
 	viewdynamo "mediashare/internal/projections/dynamo"
 )
@@ -92,6 +94,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 	view.Timeout = cfg.CallTimeout
 	blobs := s3blob.New(cl.s3, cfg.Bucket, cfg.Prefix)
 	blobs.Timeout = cfg.CallTimeout
+	auth := authdynamo.New(cl.db, cfg.AuthTable, nil)
+	keys := keydynamo.New(cl.db, cfg.KeysTable)
 	feed := eventsdynamo.NewFeed(cl.db, cl.streams, cfg.EventsTable, cfg.LeaseTable)
 	feed.LeaseDuration, feed.Timeout, feed.Log = cfg.LeaseDuration, cfg.CallTimeout, log.With("component", "feed")
 	feed.Poison = &events.Poison{MaxAttempts: cfg.MaxAttempts, Log: log.With("component", "feed")}
@@ -112,9 +116,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 
 	be := &Backend{
 		Events: store, Audit: store, Streams: store, Feed: feed, Poison: feed.Poison, Attempts: feed, FeedStats: feed.Stats, StreamStats: true,
-		View: view, Changes: view, Blobs: blobs, Close: func() error { return nil },
+		View: view, Changes: view, Blobs: blobs, Auth: auth, Keys: keys, Close: func() error { return nil },
 	}
-	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg)} {
+	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping} {
 		if err := p(ctx); err != nil {
 			return nil, err
 		}

@@ -5,8 +5,10 @@
 package backend
 
 import (
+	"mediashare/internal/authstore"
 	"mediashare/internal/blob"
 	"mediashare/internal/events"
+	"mediashare/internal/keyring"
 	"mediashare/internal/projections"
 )
 
@@ -31,6 +33,9 @@ type Backend struct {
 	View    projections.View      // the entries view
 	Changes projections.ChangeLog // the view's change log (the live gallery)
 	Blobs   blob.Store            // originals and renditions
+
+	Auth authstore.Store // sessions, API tokens, invites, password credentials
+	Keys keyring.Store   // per-entry data keys (erasure by crypto-shredding)
 
 	// Close releases what the backend holds (the SQLite file).
 	Close func() error

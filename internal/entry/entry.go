@@ -359,11 +359,20 @@ func (e Entry) Delete(a Actor, id string, at time.Time) (events.Event, error) {
 	if err := e.MayDelete(a); err != nil {
 		return events.Event{}, err
 	}
-	reason, actor := "owner", events.OwnerActor(a.Owner)
+	reason, actor := "owner", ActorOf(a.Owner)
 	if !e.Owns(a) {
 		reason, actor = "admin", events.Actor("admin")
 	}
 	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
+}
+
+// ActorOf is the event actor of an owner id: an account ("account:user-…")
+// or an anonymous owner cookie ("owner:…").
+func ActorOf(owner string) events.Actor {
+	if events.IsAccountStream(owner) {
+		return events.AccountActor(owner)
+	}
+	return events.OwnerActor(owner)
 }
 
 // Resend checks a retried upload (the same request id) by owner against

@@ -238,7 +238,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 	if err != nil {
 		return Uploaded{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
-	ev, err := events.New(eventID, events.MediaUploaded, eib, at, events.OwnerActor(in.Owner), events.Uploaded{
+	ev, err := events.New(eventID, events.MediaUploaded, eib, at, entry.ActorOf(in.Owner), events.Uploaded{
 		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
 		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
 		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),

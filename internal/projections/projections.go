@@ -116,6 +116,9 @@ type View interface {
 // tombstone must ignore. What an event says is read by the entry
 // aggregate's package; the projection only lays it out as a row.
 func Apply(cur Entry, e events.Event) (Entry, bool, error) {
+	if events.IsAccountStream(e.Stream) {
+		return cur, false, nil // an account's stream: no entry of the view
+	}
 	if e.Version <= cur.Version {
 		return cur, false, nil
 	}

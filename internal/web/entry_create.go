@@ -9,6 +9,7 @@ import (
 	"mediashare/internal/apperr"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
+	"mediashare/internal/policy"
 	"mediashare/internal/projections"
 	"mediashare/views"
 )
@@ -34,10 +35,9 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 	tooBig := apperr.FieldError(apperr.TooLarge, "file", "The upload is larger than the %s limit for one request; send fewer files at once.", views.HumanBytes(lim.MaxRequestBytes))
 	// Refusals that come before the body is read close the connection:
 	// the body is never read.
-	if OwnerUnverified(r.Context()) {
+	if err := s.mayUpload(r); err != nil {
 		w.Header().Set("Connection", "close")
-		s.uploadFailed(w, r, form, apperr.FieldError(apperr.Forbidden, "file",
-			"This browser's ownership could not be verified, so it cannot upload for now. Nothing was stored."))
+		s.uploadFailed(w, r, form, err)
 		return
 	}
 	if err := s.Disk.Check(); err != nil {
@@ -83,7 +83,7 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.UploadForm, u *uploadForm) {
-	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), RequestID: u.fields["request"]}
+	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: PrincipalFrom(r.Context()).OwnerID(), RequestID: u.fields["request"]}
 	if len(u.files) == 1 {
 		f := u.files[0]
 		in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
@@ -134,7 +134,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 		if title == "" {
 			title = gallery.TitleFromFilename(fh.Filename)
 		}
-		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: OwnerFrom(r.Context()), Filename: fh.Filename, Size: fh.Size,
+		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: PrincipalFrom(r.Context()).OwnerID(), Filename: fh.Filename, Size: fh.Size,
 			RequestID: u.fields["request"], Index: i, File: fh.file}
 		res, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
@@ -226,8 +226,22 @@ func (s *Server) uploadFailed(w http.ResponseWriter, r *http.Request, form views
 	}
 	if htmxOf(r).Partial() {
 		html(w, code)
-		views.Upload(withRequestID(form)).Render(r.Context(), w)
+		views.Upload(withRequestID(s.signInToUpload(r, form))).Render(r.Context(), w)
 		return
 	}
 	s.galleryWithForm(w, r, code, "Upload failed", form)
+}
+
+// mayUpload asks the policy whether the request's principal may upload.
+func (s *Server) mayUpload(r *http.Request) error {
+	if sessionRefused(r.Context()) && s.policy().Uploads != policy.UploadsAnyone {
+		return apperr.FieldError(apperr.Forbidden, "file", "%s Nothing was stored.", apperr.MessageOf(notSignedIn(r.Context(), "upload")))
+	}
+	return s.policy().MayUpload(PrincipalFrom(r.Context()))
+}
+
+// signInToUpload marks the form for a visitor who must sign in first.
+func (s *Server) signInToUpload(r *http.Request, f views.UploadForm) views.UploadForm {
+	f.SignIn = s.People != nil && s.policy().Uploads != policy.UploadsAnyone && !PrincipalFrom(r.Context()).SignedIn()
+	return f
 }

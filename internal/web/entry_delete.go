@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-
-	"mediashare/internal/apperr"
 )
 
 // deleter deletes an entry for its owner (or an admin).
@@ -16,11 +14,12 @@ type deleter interface {
 // POST /entries/{eib}/delete (a plain form). Only the owner may delete.
 func (s *Server) entryDelete(w http.ResponseWriter, r *http.Request) {
 	eib := r.PathValue("eib")
-	if OwnerUnverified(r.Context()) {
-		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted."))
+	p := PrincipalFrom(r.Context())
+	if err := s.policy().MayAct(p); err != nil {
+		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Delete(r.Context(), eib, OwnerFrom(r.Context()), false); err != nil {
+	if err := s.Gallery.Delete(r.Context(), eib, p.OwnerID(), p.Admin); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

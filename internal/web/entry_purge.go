@@ -16,11 +16,11 @@ type purger interface {
 // entryPurge serves POST /entries/{eib}/purge: "delete now" of an entry
 // in the visitor's trash. The blobs go, the history stays.
 func (s *Server) entryPurge(w http.ResponseWriter, r *http.Request) {
-	if OwnerUnverified(r.Context()) {
+	if p := PrincipalFrom(r.Context()); !p.SignedIn() && p.OwnerUnverified {
 		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted."))
 		return
 	}
-	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), OwnerFrom(r.Context()), false); err != nil {
+	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), PrincipalFrom(r.Context()).OwnerID(), PrincipalFrom(r.Context()).Admin); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

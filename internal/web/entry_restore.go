@@ -18,11 +18,11 @@ type restorer interface {
 // and the browser to its page.
 func (s *Server) entryRestore(w http.ResponseWriter, r *http.Request) {
 	eib := r.PathValue("eib")
-	if OwnerUnverified(r.Context()) {
+	if p := PrincipalFrom(r.Context()); !p.SignedIn() && p.OwnerUnverified {
 		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot restore for now. Nothing was restored."))
 		return
 	}
-	if err := s.Gallery.Restore(r.Context(), eib, OwnerFrom(r.Context()), false); err != nil {
+	if err := s.Gallery.Restore(r.Context(), eib, PrincipalFrom(r.Context()).OwnerID(), PrincipalFrom(r.Context()).Admin); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -47,5 +47,5 @@ func (s *Server) gallery(r *http.Request, form views.UploadForm) (views.Gallery,
 	if err != nil {
 		return views.Gallery{}, err
 	}
-	return views.Gallery{Entries: cardsOf(page.Entries), Next: page.Next, LiveFrom: head, Form: withRequestID(form)}, nil
+	return views.Gallery{Entries: cardsOf(page.Entries), Next: page.Next, LiveFrom: head, Form: withRequestID(s.signInToUpload(r, form))}, nil
 }

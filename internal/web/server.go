@@ -15,6 +15,7 @@ import (
 	"mediashare/internal/limits"
 	"mediashare/internal/live"
 	"mediashare/internal/metrics"
+	"mediashare/internal/policy"
 	"mediashare/internal/projections"
 	"mediashare/static"
 	"mediashare/views"
@@ -45,6 +46,16 @@ type Server struct {
 	Assets  *static.Assets
 	Owners  *Owners
 	Log     *slog.Logger
+
+	// Accounts: the use cases (nil: no accounts, everyone anonymous) and
+	// the policy that decides who may do what.
+	People peopleService
+	Policy policy.Policy
+	// OIDC signs people in with an identity provider; nil: not configured.
+	OIDC oidcLogin
+	// PublicURL is the site's address (--public-url) for links made to be
+	// sent elsewhere (invites); "" uses the request's host.
+	PublicURL string
 	// MediaBase is where browsers fetch media: "" for mediashare's own
 	// /media/, or a bucket's or CDN's URL ending in "/".
 	MediaBase string
@@ -85,6 +96,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /trash/empty", s.trashEmpty)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
+	mux.HandleFunc("GET /signup", s.signupForm)
+	mux.HandleFunc("POST /signup", s.signupCreate)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.loginCreate)
+	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("GET /login/oidc", s.oidcBegin)
+	mux.HandleFunc("GET /oidc/callback", s.oidcCallback)
+	mux.HandleFunc("GET /account", s.accountShow)
+	mux.HandleFunc("POST /account/password", s.passwordChange)
+	mux.HandleFunc("POST /account/sessions/{id}/revoke", s.sessionRevoke)
+	mux.HandleFunc("GET /admin/invites", s.invitesList)
+	mux.HandleFunc("POST /admin/invites", s.inviteCreate)
 	mux.HandleFunc("GET /history", s.historyList)
 	mux.HandleFunc("GET /history.ndjson", s.historyExport)
 	mux.Handle("GET /static/", s.Assets)
@@ -94,7 +117,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", s.notFound)
 
 	h := s.deadlines(recordPattern(mux))
-	h = s.Owners.Middleware(s.noteUnverified(h))
+	h = s.Owners.Middleware(s.noteUnverified(s.identify(h)))
 	h = crossOrigin(h, s.renderError)
 	h = s.withMediaBase(h)
 	h = securityHeaders(h, mediaOrigin(s.MediaBase), s.Owners.Secure)
@@ -122,7 +145,15 @@ func mediaOrigin(base string) string {
 }
 
 func (s *Server) page(r *http.Request, title string) views.Page {
-	return views.Page{Asset: s.Assets.URL, Viewer: OwnerFrom(r.Context()), Title: title, OwnerUnverified: OwnerUnverified(r.Context())}
+	p := PrincipalFrom(r.Context())
+	pg := views.Page{Asset: s.Assets.URL, Viewer: p.OwnerID(), Title: title, OwnerUnverified: p.OwnerUnverified && !p.SignedIn(),
+		UserName: p.Name, Admin: p.Admin}
+	if s.People != nil && !p.SignedIn() {
+		if has, err := s.People.HasAccounts(r.Context()); err == nil && !has {
+			pg.FirstAdmin = true
+		}
+	}
+	return pg
 }
 
 func (s *Server) log() *slog.Logger {
@@ -132,8 +163,17 @@ func (s *Server) log() *slog.Logger {
 	return s.Log
 }
 
-// clientKey is the client the request counts against.
+// clientKey is the client the request counts against: the account when
+// someone is signed in (on any device or address), else the address.
 func (s *Server) clientKey(r *http.Request) string {
+	if p := PrincipalFrom(r.Context()); p.SignedIn() {
+		return "account:" + p.AccountID
+	}
+	return s.addressKey(r)
+}
+
+// addressKey is the client's address as a key, whoever is signed in.
+func (s *Server) addressKey(r *http.Request) string {
 	if s.ClientKey != nil {
 		return s.ClientKey(r)
 	}

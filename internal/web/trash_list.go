@@ -25,7 +25,7 @@ func (s *Server) trashList(w http.ResponseWriter, r *http.Request) {
 	if len(after) > 128 {
 		after = "bad"
 	}
-	page, err := s.Gallery.TrashPage(r.Context(), OwnerFrom(r.Context()), after)
+	page, err := s.Gallery.TrashPage(r.Context(), PrincipalFrom(r.Context()).OwnerID(), after)
 	if err != nil {
 		s.renderError(w, r, err)
 		return

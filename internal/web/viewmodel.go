@@ -9,6 +9,7 @@ import (
 	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/internal/ids"
+	"mediashare/internal/policy"
 	"mediashare/internal/projections"
 	"mediashare/views"
 )
@@ -43,16 +44,16 @@ func cardsOf(es []projections.Entry) []views.EntryCard {
 }
 
 // entryPageOf is an entry's page for viewer at now: the row as the view
-// holds it, and its history, which the aggregate folds to say who may
-// delete or restore it and whether it is in the trash.
-func entryPageOf(row projections.Entry, history []events.Event, viewer string, now time.Time) views.EntryPage {
+// holds it, and its history, which the aggregate folds (and the policy
+// asks) to say who may delete or restore it and whether it is in the trash.
+func entryPageOf(row projections.Entry, history []events.Event, viewer policy.Principal, pol policy.Policy, now time.Time) views.EntryPage {
 	d := views.EntryDetail{
 		EntryCard: cardOf(row), Resource: row.Resource, ContentType: row.ContentType,
 		Size: row.Size, Width: row.Width, Height: row.Height,
 	}
 	if life, err := entry.Fold(history); err == nil {
-		a := entry.Actor{Owner: viewer}
-		d.CanDelete = life.MayDelete(a) == nil
+		a := viewer.Actor()
+		d.CanDelete = pol.MayDelete(viewer, life) == nil
 		if life.InTrash() && life.Owns(a) {
 			d.InTrash, d.TrashUntil = true, life.TrashUntil
 			d.CanRestore = life.MayRestore(a, now) == nil
