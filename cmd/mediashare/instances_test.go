@@ -71,7 +71,7 @@ func startProcess(t *testing.T, c config, extra ...string) *process {
 		"--backend", "aws", "--bucket", c.AWS.Bucket, "--table", c.AWS.Table, "--events-table", c.AWS.EventsTable,
 		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String()}
 	if c.Backend == "embedded" {
-		args = []string{"serve", "--addr", addr, "--data", c.Data, "--secret-file", c.SecretFile, "--backend", "embedded"}
+		args = []string{"serve", "--uploads", "anyone", "--addr", addr, "--data", c.Data, "--secret-file", c.SecretFile, "--backend", "embedded"}
 	}
 	args = append(args, "--log-level", "debug",
 		// Its visitors all come from loopback, one client to the limits
