@@ -45,6 +45,7 @@ commands:
   serve    run the site (default: embedded backend, data in ./data, on :8080)
   replay   rebuild the entries view from the events
   events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
+  purge    delete entries for good at once, as an admin: mediashare purge [flags] EIB... (from the gallery or the trash; the blobs go when a serve's reactor handles it)
   setup    create (or check) the bucket and tables of --backend aws; running it twice changes nothing
   version  print the version, the platform and which image decoders this build has
 
@@ -61,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet(args[0], &c)
 	fs.SetOutput(stderr)
 	switch args[0] {
-	case "serve", "replay", "events", "setup":
+	case "serve", "replay", "events", "setup", "purge":
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -88,6 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, c, log, nil)
 	case "events":
 		return printEvents(ctx, c, log, stdout)
+	case "purge":
+		return purge(ctx, c, log, fs.Args(), stdout)
 	case "setup":
 		if c.Backend != "aws" {
 			return errors.New("setup: only --backend aws has resources to create; the embedded backend makes its files on start")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -401,6 +402,51 @@ func testTrashPurgeSurvivesAKill(t *testing.T, backend string) {
 	for _, f := range b.mediaFiles() {
 		if !strings.HasPrefix(f, ".") && !strings.HasPrefix(f, "tmp") {
 			t.Errorf("a blob is left: %s", f)
+		}
+	}
+}
+
+// `mediashare purge EIB...` deletes for good as an admin, from the
+// gallery or the trash; the running site's reactor removes the files.
+func TestPurgeCommand(t *testing.T) {
+	s := startSite(t, nil)
+	alice := browser(t)
+	inGallery := uploadOne(t, s, alice, "in the gallery", smallPNG(t, 60))
+	inTrash := uploadOne(t, s, alice, "in the trash", smallPNG(t, 61))
+	s.waitStatus(alice, inGallery, "ready")
+	s.waitStatus(alice, inTrash, "ready")
+	readBody(t, s.post(alice, "/entries/"+inTrash+"/delete", nil, false))
+
+	var out, errOut strings.Builder
+	if err := run(t.Context(), []string{"purge", "--data", s.data, inGallery, inTrash}, &out, &errOut); err != nil {
+		t.Fatalf("purge: %v\n%s", err, errOut.String())
+	}
+	if n := strings.Count(out.String(), "for good"); n != 2 {
+		t.Errorf("purge said %q", out.String())
+	}
+	waitFor(t, "both purged and their files gone", func() bool {
+		evs := s.events()
+		return strings.HasSuffix(streamTypes(evs, inGallery), "MediaDeleted,MediaPurged") &&
+			strings.HasSuffix(streamTypes(evs, inTrash), "MediaTrashed,MediaDeleted,MediaPurged") && len(s.mediaFiles()) == 0
+	})
+	for _, e := range s.events() {
+		if e.Type == events.MediaDeleted && (e.Actor != "admin" || string(e.Data) != `{"reason":"admin"}`) {
+			t.Errorf("the purge recorded %s %s", e.Actor, e.Data)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no entry named", []string{"purge", "--data", s.data}, "name the entries"},
+		{"an unknown entry", []string{"purge", "--data", s.data, "01JDNOSUCHENTRY00000000000"}, "There is no such entry."},
+		{"a malformed id", []string{"purge", "--data", s.data, "../../etc"}, "There is no such entry."},
+		{"already deleted", []string{"purge", "--data", s.data, inGallery}, "already been deleted"},
+	} {
+		err := run(t.Context(), tt.args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error saying %q", tt.name, err, tt.want)
 		}
 	}
 }
