@@ -17,7 +17,7 @@ import (
 // MediaPurged. Every entry is tried; the first refusal is reported.
 func purge(ctx context.Context, c config, log *slog.Logger, eibs []string, out io.Writer) error {
 	if len(eibs) == 0 {
-		return errors.New("purge: name the entries to delete for good: mediashare purge EIB...")
+		return errors.New("purge: name the entries to delete for good (mediashare purge EIB…)")
 	}
 	be, err := openBackend(ctx, c, log)
 	if err != nil {
