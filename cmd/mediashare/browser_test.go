@@ -366,7 +366,7 @@ func TestBrowserTrashAndRestore(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
 	took := bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
 	t.Logf("delete to the trash visible in the other browser after %s", took)
-	alice.waitJS("the owner is back on the gallery", `location.pathname === "/"`, 5*time.Second)
+	alice.waitNavigated("the owner is back on the gallery", `location.pathname === "/" && document.readyState === "complete"`, 10*time.Second)
 
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=nav-trash]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=trash]`)))
 	alice.waitJS("the trash lists the entry with its date", fmt.Sprintf(`(() => {
@@ -402,5 +402,22 @@ func TestBrowserTrashAndRestore(t *testing.T) {
 	}
 	if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaRestored" {
 		t.Errorf("events: %s", got)
+	}
+}
+
+// waitNavigated polls a JavaScript condition while the page may be
+// navigating (an evaluation during a navigation fails; it is tried again).
+func (c *chrome) waitNavigated(what, js string, within time.Duration) {
+	c.t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Since(start) > within {
+			c.t.Fatalf("%s: not within %s (last error %v)", what, within, err)
+		}
 	}
 }
