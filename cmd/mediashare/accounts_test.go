@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -290,5 +291,127 @@ func testAccountsFlow(t *testing.T, start func(func(*config)) *site) {
 	// The history page lists account events without breaking.
 	if r := s.get(admin, "/history"); r.StatusCode != http.StatusOK {
 		t.Errorf("/history: %d", r.StatusCode)
+	}
+}
+
+// An anonymous upload, then sign-up in the same browser: the account
+// keeps the entry (an EntryClaimed on its stream), may delete it, and the
+// entry is listed on the account page.
+func TestAnonymousUploadsAreClaimed(t *testing.T) { backends(t, testAnonymousUploadsAreClaimed) }
+
+func testAnonymousUploadsAreClaimed(t *testing.T, start func(func(*config)) *site) {
+	s := start(func(c *config) { c.Uploads, c.SignUp = "anyone", "open" })
+	admin, visitor := browser(t), browser(t)
+	s.signUp(admin, "root", goodPassword, "")
+	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := s.post(visitor, "/entries", uploadParts("Before I had an account", "anonymous", "Storm.jpg", "image/jpeg", photo), false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("anonymous upload: %d", resp.StatusCode)
+	}
+	var eib string
+	for k := range s.cards(visitor) {
+		eib = k
+	}
+	s.waitStatus(visitor, eib, "ready")
+
+	s.signUp(visitor, "Dana", goodPassword+" dana", "")
+	evs := s.events()
+	if got := streamTypes(evs, eib); got != "MediaUploaded,ThumbnailGenerated,EntryClaimed" {
+		t.Fatalf("the entry's stream: %s, want the claim last", got)
+	}
+	var account string
+	for _, e := range evs {
+		if e.Stream == eib && e.Type == events.EntryClaimed {
+			account = strings.TrimPrefix(string(e.Actor), "account:")
+		}
+	}
+	if !events.IsAccountStream(account) {
+		t.Fatalf("the claim's actor names no account: %q", account)
+	}
+	doc := mustDoc(t, s.get(visitor, "/account"))
+	if doc.Find(`[data-testid=my-uploads] [data-testid=card]`).Length() != 1 {
+		t.Error("the account page does not list the claimed entry")
+	}
+	// Another browser of the same account (no owner cookie in common) owns it.
+	other := browser(t)
+	readBody(t, s.signIn(other, "dana", goodPassword+" dana"))
+	if d := mustDoc(t, s.get(other, "/entries/"+eib)); d.Find(`[data-testid=delete]`).Length() == 0 {
+		t.Error("the account's other browser may not delete the claimed entry")
+	}
+	// A second sign-in claims nothing more.
+	readBody(t, s.signIn(visitor, "dana", goodPassword+" dana"))
+	if n := countType(s.events(), events.EntryClaimed); n != 1 {
+		t.Errorf("%d EntryClaimed events after a second sign-in, want 1", n)
+	}
+	// A stranger's anonymous browser may not delete it any more.
+	resp = s.postForm(browser(t), "/entries/"+eib+"/delete", url.Values{})
+	if readBody(t, resp); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a stranger's delete of a claimed entry: %d, want 403", resp.StatusCode)
+	}
+}
+
+// --quota-bytes: an upload over the account's quota is 413 with a
+// message, and nothing is stored.
+func TestQuota(t *testing.T) { backends(t, testQuota) }
+
+func testQuota(t *testing.T, start func(func(*config)) *site) {
+	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := start(members(func(c *config) { c.QuotaBytes = int64(len(photo)) * 3 / 2 }))
+	alice := browser(t)
+	s.signUp(alice, "alice", goodPassword, "")
+	resp := s.post(alice, "/entries", uploadParts("First", "fits", "Storm.jpg", "image/jpeg", photo), false)
+	if readBody(t, resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the first upload: %d", resp.StatusCode)
+	}
+	for eib := range s.cards(alice) {
+		s.waitStatus(alice, eib, "ready")
+	}
+	files, evs := len(s.mediaFiles()), len(s.events())
+	resp = s.post(alice, "/entries", uploadParts("Second", "too much", "Storm.jpg", "image/jpeg", photo), false)
+	msg, field := formError(t, resp)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "quota") || field != "file" {
+		t.Fatalf("over the quota: %d %q (field %q), want 413 naming the quota", resp.StatusCode, msg, field)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if f, e := len(s.mediaFiles()), len(s.events()); f > files || e != evs {
+		t.Errorf("a refused upload left %d files and %d events", f-files, e-evs)
+	}
+}
+
+// Failed sign-ins are limited per name: past the limit the answer is 429
+// with Retry-After and a message, even with the right password; an
+// unknown name and a wrong password answer alike.
+func TestSignInIsRateLimited(t *testing.T) { backends(t, testSignInIsRateLimited) }
+
+func testSignInIsRateLimited(t *testing.T, start func(func(*config)) *site) {
+	s := start(members(func(c *config) { c.SignInFailures = 3 }))
+	s.signUp(browser(t), "erin", goodPassword, "")
+	unknown := s.signIn(browser(t), "nobody-here", "whatever-it-is-123")
+	unknownMsg, _ := formError(t, unknown)
+	wrong := s.signIn(browser(t), "erin", "not the password 1")
+	wrongMsg, _ := formError(t, wrong)
+	if unknown.StatusCode != wrong.StatusCode || unknownMsg != wrongMsg || wrong.StatusCode != http.StatusForbidden {
+		t.Errorf("unknown name: %d %q; wrong password: %d %q; want the same 403", unknown.StatusCode, unknownMsg, wrong.StatusCode, wrongMsg)
+	}
+	var last *http.Response
+	for i := 0; i < 3; i++ {
+		last = s.signIn(browser(t), "Erin", "not the password 2")
+		readBody(t, last)
+	}
+	if last.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("the third failure: %d, want 429", last.StatusCode)
+	}
+	resp := s.signIn(browser(t), "erin", goodPassword)
+	msg, _ := formError(t, resp)
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(msg, "Too many failed sign-ins") {
+		t.Fatalf("the right password past the limit: %d, Retry-After %q, %q; want 429 with Retry-After and a message",
+			resp.StatusCode, resp.Header.Get("Retry-After"), msg)
 	}
 }

@@ -151,6 +151,10 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 		if e.Visible() {
 			next.Status, next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = Trashed, e.Status, ev.Time, f.PurgeAfter, f.TrashedBy
 		}
+	case events.EntryClaimed:
+		if e.Owner == f.ClaimedFrom {
+			next.Owner = f.ClaimedBy
+		}
 	case events.MediaRestored:
 		if e.Status == Trashed {
 			next.Status = e.TrashedFrom
@@ -366,6 +370,32 @@ func (e Entry) Delete(a Actor, id string, at time.Time) (events.Event, error) {
 	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
 }
 
+// MayClaim says whether account may take over the entry from the
+// anonymous owner: the entry is the owner's (not already an account's)
+// and not deleted for good.
+func (e Entry) MayClaim(owner, account string) error {
+	switch {
+	case !e.Exists():
+		return apperr.New(apperr.NotFound, "There is no such entry.")
+	case e.Status == Deleted || e.Status == Purged:
+		return apperr.New(apperr.NotFound, "This entry has been deleted.")
+	case !events.IsAccountStream(account):
+		return apperr.New(apperr.Invalid, "Entries are claimed for an account.")
+	case owner == "" || events.IsAccountStream(owner) || e.Owner != owner:
+		return apperr.New(apperr.Forbidden, "This entry is not this browser's to claim.")
+	}
+	return nil
+}
+
+// Claim decides a claim: the EntryClaimed event that gives the entry to
+// account, to append at e.Version.
+func (e Entry) Claim(owner, account, id string, at time.Time) (events.Event, error) {
+	if err := e.MayClaim(owner, account); err != nil {
+		return events.Event{}, err
+	}
+	return events.New(id, events.EntryClaimed, e.EIB, at, events.AccountActor(account), events.Claimed{Account: account, From: owner})
+}
+
 // ActorOf is the event actor of an owner id: an account ("account:user-…")
 // or an anonymous owner cookie ("owner:…").
 func ActorOf(owner string) events.Actor {
@@ -419,6 +449,9 @@ type Fact struct {
 
 	RestoredBy string // MediaRestored: "owner" or "admin"
 
+	ClaimedBy   string // EntryClaimed: the account it now belongs to
+	ClaimedFrom string // EntryClaimed: the anonymous owner it belonged to
+
 	PurgedKeys []string // MediaPurged
 }
 
@@ -453,6 +486,12 @@ func Read(ev events.Event) (Fact, error) {
 			return f, err
 		}
 		f.TrashedBy, f.PurgeAfter = p.Reason, p.PurgeAfter.UTC()
+	case events.EntryClaimed:
+		var p events.Claimed
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		f.ClaimedBy, f.ClaimedFrom = p.Account, p.From
 	case events.MediaRestored:
 		var p events.Restored
 		if err := ev.Decode(&p); err != nil {

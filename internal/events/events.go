@@ -31,7 +31,7 @@ const (
 )
 
 // Types lists every event type: an entry's, in the order of its life, then an account's.
-var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged,
+var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged, EntryClaimed,
 	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged}
 
 // SchemaVersion is the payload schema written by this build.

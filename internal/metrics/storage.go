@@ -167,6 +167,13 @@ func (t *timedView) Expired(ctx context.Context, at time.Time, limit int) ([]pro
 	return es, err
 }
 
+func (t *timedView) Owned(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	start := time.Now()
+	p, err := t.v.Owned(ctx, owner, cursor, limit)
+	t.m.observe("view", "owned", start, err)
+	return p, err
+}
+
 func (t *timedView) Copies(ctx context.Context, owner, sha256 string) ([]projections.Entry, error) {
 	start := time.Now()
 	es, err := t.v.Copies(ctx, owner, sha256)

@@ -103,6 +103,10 @@ type View interface {
 	// On AWS the index is eventually consistent (a copy projected a
 	// moment ago may be missed).
 	Copies(ctx context.Context, owner, sha256 string) ([]Entry, error)
+	// Owned returns owner's entries that are not deleted (in the gallery
+	// or the trash), newest upload first, after the cursor ("" for the
+	// first page). O(limit). On AWS the index is eventually consistent.
+	Owned(ctx context.Context, owner, cursor string, limit int) (Page, error)
 	// Reset empties the view and the checkpoints, for a rebuild.
 	Reset(ctx context.Context) error
 	// Ping reports whether the view is reachable.
@@ -157,6 +161,10 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 	case events.MediaTrashed:
 		if cur.TrashUntil.IsZero() && !f.PurgeAfter.IsZero() {
 			next.TrashUntil = f.PurgeAfter
+		}
+	case events.EntryClaimed:
+		if cur.Owner == f.ClaimedFrom {
+			next.Owner = f.ClaimedBy
 		}
 	case events.MediaRestored:
 		next.TrashUntil = time.Time{}

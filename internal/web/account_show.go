@@ -56,7 +56,11 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, code int,
 			s.renderError(w, r, err)
 			return
 		}
-		a.Uploads = cardsOf(page.Entries)
+		for _, e := range page.Entries {
+			if e.Visible() {
+				a.Uploads = append(a.Uploads, cardOf(e))
+			}
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	html(w, code)

@@ -75,6 +75,10 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 	s.extendWriteDeadline(w)
 
 	form.Title, form.Comment = u.fields["title"], u.fields["comment"]
+	if err := s.withinQuota(r, u); err != nil {
+		s.uploadFailed(w, r, form, err)
+		return
+	}
 	if len(u.files) <= 1 {
 		s.uploadOne(w, r, form, u)
 		return
@@ -244,4 +248,28 @@ func (s *Server) mayUpload(r *http.Request) error {
 func (s *Server) signInToUpload(r *http.Request, f views.UploadForm) views.UploadForm {
 	f.SignIn = s.People != nil && s.policy().Uploads != policy.UploadsAnyone && !PrincipalFrom(r.Context()).SignedIn()
 	return f
+}
+
+// usageReader says how many bytes an owner keeps; the gallery service is one.
+type usageReader interface {
+	Usage(ctx context.Context, owner string) (int64, error)
+}
+
+// withinQuota asks the policy whether the account may store the files
+// sent (413 over its quota, nothing stored).
+func (s *Server) withinQuota(r *http.Request, u *uploadForm) error {
+	pol, p := s.policy(), PrincipalFrom(r.Context())
+	ur, ok := s.Gallery.(usageReader)
+	if pol.QuotaBytes <= 0 || !p.SignedIn() || !ok {
+		return nil
+	}
+	var size int64
+	for _, f := range u.files {
+		size += f.Size
+	}
+	used, err := ur.Usage(r.Context(), p.OwnerID())
+	if err != nil {
+		return err
+	}
+	return pol.MayStore(p, used, size)
 }

@@ -118,6 +118,8 @@ func describe(e events.Event) string {
 		return "by " + f.DeletedBy
 	case events.MediaPurged:
 		return fmt.Sprintf("%d files removed", len(f.PurgedKeys))
+	case events.EntryClaimed:
+		return "claimed by " + actorLabel(events.AccountActor(f.ClaimedBy))
 	}
 	return ""
 }

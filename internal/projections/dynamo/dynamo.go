@@ -24,7 +24,10 @@
 // eib "#copy/<eib>" with gallery = "#copy/<owner>/<sha256>" while the
 // row is not deleted (an owner's copies of some bytes). Out of those
 // states the copy items stay without the index attributes (out of the
-// index) and expire by TTL. Only PutItem and Query are used.
+// index) and expire by TTL. A third copy, eib "#owner/<eib>" with gallery =
+// "#owner/<owner>" and the row's gsk, lists an owner's entries while the
+// row is not deleted (the account page, claims, quotas). Only PutItem and
+// Query are used.
 package dynamo
 
 import (
@@ -63,6 +66,7 @@ const (
 	TrashPartition   = "#trash" // the trash of every owner, by end of period
 	trashPrefix      = "#trash/"
 	copyPrefix       = "#copy/"
+	ownedPrefix      = "#owner/" // an owner's entries (not deleted), newest first
 	// AuxTTL is how long a copy item out of the index is kept.
 	AuxTTL = 7 * 24 * time.Hour
 )
@@ -188,13 +192,18 @@ func toRow(e projections.Entry) row {
 	return r
 }
 
-// auxItems are the copies of a row that index it by owner: its trash item
-// and its copy item, in or out of the index as the row's state says.
+// auxItems are the copies of a row that index it by owner: its trash item,
+// its copy item and its owner item, in or out of the index as the row's
+// state says.
 func auxItems(e projections.Entry) ([]map[string]types.AttributeValue, error) {
 	expires := &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(AuxTTL).Unix(), 10)}
-	trash, cp := toRow(e), toRow(e)
+	trash, cp, own := toRow(e), toRow(e), toRow(e)
 	trash.EIB, trash.Of, trash.Gallery, trash.GSK = trashPrefix+e.EIB, e.EIB, "", ""
 	cp.EIB, cp.Of, cp.Gallery, cp.GSK = copyPrefix+e.EIB, e.EIB, "", ""
+	own.EIB, own.Of, own.Gallery, own.GSK = ownedPrefix+e.EIB, e.EIB, "", ""
+	if e.Status != projections.Deleted && e.Owner != "" {
+		own.Gallery, own.GSK = ownedPrefix+e.Owner, sortKey(own.Timestamp, e.EIB)
+	}
 	if e.InTrash() {
 		trash.Gallery, trash.GSK = trashPrefix+e.Owner, sortKey(trash.TrashUntil, e.EIB)
 	}
@@ -202,7 +211,7 @@ func auxItems(e projections.Entry) ([]map[string]types.AttributeValue, error) {
 		cp.Gallery, cp.GSK = copyPrefix+e.Owner+"/"+e.SHA256, e.EIB
 	}
 	var out []map[string]types.AttributeValue
-	for _, r := range []row{trash, cp} {
+	for _, r := range []row{trash, cp, own} {
 		av, err := attributevalue.MarshalMap(r)
 		if err != nil {
 			return nil, err
@@ -543,6 +552,49 @@ func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (proj
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
 			AttrEIB:         &types.AttributeValueMemberS{Value: trashPrefix + eib},
 			AttrGallery:     &types.AttributeValueMemberS{Value: trashPrefix + owner},
+			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
+		}
+	}
+	rows, err := v.query(ctx, in)
+	if err != nil {
+		return projections.Page{}, err
+	}
+	var page projections.Page
+	for _, r := range rows {
+		page.Entries = append(page.Entries, r.entry())
+	}
+	if len(rows) > limit {
+		page.Entries = page.Entries[:limit]
+		page.Next = rows[limit-1].GSK
+	}
+	return page, nil
+}
+
+// Owned implements projections.View: one Query on the owner's partition
+// of the gallery index, read backwards.
+func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	if owner == "" {
+		return projections.Page{}, nil
+	}
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
+		KeyConditionExpression:    aws.String("#g = :g"),
+		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ownedPrefix + owner}},
+		ScanIndexForward:          aws.Bool(false),
+		Limit:                     aws.Int32(int32(limit + 1)),
+	}
+	if cursor != "" {
+		eib, ok := parseCursor(cursor)
+		if !ok {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		in.ExclusiveStartKey = map[string]types.AttributeValue{
+			AttrEIB:         &types.AttributeValueMemberS{Value: ownedPrefix + eib},
+			AttrGallery:     &types.AttributeValueMemberS{Value: ownedPrefix + owner},
 			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
 		}
 	}

@@ -68,6 +68,8 @@ func TestTrashAndCopiesUseTheirIndexes(t *testing.T) {
 		{"an owner's trash, next page", trashAfter, "entries_trash", []any{"alice", 1, 1, "x", 25}},
 		{"the trash past its period", expired, "entries_expiry", []any{1, 100}},
 		{"an owner's copies of some bytes", copies, "entries_copies", []any{"alice", "abc"}},
+		{"an owner's entries, first page", ownedFirst, "entries_owned", []any{"alice", 25}},
+		{"an owner's entries, next page", ownedAfter, "entries_owned", []any{"alice", 1, 1, "x", 25}},
 	}
 	for _, tt := range tests {
 		rows, err := db.Query(`EXPLAIN QUERY PLAN `+tt.query, tt.args...)

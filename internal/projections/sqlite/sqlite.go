@@ -105,13 +105,15 @@ func addColumns(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// indexes serve the trash and the duplicate check (see plan_test.go): an
+// indexes serve the trash, the duplicate check and an owner's entries
+// (see plan_test.go): an
 // owner's trash and the trash by end of period are partial indexes over
 // the rows in the trash only; copies are found by (owner, sha256).
 const indexes = `
 CREATE INDEX IF NOT EXISTS entries_trash ON entries (owner, trash_until_ms DESC, eib DESC) WHERE trash_until_ms > 0;
 CREATE INDEX IF NOT EXISTS entries_expiry ON entries (trash_until_ms, eib) WHERE trash_until_ms > 0;
-CREATE INDEX IF NOT EXISTS entries_copies ON entries (owner, sha256);`
+CREATE INDEX IF NOT EXISTS entries_copies ON entries (owner, sha256);
+CREATE INDEX IF NOT EXISTS entries_owned ON entries (owner, timestamp_ms DESC, eib DESC) WHERE status != 'deleted';`
 
 const columns = `eib, eid, timestamp_ms, title, comment, resource, thumbnail, type, status, owner, content_type, size, width, height, thumb_width, thumb_height, preview, preview_width, preview_height, placeholder, fail_reason, sha256, trash_until_ms, version, updated_ms`
 
@@ -370,6 +372,53 @@ func (v *View) Expired(ctx context.Context, at time.Time, limit int) ([]projecti
 		return nil, fmt.Errorf("projections/sqlite: expired trash: %w", err)
 	}
 	return es, nil
+}
+
+const (
+	ownedFirst = `SELECT ` + columns + ` FROM entries WHERE owner = ? AND status != 'deleted'
+		ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`
+	ownedAfter = `SELECT ` + columns + ` FROM entries WHERE owner = ? AND status != 'deleted'
+		AND (timestamp_ms < ? OR (timestamp_ms = ? AND eib < ?))
+		ORDER BY timestamp_ms DESC, eib DESC LIMIT ?`
+)
+
+// Owned implements projections.View. The cursor is "<timestamp_ms>.<eib>"
+// of the last entry of the page before.
+func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	if limit <= 0 {
+		limit = 24
+	}
+	if owner == "" {
+		return projections.Page{}, nil
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if cursor == "" {
+		rows, err = v.db.QueryContext(ctx, ownedFirst, owner, limit+1)
+	} else {
+		ts, eib, ok := strings.Cut(cursor, ".")
+		ms, perr := strconv.ParseInt(ts, 10, 64)
+		if !ok || perr != nil || eib == "" {
+			return projections.Page{}, projections.ErrBadCursor
+		}
+		rows, err = v.db.QueryContext(ctx, ownedAfter, owner, ms, ms, eib, limit+1)
+	}
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: entries of %s: %w", owner, err)
+	}
+	es, err := scanAll(rows)
+	if err != nil {
+		return projections.Page{}, fmt.Errorf("projections/sqlite: entries of %s: %w", owner, err)
+	}
+	page := projections.Page{Entries: es}
+	if len(es) > limit {
+		page.Entries = es[:limit]
+		last := es[limit-1]
+		page.Next = strconv.FormatInt(last.Timestamp.UnixMilli(), 10) + "." + last.EIB
+	}
+	return page, nil
 }
 
 // Copies implements projections.View.

@@ -32,6 +32,7 @@ func Run(t *testing.T, newView func(t *testing.T) projections.View) {
 		{"TrashListsAnOwnersTrashInPages", testTrash},
 		{"ExpiredListsTheTrashPastItsPeriod", testExpired},
 		{"CopiesFindAnOwnersCopiesOfSomeBytes", testCopies},
+		{"OwnedListsAnOwnersEntriesInPages", testOwned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
@@ -476,5 +477,71 @@ func testChangeLog(t *testing.T, v projections.View) {
 	}
 	if page, _ := cl.Changes(c, "", 1); len(page) != 1 {
 		t.Errorf("Changes with limit 1 returned %d", len(page))
+	}
+}
+
+func testOwned(t *testing.T, v projections.View) {
+	c := ctx(t)
+	var want []string // newest upload first
+	for i := 0; i < 5; i++ {
+		e := entry(80 + i)
+		e.Owner = "owner-9"
+		mustPut(t, v, e)
+		want = append([]string{e.EIB}, want...)
+	}
+	// One in the trash still counts; a deleted one and another owner's do not.
+	tr := entry(85)
+	tr.Owner = "owner-9"
+	mustPut(t, v, tr)
+	mustPut(t, v, trashed(tr, base.Add(50*time.Hour)))
+	want = append([]string{tr.EIB}, want...)
+	gone := entry(86)
+	gone.Owner = "owner-9"
+	mustPut(t, v, gone)
+	gone.Version, gone.Status = 2, projections.Deleted
+	mustPut(t, v, gone)
+	other := entry(87)
+	other.Owner = "owner-10"
+	mustPut(t, v, other)
+	// An entry that changes owner (a claim) moves to its new owner.
+	moved := entry(88)
+	moved.Owner = "owner-10"
+	mustPut(t, v, moved)
+	moved.Version, moved.Owner = 2, "owner-9"
+	mustPut(t, v, moved)
+	want = append([]string{moved.EIB}, want...)
+
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		if pages > 6 {
+			t.Fatal("Owned never ended")
+		}
+		page, err := v.Owned(c, "owner-9", cursor, 2)
+		if err != nil {
+			t.Fatalf("Owned(%q): %v", cursor, err)
+		}
+		if len(page.Entries) > 2 {
+			t.Fatalf("Owned returned %d entries, limit 2", len(page.Entries))
+		}
+		for _, e := range page.Entries {
+			if e.Owner != "owner-9" || e.Status == projections.Deleted || e.Title == "" {
+				t.Errorf("an owned row: %+v", e)
+			}
+		}
+		got = append(got, eibs(page.Entries)...)
+		if page.Next == "" {
+			break
+		}
+		cursor = page.Next
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("owner-9's entries:\n got %v\nwant %v", got, want)
+	}
+	if page, err := v.Owned(c, "owner-10", "", 10); err != nil || fmt.Sprint(eibs(page.Entries)) != fmt.Sprint([]string{other.EIB}) {
+		t.Errorf("owner-10's entries after the claim: %v, %v; want [%s]", eibs(page.Entries), err, other.EIB)
+	}
+	if _, err := v.Owned(c, "owner-9", "not a cursor", 2); !errors.Is(err, projections.ErrBadCursor) {
+		t.Errorf("a bad cursor: %v, want ErrBadCursor", err)
 	}
 }
