@@ -300,6 +300,15 @@ func TestBrowserLiveGalleryTwoInstances(t *testing.T) {
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
 	took = bob.waitJS("the deleted card leaves instance B's page", cardJS(eib, `c.length === 0`), 5*time.Second*slowdown)
 	t.Logf("delete through A visible on B after %s", took)
+
+	// It went to alice's trash; restored there through A, it comes back
+	// to B's page with its thumbnail (no new decode).
+	alice.waitNavigated("alice is back on the gallery", `location.pathname === "/" && document.readyState === "complete"`, 10*time.Second)
+	alice.run(chromedp.Navigate(a.url+"/trash"), chromedp.WaitVisible(chromedp.CSS(`[data-testid=trash-item][data-eib="`+eib+`"]`)))
+	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=trash-item][data-eib="`+eib+`"] [data-testid=restore]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
+	took = bob.waitJS("the restored card comes back to instance B's page with its thumbnail",
+		cardJS(eib, `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`), 5*time.Second*slowdown)
+	t.Logf("restore through A visible on B after %s", took)
 }
 
 // Files dropped on the page are uploaded through the form.

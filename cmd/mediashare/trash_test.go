@@ -155,6 +155,13 @@ func testTrashAndRestore(t *testing.T, backend string) {
 	if got := streamTypes(a.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed" {
 		t.Fatalf("after the hostile requests: %s", got)
 	}
+	for _, cursor := range []string{"bogus", "12.", strings.Repeat("9", 300)} {
+		resp := b.get(alice, "/trash?after="+cursor)
+		msg := mustDoc(t, resp).Find(`[data-testid=error-message]`).Text()
+		if resp.StatusCode != http.StatusBadRequest || msg == "" {
+			t.Errorf("/trash?after=%.20s: %d %q, want 400 with a message", cursor, resp.StatusCode, msg)
+		}
+	}
 
 	// The same bytes again, while in the trash: no new entry, a link and
 	// the offer to restore it.
