@@ -280,7 +280,7 @@ func TestServeUnderRolePolicyInMoto(t *testing.T) {
 		if !ok {
 			t.Fatal("the AWS event store lists no streams")
 		}
-		_, err = projections.CatchUp(ctx, lister, be.Events, be.View, 2)
+		_, err = projections.CatchUp(ctx, lister, be.Events, be.View, be.Keys, 2)
 		if !accessDenied(err) {
 			t.Errorf("catch-up rebuild without dynamodb:Scan: %v; want AccessDenied", err)
 		}

@@ -19,7 +19,7 @@ func replay(ctx context.Context, c config, log *slog.Logger, out io.Writer) erro
 	}
 	defer be.Close()
 	start := time.Now()
-	n, err := projections.Rebuild(ctx, be.Events, be.View)
+	n, err := projections.Rebuild(ctx, be.Events, be.View, be.Keys)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

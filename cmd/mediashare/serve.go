@@ -97,7 +97,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	uploadLimits.KeepOriginalMetadata = c.KeepMetadata
 	uploadLimits.TrashRetention = c.TrashRetention
 	thumbs := thumbnailOptions(c)
-	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Limits: uploadLimits, Log: log,
+	svc := &gallery.Service{Events: store, Audit: be.Audit, View: be.View, Blobs: be.Blobs, Keys: be.Keys, Limits: uploadLimits, Log: log,
 		CheckDecode: func(info media.Info, size int64) error { return thumbnail.Check(info, size, thumbs) }}
 	a.gallery = svc
 	a.site = &web.Server{
@@ -130,7 +130,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	}
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
 	a.projector = &projections.Projector{
-		Feed: be.Feed, View: be.View, Log: log.With("consumer", projections.ViewConsumer),
+		Feed: be.Feed, View: be.View, Keys: be.Keys, Log: log.With("consumer", projections.ViewConsumer),
 		OnChange: func(projections.Entry) { a.poller.Poke() },
 	}
 	a.reactor = &reactor.Reactor{

@@ -106,7 +106,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 		}
 		// Catch up without emptying the view, so the gallery stays up
 		// while the parallel scan runs beside the live projector.
-		n, err := projections.CatchUp(ctx, store, store, view, 4)
+		n, err := projections.CatchUp(ctx, store, store, view, keys, 4)
 		if err != nil {
 			return fmt.Errorf("awsbackend: rebuild the entries view: %w", err)
 		}
@@ -118,7 +118,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 		Events: store, Audit: store, Streams: store, Feed: feed, Poison: feed.Poison, Attempts: feed, FeedStats: feed.Stats, StreamStats: true,
 		View: view, Changes: view, Blobs: blobs, Auth: auth, Keys: keys, Close: func() error { return nil },
 	}
-	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping} {
+	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping, keys.Ping} {
 		if err := p(ctx); err != nil {
 			return nil, err
 		}

@@ -22,6 +22,7 @@
 package entry
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -41,6 +42,7 @@ const (
 	Trashed    Status = "trashed"    // in its owner's trash: out of the gallery, blobs kept, restorable until TrashUntil
 	Deleted    Status = "deleted"    // deleted for good; its blobs are still to be removed
 	Purged     Status = "purged"     // deleted and its blobs removed; the events stay
+	Erased     Status = "erased"     // erased: its key destroyed, its blobs removed, from any state
 )
 
 // Rendition is one image made from the original (the grid thumbnail, a preview).
@@ -89,6 +91,13 @@ type Entry struct {
 
 	DeletedBy  string   // "owner", "admin" or "retention"
 	PurgedKeys []string // the keys MediaPurged recorded
+
+	// Sealed is true when the upload's personal fields are sealed with the
+	// entry's key (Title, Comment and Filename are then blank here: Fold
+	// never opens them; Read with keys does).
+	Sealed  bool
+	Erasure Erasure  // set once Status is Erased
+	Reports []Report // open reports, oldest first
 }
 
 // Fold folds a stream's events, in version order, into the entry. Events
@@ -111,7 +120,7 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 	if ev.Version <= e.Version && e.Version > 0 {
 		return e, nil
 	}
-	f, err := Read(ev)
+	f, err := Read(context.Background(), ev, nil)
 	if err != nil {
 		return e, err
 	}
@@ -127,6 +136,7 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 		next.Owner, next.Title, next.Comment, next.Filename = u.Owner, u.Title, u.Comment, u.Filename
 		next.MediaType, next.ContentType, next.Size, next.SHA256 = u.MediaType, u.ContentType, u.Size, u.SHA256
 		next.Width, next.Height, next.Original = u.Width, u.Height, u.Original
+		next.Sealed = f.Withheld
 	case events.ThumbnailGenerated:
 		// Keys are remembered whatever the state: a late rendition must be purged too.
 		for _, r := range f.Renditions {
@@ -161,12 +171,17 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 			next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = None, time.Time{}, time.Time{}, ""
 		}
 	case events.MediaDeleted:
-		if e.Status != Deleted && e.Status != Purged {
+		if e.Status != Deleted && e.Status != Purged && e.Status != Erased {
 			next.Status, next.DeletedBy = Deleted, f.DeletedBy
 			next.TrashedFrom, next.TrashedAt, next.TrashUntil, next.TrashedBy = None, time.Time{}, time.Time{}, ""
 		}
 	case events.MediaPurged:
-		next.Status, next.PurgedKeys = Purged, f.PurgedKeys
+		next.PurgedKeys = f.PurgedKeys
+		if e.Status != Erased {
+			next.Status = Purged
+		}
+	default:
+		next = next.applyModeration(ev, f)
 	}
 	return next, nil
 }
@@ -231,6 +246,9 @@ func (e Entry) Unwanted(keys []string) []string {
 type Actor struct {
 	Owner string // the visitor's owner id ("" for none)
 	Admin bool
+	// As is the actor an admin's events are recorded under ("account:…",
+	// or events.SystemActor for the command line); "" records "admin".
+	As events.Actor
 }
 
 // Owns reports whether a is the entry's owner.
@@ -242,6 +260,8 @@ func (e Entry) MayDelete(a Actor) error {
 	switch {
 	case !e.Exists():
 		return apperr.New(apperr.NotFound, "There is no such entry.")
+	case e.Status == Erased:
+		return apperr.New(apperr.NotFound, "This entry has been erased.")
 	case e.Status == Deleted || e.Status == Purged:
 		return apperr.New(apperr.NotFound, "This entry has already been deleted.")
 	case !e.Owns(a) && !a.Admin:
@@ -453,15 +473,32 @@ type Fact struct {
 	ClaimedFrom string // EntryClaimed: the anonymous owner it belonged to
 
 	PurgedKeys []string // MediaPurged
+
+	Withheld bool // MediaUploaded: its sealed fields were not opened (Read without keys)
+	Erased   bool // MediaUploaded: its sealed fields are gone (the key was destroyed)
+
+	Erasure   events.Erased    // MediaErased
+	Report    events.Reported  // EntryReported
+	Dismissal events.Dismissed // ReportDismissed
 }
 
-// Read reads an event's payload. It fails on an unknown type or a payload
-// it cannot decode.
-func Read(ev events.Event) (Fact, error) {
+// Read reads an event's payload. The sealed fields of an upload (schema
+// events.SealedSchema) are opened with the entry's key from keys, or are
+// ErasedText (and Erased set) once it was destroyed; with nil keys they
+// are withheld (blank, Withheld set). Fields written in the clear by
+// older builds read as they are. It fails on an unknown type, a payload
+// it cannot decode, and (wrapping ErrKeys) a key store that did not answer.
+func Read(ctx context.Context, ev events.Event, keys Keys) (Fact, error) {
 	f := Fact{Type: ev.Type}
 	switch ev.Type {
 	case events.MediaUploaded:
-		return f, ev.Decode(&f.Upload)
+		if err := ev.Decode(&f.Upload); err != nil {
+			return f, err
+		}
+		if sealed(ev) {
+			return f, open(ctx, ev, keys, &f)
+		}
+		return f, nil
 	case events.ThumbnailGenerated:
 		var p events.ThumbnailsGenerated
 		if err := ev.Decode(&p); err != nil {
@@ -504,6 +541,12 @@ func Read(ev events.Event) (Fact, error) {
 			return f, err
 		}
 		f.PurgedKeys = p.Keys
+	case events.MediaErased:
+		return f, ev.Decode(&f.Erasure)
+	case events.EntryReported:
+		return f, ev.Decode(&f.Report)
+	case events.ReportDismissed:
+		return f, ev.Decode(&f.Dismissal)
 	default:
 		return f, fmt.Errorf("entry: unknown event type %q (%s v%d)", ev.Type, ev.Stream, ev.Version)
 	}

@@ -1,6 +1,7 @@
 package entry_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 	"time"
@@ -209,16 +210,16 @@ func TestHoldsCopy(t *testing.T) {
 }
 
 func TestReadTrashFacts(t *testing.T) {
-	f, err := entry.Read(trashed(t, 3))
+	f, err := entry.Read(context.Background(), trashed(t, 3), nil)
 	if err != nil || f.TrashedBy != "owner" || !f.PurgeAfter.Equal(until) {
 		t.Errorf("MediaTrashed: %+v (%v)", f, err)
 	}
-	if f, err := entry.Read(restored(t, 4)); err != nil || f.RestoredBy != "owner" {
+	if f, err := entry.Read(context.Background(), restored(t, 4), nil); err != nil || f.RestoredBy != "owner" {
 		t.Errorf("MediaRestored: %+v (%v)", f, err)
 	}
 	bad := trashed(t, 3)
 	bad.Data = []byte(`{"purge_after": "soon"}`)
-	if _, err := entry.Read(bad); err == nil {
+	if _, err := entry.Read(context.Background(), bad, nil); err == nil {
 		t.Error("an unreadable MediaTrashed was read")
 	}
 }

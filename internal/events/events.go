@@ -32,7 +32,8 @@ const (
 
 // Types lists every event type: an entry's, in the order of its life, then an account's.
 var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged, EntryClaimed,
-	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged}
+	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged,
+	MediaErased, EntryReported, ReportDismissed}
 
 // SchemaVersion is the payload schema written by this build.
 const SchemaVersion = 1

@@ -19,6 +19,7 @@ import (
 	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/ids"
+	"mediashare/internal/keyring"
 	"mediashare/internal/media"
 	"mediashare/internal/projections"
 )
@@ -60,6 +61,10 @@ type Service struct {
 	Audit  events.Auditor // the audit log's read; nil when the backend has none
 	View   projections.View
 	Blobs  blob.Store
+	// Keys holds the entries' data keys: uploads are sealed with them
+	// (title, comment, file name), erasures destroy them. Nil keeps those
+	// fields in the clear, as builds before it did.
+	Keys   keyring.Store
 	Limits Limits
 	Log    *slog.Logger
 	Now    func() time.Time
@@ -238,13 +243,21 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 	if err != nil {
 		return Uploaded{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
-	ev, err := events.New(eventID, events.MediaUploaded, eib, at, entry.ActorOf(in.Owner), events.Uploaded{
+	payload := events.Uploaded{
 		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
 		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
 		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),
-	})
+	}
+	plain, err := events.New(eventID, events.MediaUploaded, eib, at, entry.ActorOf(in.Owner), payload)
 	if err != nil {
 		s.Blobs.Delete(context.WithoutCancel(ctx), key)
+		return Uploaded{}, err
+	}
+	ev, err := s.seal(ctx, plain, payload)
+	if err != nil {
+		if derr := s.Blobs.Delete(context.WithoutCancel(ctx), key); derr != nil {
+			s.log().Error("upload: could not remove the original after a failed seal", "key", key, "error", derr)
+		}
 		return Uploaded{}, err
 	}
 	appended, err := s.Events.Append(ctx, eib, 0, ev)
@@ -262,7 +275,8 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 		return Uploaded{}, fmt.Errorf("gallery: upload %s: %w", eib, err)
 	}
 	s.awaitProjection(ctx, eib, appended[0].Version)
-	entry, _, err := projections.Apply(projections.Entry{}, appended[0])
+	plain.Version, plain.Position = appended[0].Version, appended[0].Position
+	entry, _, err := projections.Apply(ctx, nil, projections.Entry{}, plain)
 	return Uploaded{Entry: entry}, err
 }
 
@@ -290,7 +304,7 @@ func (s *Service) copyOf(ctx context.Context, owner, sha256 string) (Uploaded, b
 		if !life.HoldsCopy(owner, sha256) {
 			continue
 		}
-		row, err := rowOf(evs)
+		row, err := rowOf(ctx, s.keys(), evs)
 		if err != nil {
 			return Uploaded{}, false, err
 		}
@@ -306,15 +320,47 @@ func (s *Service) copyOf(ctx context.Context, owner, sha256 string) (Uploaded, b
 }
 
 // rowOf is the view's row as a stream's events make it.
-func rowOf(evs []events.Event) (projections.Entry, error) {
+func rowOf(ctx context.Context, keys entry.Keys, evs []events.Event) (projections.Entry, error) {
 	var e projections.Entry
 	for _, ev := range evs {
 		var err error
-		if e, _, err = projections.Apply(e, ev); err != nil {
+		if e, _, err = projections.Apply(ctx, keys, e, ev); err != nil {
 			return projections.Entry{}, err
 		}
 	}
 	return e, nil
+}
+
+// seal returns the upload event with its personal fields sealed with the
+// entry's key, created first (a retried upload gets the key of its first
+// try), so no event names a key that was never stored. Without a keyring
+// the event stays as it is.
+func (s *Service) seal(ctx context.Context, plain events.Event, p events.Uploaded) (events.Event, error) {
+	if s.Keys == nil {
+		return plain, nil
+	}
+	key, err := keyring.New(s.Keys).Key(ctx, plain.Stream)
+	if errors.Is(err, keyring.ErrDestroyed) {
+		return events.Event{}, apperr.New(apperr.Conflict, "This upload was sent before and has since been erased.")
+	}
+	if err != nil {
+		return events.Event{}, fmt.Errorf("gallery: upload %s: the entry's key: %w", plain.Stream, err)
+	}
+	sealed, err := entry.Seal(key, plain.Stream, p)
+	if err != nil {
+		return events.Event{}, err
+	}
+	ev, err := events.New(plain.ID, plain.Type, plain.Stream, plain.Time, plain.Actor, sealed)
+	ev.Schema = events.SealedSchema
+	return ev, err
+}
+
+// keys returns a memo of the keyring for one request (nil without one).
+func (s *Service) keys() entry.Keys {
+	if s.Keys == nil {
+		return nil
+	}
+	return entry.NewMemo(s.Keys)
 }
 
 // uploadedBefore reports whether the stream eib was already uploaded by
@@ -334,7 +380,7 @@ func (s *Service) uploadedBefore(ctx context.Context, eib, owner string) (projec
 	if err := life.Resend(owner); err != nil {
 		return projections.Entry{}, false, err
 	}
-	e, err := rowOf(evs)
+	e, err := rowOf(ctx, s.keys(), evs)
 	if err != nil {
 		return projections.Entry{}, false, err
 	}
@@ -444,6 +490,9 @@ func (s *Service) Entry(ctx context.Context, eib string) (projections.Entry, []e
 	}
 	history, err := s.Events.Load(ctx, eib)
 	if err != nil {
+		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
+	}
+	if history, err = s.reveal(ctx, s.keys(), history); err != nil {
 		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
 	}
 	return e, history, nil

@@ -42,6 +42,20 @@ func ParseFilter(typ, entry string) (events.Filter, error) {
 	return f, nil
 }
 
+// reveal returns evs with their sealed fields opened (or entry.ErasedText
+// once the key is gone), as the history and the export show them.
+func (s *Service) reveal(ctx context.Context, keys entry.Keys, evs []events.Event) ([]events.Event, error) {
+	out := make([]events.Event, len(evs))
+	for i, e := range evs {
+		r, err := entry.Reveal(ctx, e, keys)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
 var badHistoryCursor = apperr.New(apperr.Invalid, "That page link of the history is not valid.")
 
 // History returns a page of the audit log, newest first. A page may hold
@@ -63,6 +77,11 @@ func (s *Service) History(ctx context.Context, f events.Filter, before string, l
 	}
 	rows := make([]AuditRow, len(evs))
 	entries := map[string]projections.Entry{}
+	// One key lookup per entry on the page, whatever its events: the
+	// page's events are shown with their sealed fields opened.
+	if evs, err = s.reveal(ctx, s.keys(), evs); err != nil {
+		return nil, "", fmt.Errorf("gallery: history: %w", err)
+	}
 	for i, e := range evs {
 		rows[i].Event = e
 		row, ok := entries[e.Stream]
@@ -75,7 +94,7 @@ func (s *Service) History(ctx context.Context, f events.Filter, before string, l
 		}
 		rows[i].Title, rows[i].Exists = row.Title, row.Visible()
 		if rows[i].Title == "" && e.Type == events.MediaUploaded {
-			if f, err := entry.Read(e); err == nil {
+			if f, err := entry.Read(ctx, e, nil); err == nil {
 				rows[i].Title = f.Upload.Title
 			}
 		}

@@ -26,8 +26,8 @@ var rules = []rule{
 	{name: "views render view models and know nothing of events", from: "mediashare/views", forbid: []string{"mediashare/internal/events/..."}},
 	{name: "projections only project: no blobs, no thumbnails", from: "mediashare/internal/projections/...",
 		forbid: []string{"mediashare/internal/blob/...", "mediashare/internal/thumbnail/...", "mediashare/internal/reactor/..."}},
-	{name: "the entry aggregate depends on the events and the error codes only", from: "mediashare/internal/entry/...",
-		allow: []string{"mediashare/internal/events", "mediashare/internal/apperr"}},
+	{name: "the entry aggregate depends on the events, the error codes and the sealing of fields only", from: "mediashare/internal/entry/...",
+		allow: []string{"mediashare/internal/events", "mediashare/internal/apperr", "mediashare/internal/keyring"}},
 	{name: "the reactor does not read the view", from: "mediashare/internal/reactor/...", forbid: []string{"mediashare/internal/projections/..."}},
 }
 

@@ -9,6 +9,7 @@ import (
 	"mediashare/internal/backend"
 	"mediashare/internal/blob"
 	"mediashare/internal/events"
+	"mediashare/internal/keyring"
 	"mediashare/internal/projections"
 )
 
@@ -28,7 +29,8 @@ func storageOutcome(err error) string {
 	switch {
 	case err == nil:
 		return outcomeOK
-	case errors.Is(err, events.ErrNotFound), errors.Is(err, projections.ErrNotFound), errors.Is(err, blob.ErrNotFound):
+	case errors.Is(err, events.ErrNotFound), errors.Is(err, projections.ErrNotFound), errors.Is(err, blob.ErrNotFound),
+		errors.Is(err, keyring.ErrNotFound), errors.Is(err, keyring.ErrDestroyed):
 		return outcomeNotFound
 	case events.IsConflict(err):
 		return outcomeConflict
@@ -58,6 +60,9 @@ func (m *Metrics) Instrument(b *backend.Backend) *backend.Backend {
 		out.Changes = &timedChanges{c: b.Changes, m: m}
 	}
 	out.Blobs = &timedBlobs{b: b.Blobs, m: m}
+	if b.Keys != nil {
+		out.Keys = &timedKeys{k: b.Keys, m: m}
+	}
 	return &out
 }
 

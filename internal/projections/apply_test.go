@@ -1,6 +1,7 @@
 package projections_test
 
 import (
+	"context"
 	"testing"
 
 	"mediashare/internal/events"
@@ -53,7 +54,7 @@ func TestApply(t *testing.T) {
 			var e projections.Entry
 			for _, ev := range tt.evs {
 				var err error
-				if e, _, err = projections.Apply(e, ev); err != nil {
+				if e, _, err = projections.Apply(context.Background(), nil, e, ev); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -65,11 +66,11 @@ func TestApply(t *testing.T) {
 			}
 		})
 	}
-	if _, changed, _ := projections.Apply(projections.Entry{Version: 2}, up); changed {
+	if _, changed, _ := projections.Apply(context.Background(), nil, projections.Entry{Version: 2}, up); changed {
 		t.Error("an event at or below the row's version reported a change")
 	}
 	bad := at(1, events.Event{Type: "Nonsense", Stream: eib, Data: []byte("{}")})
-	if _, _, err := projections.Apply(projections.Entry{}, bad); err == nil {
+	if _, _, err := projections.Apply(context.Background(), nil, projections.Entry{}, bad); err == nil {
 		t.Error("an unknown event type applied without error")
 	}
 }

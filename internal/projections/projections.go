@@ -23,6 +23,7 @@ const (
 	Ready      Status = "ready"      // thumbnail made
 	Failed     Status = "failed"     // no preview could be made; the entry stays visible
 	Deleted    Status = "deleted"    // a tombstone: out of the gallery, kept so late events cannot revive it
+	Erased     Status = "erased"     // a tombstone scrubbed of everything personal: title, comment, keys of blobs
 )
 
 // An entry in its owner's trash keeps the status it had (processing,
@@ -62,10 +63,14 @@ type Entry struct {
 }
 
 // Visible reports whether the entry belongs in the gallery.
-func (e Entry) Visible() bool { return e.Status != Deleted && e.EIB != "" && e.TrashUntil.IsZero() }
+func (e Entry) Visible() bool {
+	return e.Status != Deleted && e.Status != Erased && e.EIB != "" && e.TrashUntil.IsZero()
+}
 
 // InTrash reports whether the entry is in its owner's trash.
-func (e Entry) InTrash() bool { return e.Status != Deleted && e.EIB != "" && !e.TrashUntil.IsZero() }
+func (e Entry) InTrash() bool {
+	return e.Status != Deleted && e.Status != Erased && e.EIB != "" && !e.TrashUntil.IsZero()
+}
 
 // ThumbnailKey is the key of an original's grid thumbnail, as in the
 // original application.
@@ -118,8 +123,11 @@ type View interface {
 // (the zero Entry when the view has no row). It reports false when e
 // changes nothing: an event at or below the row's version, or an event a
 // tombstone must ignore. What an event says is read by the entry
-// aggregate's package; the projection only lays it out as a row.
-func Apply(cur Entry, e events.Event) (Entry, bool, error) {
+// aggregate's package (sealed fields opened with keys); the projection
+// only lays it out as a row. An erasure, whatever came before, leaves a
+// scrubbed tombstone: the ids, the upload time and the version, nothing
+// personal and no blob keys.
+func Apply(ctx context.Context, keys entry.Keys, cur Entry, e events.Event) (Entry, bool, error) {
 	if events.IsAccountStream(e.Stream) {
 		return cur, false, nil // an account's stream: no entry of the view
 	}
@@ -128,10 +136,17 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 	}
 	next := cur
 	next.Version, next.UpdatedAt = e.Version, e.Time
-	if cur.Status == Deleted {
+	if e.Type == events.MediaErased {
+		return Scrubbed(cur, e), true, nil
+	}
+	if cur.Status == Deleted || cur.Status == Erased {
 		return next, true, nil // a tombstone only moves its version on
 	}
-	f, err := entry.Read(e)
+	var k entry.Keys
+	if e.Type == events.MediaUploaded {
+		k = keys // only uploads carry sealed fields: no lookup for the rest
+	}
+	f, err := entry.Read(ctx, e, k)
 	if err != nil {
 		return cur, false, fmt.Errorf("projections: %w", err)
 	}
@@ -174,6 +189,15 @@ func Apply(cur Entry, e events.Event) (Entry, bool, error) {
 		// Blobs are gone; the row is already a tombstone.
 	}
 	return next, true, nil
+}
+
+// Scrubbed is the erased tombstone that e (a MediaErased) leaves of cur:
+// it keeps the entry's ids, upload time and owner, and forgets the rest.
+func Scrubbed(cur Entry, e events.Event) Entry {
+	return Entry{
+		EIB: e.Stream, EID: cur.EID, Timestamp: cur.Timestamp, Type: cur.Type, Owner: cur.Owner,
+		Status: Erased, Version: e.Version, UpdatedAt: e.Time,
+	}
 }
 
 // ErrBadCursor is returned by View.List for a cursor it did not make.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 )
 
@@ -19,6 +20,10 @@ const ViewConsumer = "entries-view"
 type Projector struct {
 	Feed events.Feed
 	View View
+	// Keys opens the sealed fields of uploads (a keyring.Store). One
+	// lookup per upload, the only events with sealed fields; nil leaves
+	// them blank.
+	Keys entry.Keys
 	Log  *slog.Logger
 	// OnChange, when set, is told of every row the projector stores (the
 	// live gallery listens here). It must not block.
@@ -41,7 +46,10 @@ func (p *Projector) Handle(ctx context.Context, e events.Event) error {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	next, changed, err := Apply(cur, e)
+	next, changed, err := Apply(ctx, p.Keys, cur, e)
+	if errors.Is(err, entry.ErrKeys) {
+		return err // the key store did not answer: try again
+	}
 	if err != nil {
 		// A payload this build cannot read: skip it rather than block the
 		// feed forever, and say so loudly.
@@ -63,11 +71,11 @@ func (p *Projector) Handle(ctx context.Context, e events.Event) error {
 
 // Rebuild empties the view and projects every event again from the
 // store's global read, returning how many events it applied.
-func Rebuild(ctx context.Context, store events.Store, view View) (int, error) {
+func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys) (int, error) {
 	if err := view.Reset(ctx); err != nil {
 		return 0, err
 	}
-	p := &Projector{View: view}
+	p := &Projector{View: view, Keys: keys}
 	n, pos := 0, ""
 	for {
 		evs, next, err := store.ReadAll(ctx, pos, 500)
@@ -103,9 +111,9 @@ func (p *Projector) log() *slog.Logger {
 // the view first, so it can run beside the live projector: both write
 // rows guarded by version, and a row only moves forward. It repairs what
 // the feed lost (records trimmed from a stream before they were read).
-func CatchUp(ctx context.Context, lister events.StreamLister, store events.Store, view View, workers int) (int, error) {
+func CatchUp(ctx context.Context, lister events.StreamLister, store events.Store, view View, keys entry.Keys, workers int) (int, error) {
 	var n atomic.Int64
-	p := &Projector{View: view}
+	p := &Projector{View: view, Keys: keys}
 	err := lister.Streams(ctx, workers, func(ctx context.Context, stream string) error {
 		evs, err := store.Load(ctx, stream)
 		if err != nil {

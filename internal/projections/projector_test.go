@@ -197,7 +197,7 @@ func projectAll(t *testing.T, s events.Store, streams int) map[string]projection
 		t.Fatal(err)
 	}
 	for _, e := range evs {
-		next, _, err := projections.Apply(out[e.Stream], e)
+		next, _, err := projections.Apply(context.Background(), nil, out[e.Stream], e)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestReplayRebuildsTheLiveView(t *testing.T) {
 	live := snapshot(t, f.view, streams)
 	livePage, _ := f.view.List(context.Background(), "", 100)
 
-	n, err := projections.Rebuild(context.Background(), f.store, f.view)
+	n, err := projections.Rebuild(context.Background(), f.store, f.view, nil)
 	if err != nil {
 		t.Fatalf("Rebuild: %v", err)
 	}
@@ -264,13 +264,13 @@ func TestCatchUpBesideALiveView(t *testing.T) {
 		half := e
 		if e.Version > 1 {
 			evs, _ := f.store.Load(context.Background(), eib)
-			half, _, _ = projections.Apply(projections.Entry{}, evs[0])
+			half, _, _ = projections.Apply(context.Background(), nil, projections.Entry{}, evs[0])
 		}
 		if _, err := f.view.Put(context.Background(), half); err != nil {
 			t.Fatal(err)
 		}
 	}
-	n, err := projections.CatchUp(context.Background(), f.store, f.store, f.view, 4)
+	n, err := projections.CatchUp(context.Background(), f.store, f.store, f.view, nil, 4)
 	if err != nil {
 		t.Fatalf("CatchUp: %v", err)
 	}

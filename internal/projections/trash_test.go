@@ -119,7 +119,7 @@ func TestReplayOfTheTrash(t *testing.T) {
 			t.Errorf("%s: back from the trash as %q, want ready with its thumbnail", eib, e.Status)
 		}
 	}
-	if n, err := projections.Rebuild(context.Background(), f.store, f.view); err != nil || n != total {
+	if n, err := projections.Rebuild(context.Background(), f.store, f.view, nil); err != nil || n != total {
 		t.Fatalf("Rebuild: %d events (%v), want %d", n, err, total)
 	}
 	rebuilt, rebuiltGallery, rebuiltTrash := read()
@@ -148,7 +148,7 @@ func TestOldDeleteReplaysAsBefore(t *testing.T) {
 	for i, ev := range []events.Event{up, del, pur} {
 		ev.Version, ev.Stream = i+1, eib
 		var err error
-		if e, _, err = projections.Apply(e, ev); err != nil {
+		if e, _, err = projections.Apply(context.Background(), nil, e, ev); err != nil {
 			t.Fatal(err)
 		}
 	}

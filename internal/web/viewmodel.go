@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -93,7 +94,7 @@ func eventTypes() []string {
 
 // describe summarises an event for the history tables.
 func describe(e events.Event) string {
-	f, err := entry.Read(e)
+	f, err := entry.Read(context.Background(), e, nil) // history rows come revealed (gallery)
 	if err != nil {
 		return ""
 	}

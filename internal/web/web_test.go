@@ -613,7 +613,7 @@ func entryWith(t *testing.T, f *fakeGallery, eib, owner string, extra ...events.
 	f.history[eib] = append([]events.Event{up}, extra...)
 	row := projections.Entry{}
 	for _, e := range f.history[eib] {
-		if row, _, err = projections.Apply(row, e); err != nil {
+		if row, _, err = projections.Apply(context.Background(), nil, row, e); err != nil {
 			t.Fatal(err)
 		}
 	}
