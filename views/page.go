@@ -97,6 +97,7 @@ type EntryDetail struct {
 	Width, Height int
 	CanDelete     bool // the visitor may delete it
 	DeleteToTrash bool // deleting moves it to the trash (the trash is on)
+	CanErase      bool // the visitor may erase it (shred its title, comment and file name, remove its files)
 	// The trash, shown to the entry's owner only.
 	InTrash    bool
 	TrashUntil time.Time

@@ -56,6 +56,7 @@ type config struct {
 	MinBodyRate      int64 // bytes a second
 	WriteTimeout     time.Duration
 	EventsJSON       bool // events: NDJSON
+	Reason           string // entries erase: why
 
 	// Accounts.
 	Uploads        string // members or anyone
@@ -174,6 +175,9 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	if name == "events" {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
 		fs.BoolVar(&c.EventsJSON, "json", false, "print NDJSON")
+	}
+	if name == "entries" {
+		fs.StringVar(&c.Reason, "reason", "", "entries erase: why the entry is erased (required; the audit log keeps it)")
 	}
 	fs.IntVar(&c.MaxAttempts, "feed-max-attempts", 3, "attempts at one event (failed, or cut short by a crash) before a consumer parks it as a dead letter and moves on")
 	fs.DurationVar(&c.LivePoll, "live-poll", 250*time.Millisecond, "how often each instance looks for gallery changes made through other instances")

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"mediashare/internal/entry"
 )
 
 // printEvents prints the event log oldest first, one line an event (or
@@ -27,7 +29,12 @@ func printEvents(ctx context.Context, c config, log *slog.Logger, out io.Writer)
 			}
 			return err
 		}
+		keys := entry.NewMemo(be.Keys) // one lookup per entry of the batch
 		for _, e := range evs {
+			// Sealed fields opened (or [erased]): the log as people read it.
+			if e, err = entry.Reveal(ctx, e, keys); err != nil {
+				return err
+			}
 			if c.EventsJSON {
 				if err := enc.Encode(e.Record()); err != nil {
 					return err

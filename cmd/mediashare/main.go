@@ -4,6 +4,7 @@
 //	mediashare replay   rebuild the entries view from the events
 //	mediashare events   print the event log (--follow, --json)
 //	mediashare setup    create the AWS bucket and tables (--backend aws)
+//	mediashare entries erase EIB --reason TEXT   erase an entry for good
 package main
 
 import (
@@ -47,6 +48,9 @@ commands:
   events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
   purge    delete entries for good at once, as an admin: mediashare purge [flags] EIB... (from the gallery or the trash; the blobs go when a serve's reactor handles it)
   setup    create (or check) the bucket and tables of --backend aws; running it twice changes nothing
+  entries erase EIB --reason TEXT
+           erase an entry: its title, comment and file name are shredded, its files removed;
+           the audit log keeps that it was erased, when, by the operator and why
   version  print the version, the platform and which image decoders this build has
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
@@ -61,8 +65,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c config
 	fs := newFlagSet(args[0], &c)
 	fs.SetOutput(stderr)
+	var target string // entries erase: the entry
 	switch args[0] {
 	case "serve", "replay", "events", "setup", "purge":
+	case "entries":
+		var err error
+		if args, target, err = entriesArgs(args); err != nil {
+			fmt.Fprint(stderr, usage)
+			return err
+		}
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -91,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return printEvents(ctx, c, log, stdout)
 	case "purge":
 		return purge(ctx, c, log, fs.Args(), stdout)
+	case "entries":
+		return eraseEntry(ctx, c, log, target, stdout)
 	case "setup":
 		if c.Backend != "aws" {
 			return errors.New("setup: only --backend aws has resources to create; the embedded backend makes its files on start")

@@ -92,11 +92,14 @@ func (e Entry) Erase(a Actor, reason, id string, at time.Time) (events.Event, er
 	if err != nil {
 		return events.Event{}, err
 	}
-	by, actor := "owner", events.OwnerActor(a.Owner)
+	by, actor := "owner", ActorOf(a.Owner)
 	if !e.Owns(a) {
 		by, actor = "admin", events.Actor("admin")
-		if a.As != "" {
+		switch {
+		case a.As != "":
 			by, actor = string(a.As), a.As
+		case a.Owner != "":
+			by, actor = string(ActorOf(a.Owner)), ActorOf(a.Owner) // the admin's own account
 		}
 		if reason == "" {
 			return events.Event{}, apperr.FieldError(apperr.Invalid, "reason", "Please say why this entry is erased (the audit log keeps it).")
@@ -162,7 +165,10 @@ func (e Entry) Dismiss(a Actor, report, reason, id string, at time.Time) (events
 		return events.Event{}, err
 	}
 	by := a.As
-	if by == "" {
+	switch {
+	case by == "" && a.Owner != "":
+		by = ActorOf(a.Owner)
+	case by == "":
 		by = "admin"
 	}
 	return events.New(id, events.ReportDismissed, e.EIB, at, by, events.Dismissed{Report: report, By: string(by), Reason: reason})

@@ -159,18 +159,14 @@ func (pol Policy) MayDelete(p Principal, e entry.Entry) error {
 	return e.MayDelete(p.Actor())
 }
 
-// MayErase says whether p may erase e: its owner (signed in) or an admin.
+// MayErase says whether p may erase e: its owner (an account, or the
+// verified owner cookie of an anonymous upload, as for deleting) or an
+// admin; the entry decides (from any state, once).
 func (pol Policy) MayErase(p Principal, e entry.Entry) error {
-	if !p.SignedIn() {
-		return apperr.New(apperr.Forbidden, "Please sign in to erase an entry.")
+	if err := pol.MayAct(p); err != nil {
+		return err
 	}
-	if !e.Exists() {
-		return apperr.New(apperr.NotFound, "There is no such entry.")
-	}
-	if !e.Owns(p.Actor()) && !p.Admin {
-		return apperr.New(apperr.Forbidden, "You can only erase your own uploads.")
-	}
-	return nil
+	return e.MayErase(p.Actor())
 }
 
 // MayReport says whether p may report an entry: anyone may.

@@ -67,6 +67,16 @@ type Reactor struct {
 	// Observe, when set, is told how long each thumbnail took and whether it failed.
 	Observe func(d time.Duration, failed bool)
 	Now     func() time.Time
+	// Keys destroys an erased entry's key (nil: no keyring).
+	Keys Destroyer
+	// Invalidate, when set, tells the CDN in front of the media to forget
+	// the keys of an erased entry (CloudFront CreateInvalidation).
+	Invalidate func(ctx context.Context, keys []string) error
+}
+
+// Destroyer destroys an entry's data key (a keyring.Store is one).
+type Destroyer interface {
+	Destroy(ctx context.Context, entry string, at time.Time) error
 }
 
 // Run reacts until ctx is done.
@@ -85,6 +95,39 @@ func (r *Reactor) Handle(ctx context.Context, e events.Event) error {
 		return r.thumbnail(ctx, e.Stream)
 	case events.MediaDeleted:
 		return r.purge(ctx, e.Stream)
+	case events.MediaErased:
+		return r.erase(ctx, e)
+	}
+	return nil
+}
+
+// erase does an erased entry's work, again if the request that erased it
+// did it already (each step is idempotent): destroy the key, remove every
+// blob the entry had, and invalidate them in the CDN. An error retries
+// the event.
+func (r *Reactor) erase(ctx context.Context, ev events.Event) error {
+	e, err := r.load(ctx, ev.Stream)
+	if err != nil {
+		return err
+	}
+	if !e.NeedsErase() {
+		return nil
+	}
+	if r.Keys != nil {
+		if err := r.Keys.Destroy(ctx, e.EIB, ev.Time); err != nil {
+			return fmt.Errorf("reactor: erase %s: destroy the key: %w", e.EIB, err)
+		}
+	}
+	keys := e.EraseKeys()
+	for _, k := range keys {
+		if err := r.Blobs.Delete(ctx, k); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return fmt.Errorf("reactor: erase %s: %w", e.EIB, err)
+		}
+	}
+	if r.Invalidate != nil && len(keys) > 0 {
+		if err := r.Invalidate(ctx, keys); err != nil {
+			return fmt.Errorf("reactor: erase %s: invalidate the CDN: %w", e.EIB, err)
+		}
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 type Service interface {
 	uploader
 	deleter
+	eraser
 	entryReader
 	pager
 	auditLog
@@ -94,6 +95,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /entries/{eib}/purge", s.entryPurge)
 	mux.HandleFunc("GET /trash", s.trashList)
 	mux.HandleFunc("POST /trash/empty", s.trashEmpty)
+	mux.HandleFunc("POST /entries/{eib}/erase", s.entryErase)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
 	mux.HandleFunc("GET /signup", s.signupForm)

@@ -55,6 +55,7 @@ func entryPageOf(row projections.Entry, history []events.Event, viewer policy.Pr
 	if life, err := entry.Fold(history); err == nil {
 		a := viewer.Actor()
 		d.CanDelete = pol.MayDelete(viewer, life) == nil
+		d.CanErase = pol.MayErase(viewer, life) == nil
 		if life.InTrash() && life.Owns(a) {
 			d.InTrash, d.TrashUntil = true, life.TrashUntil
 			d.CanRestore = life.MayRestore(a, now) == nil

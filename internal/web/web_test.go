@@ -40,6 +40,8 @@ type fakeGallery struct {
 	uploadErr func(in gallery.UploadInput) error
 	deletes   []deletion
 	deleteErr error
+	erasures  []erasure
+	eraseErr  error
 	rows      map[string]projections.Entry
 	history   map[string][]events.Event
 	page      projections.Page
@@ -61,6 +63,12 @@ type upload struct {
 type deletion struct {
 	eib, owner string
 	admin      bool
+}
+
+type erasure struct {
+	eib    string
+	actor  entry.Actor
+	reason string
 }
 
 var _ web.Service = (*fakeGallery)(nil)
@@ -145,6 +153,13 @@ func (f *fakeGallery) Delete(ctx context.Context, eib, owner string, admin bool)
 	defer f.mu.Unlock()
 	f.deletes = append(f.deletes, deletion{eib, owner, admin})
 	return f.deleteErr
+}
+
+func (f *fakeGallery) Erase(ctx context.Context, eib string, a entry.Actor, reason string) (events.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.erasures = append(f.erasures, erasure{eib, a, reason})
+	return events.Event{}, f.eraseErr
 }
 
 func (f *fakeGallery) Entry(ctx context.Context, eib string) (projections.Entry, []events.Event, error) {
@@ -708,7 +723,7 @@ func TestHistory(t *testing.T) {
 	}
 	options := d.Find(`select#type option`).Map(func(_ int, o *goquery.Selection) string { return o.AttrOr("value", "") })
 	if got, want := strings.Join(options, ","), ",MediaUploaded,ThumbnailGenerated,ThumbnailFailed,MediaTrashed,MediaRestored,MediaDeleted,MediaPurged,EntryClaimed,"+
-		"AccountRegistered,AccountPromoted,AccountDemoted,AccountDisabled,AccountEnabled,PasswordChanged"; got != want {
+		"AccountRegistered,AccountPromoted,AccountDemoted,AccountDisabled,AccountEnabled,PasswordChanged,MediaErased,EntryReported,ReportDismissed"; got != want {
 		t.Errorf("type filter options: got %s, want %s", got, want)
 	}
 

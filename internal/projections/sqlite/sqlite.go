@@ -193,8 +193,15 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
 	}
 	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
+	if err != nil {
 		return false, err
+	}
+	if n == 0 {
+		tx.Rollback()
+		if e.Status == projections.Erased {
+			return false, v.forget(ctx, e.EIB) // a retry: make sure the log is emptied
+		}
+		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (eib, version) VALUES (?, ?)`, e.EIB, e.Version); err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: record change: %w", e.EIB, e.Version, err)
@@ -202,7 +209,37 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: commit: %w", e.EIB, e.Version, err)
 	}
+	if e.Status == projections.Erased {
+		return true, v.forget(ctx, e.EIB)
+	}
 	return true, nil
+}
+
+// forget makes an erased row's old contents unrecoverable from the file:
+// the update freed them (and the database's secure_delete zeroed that
+// space), and the write-ahead log still holds the pages as they were, so
+// it is checkpointed into the database and truncated. Readers on old
+// pages can hold the checkpoint up: it is retried for a while, then
+// reported (the projector retries the event, and with it this).
+func (v *View) forget(ctx context.Context, eib string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var busy, logFrames, done int
+		if err := v.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &done); err != nil {
+			return fmt.Errorf("projections/sqlite: erase %s: checkpoint: %w", eib, err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("projections/sqlite: erase %s: the write-ahead log is still in use; its old pages stay until a checkpoint", eib)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Positions are zero-padded so that they order as strings.
