@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"mediashare/internal/awstest"
+	"mediashare/internal/events"
+	"mediashare/internal/media/mediatest"
+)
+
+// personal is what one upload says about its uploader: a title, a
+// comment and a file name, each unique to the test, so that a raw scan
+// for their bytes finds only copies of them.
+type personal struct{ title, comment, filename string }
+
+func newPersonal(t *testing.T) personal {
+	var b [6]byte
+	rand.Read(b[:])
+	tag := hex.EncodeToString(b[:])
+	return personal{title: "Lighthouse title " + tag, comment: "A comment to erase " + tag, filename: "file-to-erase-" + tag + ".jpg"}
+}
+
+func (p personal) strings() []string { return []string{p.title, p.comment, p.filename} }
+
+// uploadPersonal uploads storm640.jpg with p's fields and waits for its thumbnail.
+func uploadPersonal(t *testing.T, s *site, c *http.Client, p personal) string {
+	t.Helper()
+	photo, err := os.ReadFile(mediatest.Photo(t, "storm640.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.cards(c)
+	resp := s.post(c, "/entries", uploadParts(p.title, p.comment, p.filename, "image/jpeg", photo), false)
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d", resp.StatusCode)
+	}
+	var eib string
+	for k := range s.cards(c) {
+		if before[k] == nil {
+			eib = k
+		}
+	}
+	if eib == "" {
+		t.Fatal("the upload made no card")
+	}
+	s.waitStatus(c, eib, "ready")
+	return eib
+}
+
+// postForm posts a urlencoded form.
+func (s *site) postForm(c *http.Client, path string, form url.Values) *http.Response {
+	s.t.Helper()
+	req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		s.t.Fatalf("POST %s: %v", path, err)
+	}
+	return resp
+}
+
+// errorMessage is the message an error page shows.
+func errorMessage(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	return strings.TrimSpace(mustDoc(t, resp).Find(`[data-testid=error-message]`).Text())
+}
+
+// Erasing over HTTP on each backend: a stranger cannot, bad forms are
+// refused with nothing erased, the owner can; then the entry is out of
+// the gallery and its page, the history shows the erasure and none of
+// its personal fields, and raw scans of the storage find none of them
+// and none of its files.
+func TestEraseByOwnerLeavesNoCopy(t *testing.T) {
+	backends(t, func(t *testing.T, start func(func(*config)) *site) {
+		s := start(nil)
+		alice, bob := browser(t), browser(t)
+		p := newPersonal(t)
+		eib := uploadPersonal(t, s, alice, p)
+		keep := newPersonal(t)
+		kept := uploadPersonal(t, s, alice, keep)
+
+		// Sealed at rest: the events hold none of the fields in the clear,
+		// and every page still shows them.
+		for _, e := range s.events() {
+			for _, v := range p.strings() {
+				if bytes.Contains(e.Data, []byte(v)) {
+					t.Errorf("event %s v%d holds %q in the clear: %s", e.Type, e.Version, v, e.Data)
+				}
+			}
+		}
+		page := string(readBody(t, s.get(bob, "/entries/"+eib)))
+		if !strings.Contains(page, p.title) || !strings.Contains(page, p.comment) {
+			t.Error("the entry page does not show the title and comment")
+		}
+		if got := string(readBody(t, s.get(bob, "/history.ndjson?entry="+eib))); !strings.Contains(got, p.filename) {
+			t.Errorf("the export does not show the file name: %s", got)
+		}
+		if doc := mustDoc(t, s.get(bob, "/entries/"+eib)); doc.Find(`[data-testid=erase-form]`).Length() != 0 {
+			t.Error("a stranger is offered the erase form")
+		}
+		if doc := mustDoc(t, s.get(alice, "/entries/"+eib)); doc.Find(`[data-testid=erase-form]`).Length() != 1 {
+			t.Error("the owner is not offered the erase form")
+		}
+
+		// Refused, each with its message, and nothing erased.
+		for _, tt := range []struct {
+			name   string
+			c      *http.Client
+			path   string
+			form   url.Values
+			status int
+			msg    string
+		}{
+			{"a stranger", bob, "/entries/" + eib + "/erase", url.Values{"reason": {"mine now"}}, 403, "You can only erase your own uploads."},
+			{"a reason too long", alice, "/entries/" + eib + "/erase", url.Values{"reason": {strings.Repeat("x", 501)}}, 400, "at most 500 characters"},
+			{"a reason with control characters", alice, "/entries/" + eib + "/erase", url.Values{"reason": {"bad\x00reason"}}, 400, "control characters"},
+			{"a reason that is not UTF-8", alice, "/entries/" + eib + "/erase", url.Values{"reason": {"\xff\xfe"}}, 400, "UTF-8"},
+			{"a form too large", alice, "/entries/" + eib + "/erase", url.Values{"reason": {strings.Repeat("y", 20<<10)}}, 413, "larger than 16 KiB"},
+			{"no such entry", alice, "/entries/01JDNOSUCHENTRY00000000000/erase", nil, 404, "There is no such entry."},
+			{"not an entry id", alice, "/entries/..%2f..%2fetc/erase", nil, 404, ""},
+		} {
+			resp := s.postForm(tt.c, tt.path, tt.form)
+			if resp.StatusCode != tt.status {
+				t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
+			}
+			if msg := errorMessage(t, resp); !strings.Contains(msg, tt.msg) {
+				t.Errorf("%s: message %q, want %q", tt.name, msg, tt.msg)
+			}
+		}
+		if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated" {
+			t.Fatalf("after the refusals the entry's events are %s", got)
+		}
+		// A cross-site form post is refused by the site's origin check.
+		req, _ := http.NewRequest("POST", s.url+"/entries/"+eib+"/erase", strings.NewReader("reason=x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		if resp, err := alice.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a cross-site erase: %v %v, want 403", resp.StatusCode, err)
+		}
+
+		resp := s.postForm(alice, "/entries/"+eib+"/erase", url.Values{"reason": {"I changed my mind"}})
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the owner's erase: %d", resp.StatusCode)
+		}
+		if s.cards(alice)[eib] != nil || s.cards(alice)[kept] == nil {
+			t.Error("after the erase the gallery still shows the entry, or lost the other one")
+		}
+		if resp := s.get(alice, "/entries/"+eib); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("the erased entry's page: %d, want 404", resp.StatusCode)
+		}
+		if resp := s.postForm(alice, "/entries/"+eib+"/erase", nil); resp.StatusCode != http.StatusNotFound ||
+			!strings.Contains(errorMessage(t, resp), "already been erased") {
+			t.Errorf("erasing twice: %d", resp.StatusCode)
+		}
+
+		// The audit log keeps that it was erased, when, by whom and why.
+		hist := mustDoc(t, s.get(bob, "/history?entry="+eib))
+		if got := historyTypes(hist); got != "MediaErased,ThumbnailGenerated,MediaUploaded" {
+			t.Errorf("/history of the entry: %s", got)
+		}
+		html, _ := hist.Html()
+		for _, v := range p.strings() {
+			if strings.Contains(html, v) {
+				t.Errorf("/history shows %q after the erase", v)
+			}
+		}
+		if !strings.Contains(html, "[erased]") {
+			t.Error("/history does not say the title was erased")
+		}
+		export := readBody(t, s.get(bob, "/history.ndjson?entry="+eib))
+		var erased *events.Record
+		sc := bufio.NewScanner(bytes.NewReader(export))
+		for sc.Scan() {
+			var r events.Record
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("export line %q: %v", sc.Text(), err)
+			}
+			if r.Type == events.MediaErased {
+				erased = &r
+			}
+		}
+		if erased == nil || !strings.Contains(string(erased.Data), `"reason":"I changed my mind"`) || !strings.HasPrefix(string(erased.Actor), "owner:") {
+			t.Errorf("the export's erasure: %+v", erased)
+		}
+		for _, v := range p.strings() {
+			if bytes.Contains(export, []byte(v)) {
+				t.Errorf("/history.ndjson holds %q after the erase", v)
+			}
+		}
+		if !bytes.Contains(readBody(t, s.get(bob, "/history.ndjson?entry="+kept)), []byte(keep.title)) {
+			t.Error("the other entry's title is gone from the export too")
+		}
+
+		// Its files are gone; the other entry's are not.
+		waitFor(t, "the erased entry's files to go", func() bool {
+			for _, f := range s.mediaFiles() {
+				if strings.Contains(f, eib) {
+					return false
+				}
+			}
+			return true
+		})
+		if !containsPrefix(s.mediaFiles(), kept) {
+			t.Error("the other entry's files went too")
+		}
+		if s.cfg.Backend != "aws" {
+			// While it runs: the erase checkpointed the write-ahead log
+			// (its old pages held the title), not only a clean stop.
+			waitFor(t, "the view's row to be scrubbed", func() bool {
+				row, err := s.app.backend.View.Get(context.Background(), eib)
+				return err == nil && row.Title == ""
+			})
+			rawScan(t, s, p.strings(), keep.title)
+		}
+		s.stop()
+		rawScan(t, s, p.strings(), keep.title)
+	})
+}
+
+func containsPrefix(keys []string, eib string) bool {
+	for _, k := range keys {
+		if strings.Contains(k, eib) {
+			return true
+		}
+	}
+	return false
+}
+
+// rawScan looks for gone in the raw bytes of every place the site keeps
+// data (after it stopped): each file under the data directory (the SQLite
+// file, its WAL, the media, the spool) and, on AWS, every item of the
+// site's tables and every object of its bucket. present must be found
+// (the scan can see what it looks for).
+func rawScan(t *testing.T, s *site, gone []string, present string) {
+	t.Helper()
+	var blobs [][]byte
+	var where []string
+	filepath.WalkDir(s.data, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blobs, where = append(blobs, b), append(where, p)
+		}
+		return nil
+	})
+	if s.cfg.Backend == "aws" {
+		ctx := context.Background()
+		cfg := awstest.Config(t, s.cfg.AWS.Endpoint)
+		db := dynamodb.NewFromConfig(cfg)
+		tables, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scanned := 0
+		for _, name := range tables.TableNames {
+			if name != s.cfg.AWS.Table && !strings.HasPrefix(name, s.cfg.AWS.EventsTable) {
+				continue
+			}
+			scanned++
+			var start map[string]types.AttributeValue
+			for {
+				out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(name), ExclusiveStartKey: start})
+				if err != nil {
+					t.Fatalf("scan %s: %v", name, err)
+				}
+				for _, it := range out.Items {
+					var b []byte
+					for k, v := range it {
+						b = append(append(b, k...), attrBytes(v)...)
+					}
+					blobs, where = append(blobs, b), append(where, "table "+name)
+				}
+				if start = out.LastEvaluatedKey; len(start) == 0 {
+					break
+				}
+			}
+		}
+		if scanned < 5 {
+			t.Errorf("scanned %d tables, want the view, events, leases, auth and keys tables", scanned)
+		}
+		client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
+		list, err := client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: &s.cfg.AWS.Bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range list.Contents {
+			obj, err := client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.cfg.AWS.Bucket, Key: o.Key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(obj.Body)
+			obj.Body.Close()
+			blobs, where = append(blobs, append([]byte(*o.Key), b...)), append(where, "object "+*o.Key)
+		}
+	}
+	found := false
+	for i, b := range blobs {
+		for _, v := range gone {
+			if bytes.Contains(b, []byte(v)) {
+				t.Errorf("%q is still readable in %s", v, where[i])
+			}
+		}
+		found = found || bytes.Contains(b, []byte(present))
+	}
+	if !found {
+		t.Errorf("the scan of %d places did not find %q, which is meant to be there", len(blobs), present)
+	}
+}
+
+// attrBytes is an attribute value's raw bytes, nested values included.
+func attrBytes(v types.AttributeValue) []byte {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return []byte(v.Value)
+	case *types.AttributeValueMemberN:
+		return []byte(v.Value)
+	case *types.AttributeValueMemberB:
+		return v.Value
+	case *types.AttributeValueMemberSS:
+		return []byte(strings.Join(v.Value, "\x00"))
+	case *types.AttributeValueMemberBS:
+		return bytes.Join(v.Value, nil)
+	case *types.AttributeValueMemberL:
+		var b []byte
+		for _, x := range v.Value {
+			b = append(b, attrBytes(x)...)
+		}
+		return b
+	case *types.AttributeValueMemberM:
+		var b []byte
+		for k, x := range v.Value {
+			b = append(append(b, k...), attrBytes(x)...)
+		}
+		return b
+	}
+	return nil
+}
