@@ -55,7 +55,7 @@ type config struct {
 	BodyTimeout      time.Duration
 	MinBodyRate      int64 // bytes a second
 	WriteTimeout     time.Duration
-	EventsJSON       bool // events: NDJSON
+	EventsJSON       bool   // events: NDJSON
 	Reason           string // entries erase: why
 
 	// Accounts.
