@@ -95,7 +95,7 @@ func TestEraseByOwnerLeavesNoCopy(t *testing.T) {
 		p := newPersonal(t)
 		eib := uploadPersonal(t, s, alice, p)
 		keep := newPersonal(t)
-		kept := uploadPersonal(t, s, alice, keep)
+		kept := uploadPersonal(t, s, bob, keep) // another owner: the same bytes make an entry of their own
 
 		// Sealed at rest: the events hold none of the fields in the clear,
 		// and every page still shows them.
