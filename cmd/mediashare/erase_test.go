@@ -356,3 +356,90 @@ func attrBytes(v types.AttributeValue) []byte {
 	}
 	return nil
 }
+
+// An entry in its owner's trash can be erased from there, and the
+// operator erases any entry from the command line (while the site runs):
+// both leave the audit trail and no copy.
+func TestEraseFromTrashAndByTheOperator(t *testing.T) {
+	backends(t, func(t *testing.T, start func(func(*config)) *site) {
+		s := start(nil)
+		alice, bob := browser(t), browser(t)
+		trashed, byCLI := newPersonal(t), newPersonal(t)
+		a := uploadPersonal(t, s, alice, trashed)
+		b := uploadPersonal(t, s, bob, byCLI)
+
+		readBody(t, s.postForm(alice, "/entries/"+a+"/delete", nil))
+		waitFor(t, "the entry to leave the gallery for the trash", func() bool { return s.cards(bob)[a] == nil })
+		if !strings.Contains(string(readBody(t, s.get(alice, "/trash"))), trashed.title) {
+			t.Fatal("the deleted entry is not in its owner's trash")
+		}
+		resp := s.postForm(alice, "/entries/"+a+"/erase", url.Values{"reason": {"from the trash"}})
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("erase from the trash: %d", resp.StatusCode)
+		}
+		if strings.Contains(string(readBody(t, s.get(alice, "/trash"))), trashed.title) {
+			t.Error("the erased entry is still in the trash")
+		}
+
+		// The operator: a bad command line first, each refused by name.
+		args := []string{"--data", s.data}
+		if s.cfg.Backend == "aws" {
+			c := s.cfg.AWS
+			args = []string{"--backend", "aws", "--bucket", c.Bucket, "--table", c.Table, "--events-table", c.EventsTable,
+				"--region", c.Region, "--endpoint", c.Endpoint, "--s3-path-style"}
+		}
+		t.Setenv("AWS_ACCESS_KEY_ID", "test")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+		for _, tt := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"entries"}, "usage: mediashare entries erase"},
+			{[]string{"entries", "purge", b}, "usage: mediashare entries erase"},
+			{append([]string{"entries", "erase", "--reason", "x"}, args...), "which entry?"},
+			{append([]string{"entries", "erase", b}, args...), "Please say why"},
+			{append([]string{"entries", "erase", "01JDNOSUCHENTRY00000000000", "--reason", "x"}, args...), "There is no such entry."},
+			{append([]string{"entries", "erase", "not-an-id", "--reason", "x"}, args...), "There is no such entry."},
+			{append([]string{"entries", "erase", b, "--reason", strings.Repeat("r", 501)}, args...), "at most 500 characters"},
+		} {
+			if err := run(context.Background(), tt.args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("%v: %v, want %q", tt.args, err, tt.msg)
+			}
+		}
+		if got := streamTypes(s.events(), b); got != "MediaUploaded,ThumbnailGenerated" {
+			t.Fatalf("after the refusals: %s", got)
+		}
+		var out bytes.Buffer
+		if err := run(context.Background(), append([]string{"entries", "erase", b, "--reason", "a court order"}, args...), &out, io.Discard); err != nil {
+			t.Fatalf("entries erase: %v", err)
+		}
+		if !strings.Contains(out.String(), "erased "+b) {
+			t.Errorf("entries erase printed %q", out.String())
+		}
+		if err := run(context.Background(), append([]string{"entries", "erase", b, "--reason", "again"}, args...), io.Discard, io.Discard); err == nil ||
+			!strings.Contains(err.Error(), "already been erased") {
+			t.Errorf("erasing twice: %v", err)
+		}
+		waitFor(t, "the operator's erase to reach the gallery", func() bool { return s.cards(bob)[b] == nil })
+		var erasure *events.Event
+		for _, e := range s.events() {
+			if e.Stream == b && e.Type == events.MediaErased {
+				erasure = &e
+			}
+		}
+		if erasure == nil || erasure.Actor != events.SystemActor || !strings.Contains(string(erasure.Data), `"reason":"a court order"`) {
+			t.Fatalf("the operator's erasure: %+v", erasure)
+		}
+		hist := string(readBody(t, s.get(bob, "/history?type=MediaErased")))
+		if !strings.Contains(hist, "a court order") || !strings.Contains(hist, "from the trash") {
+			t.Error("/history?type=MediaErased does not show both erasures and their reasons")
+		}
+		waitFor(t, "the erased entries' files to go", func() bool {
+			return !containsPrefix(s.mediaFiles(), a) && !containsPrefix(s.mediaFiles(), b)
+		})
+		s.stop()
+		// The events of both remain (the audit trail) and nothing personal.
+		rawScan(t, s, append(trashed.strings(), byCLI.strings()...), string(events.MediaErased))
+	})
+}

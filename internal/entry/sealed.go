@@ -88,6 +88,9 @@ func open(ctx context.Context, ev events.Event, keys Keys, f *Fact) error {
 // key is gone) in its payload, for tools that show payloads whole (the
 // NDJSON export, the command line). Other events are returned as they are.
 func Reveal(ctx context.Context, ev events.Event, keys Keys) (events.Event, error) {
+	if ev.Type == events.EntryReported {
+		return Public(ev)
+	}
 	if !sealed(ev) {
 		return ev, nil
 	}
@@ -149,4 +152,23 @@ func (m *Memo) Get(ctx context.Context, eib string) ([]byte, error) {
 		m.mu.Unlock()
 	}
 	return key, err
+}
+
+// Public returns a report's event as the public may read it: reason
+// only, without the reporter's id or the text (which may quote what it
+// reports); the admins' queue reads the events whole.
+func Public(ev events.Event) (events.Event, error) {
+	if ev.Type != events.EntryReported {
+		return ev, nil
+	}
+	var p events.Reported
+	if err := ev.Decode(&p); err != nil {
+		return ev, err
+	}
+	out, err := events.New(ev.ID, ev.Type, ev.Stream, ev.Time, ev.Actor, events.Reported{Report: p.Report, Reason: p.Reason})
+	if err != nil {
+		return ev, err
+	}
+	out.Version, out.Position, out.Schema = ev.Version, ev.Position, ev.Schema
+	return out, nil
 }

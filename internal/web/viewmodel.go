@@ -122,6 +122,15 @@ func describe(e events.Event) string {
 		return fmt.Sprintf("%d files removed", len(f.PurgedKeys))
 	case events.EntryClaimed:
 		return "claimed by " + actorLabel(events.AccountActor(f.ClaimedBy))
+	case events.MediaErased:
+		if f.Erasure.Reason == "" {
+			return "erased by " + actorLabel(events.Actor(f.Erasure.By))
+		}
+		return fmt.Sprintf("erased by %s: %s", actorLabel(events.Actor(f.Erasure.By)), f.Erasure.Reason)
+	case events.EntryReported:
+		return "reported: " + f.Report.Reason // the text and the reporter are for the admins
+	case events.ReportDismissed:
+		return "a report dismissed"
 	}
 	return ""
 }
