@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 )
 
@@ -63,6 +65,18 @@ func testHistoryPageAndExport(t *testing.T, start func(func(*config)) *site) {
 		{"by type", "?type=MediaUploaded", func(e events.Event) bool { return e.Type == events.MediaUploaded }},
 		{"by entry", "?entry=" + first, func(e events.Event) bool { return e.Stream == first }},
 		{"by both", "?type=MediaDeleted&entry=" + first, func(e events.Event) bool { return e.Stream == first && e.Type == events.MediaDeleted }},
+	}
+	// The export shows uploads with their sealed fields opened, as the
+	// entry aggregate reads them with the site's keys.
+	for i, e := range log {
+		r, err := entry.Reveal(context.Background(), e, s.app.backend.Keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Type == events.MediaUploaded && (e.Schema != events.SealedSchema || strings.Contains(string(e.Data), `"title":"first"`)) {
+			t.Errorf("the stored upload is not sealed: schema %d %s", e.Schema, e.Data)
+		}
+		log[i] = r
 	}
 	for _, tt := range tests {
 		var want []events.Record
