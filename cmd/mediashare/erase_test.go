@@ -65,18 +65,6 @@ func uploadPersonal(t *testing.T, s *site, c *http.Client, p personal) string {
 	return eib
 }
 
-// postForm posts a urlencoded form.
-func (s *site) postForm(c *http.Client, path string, form url.Values) *http.Response {
-	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := c.Do(req)
-	if err != nil {
-		s.t.Fatalf("POST %s: %v", path, err)
-	}
-	return resp
-}
-
 // errorMessage is the message an error page shows.
 func errorMessage(t *testing.T, resp *http.Response) string {
 	t.Helper()
