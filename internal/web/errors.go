@@ -41,6 +41,10 @@ func status(err error) int {
 // renderError answers with an error page (or, for htmx, the page body's
 // message), logging what is not the client's fault.
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if isAPI(r) {
+		s.apiError(w, r, err)
+		return
+	}
 	code := status(err)
 	if code >= 500 {
 		s.log().Error("request error", "method", r.Method, "path", r.URL.Path, "error", err)

@@ -126,7 +126,7 @@ func (o *Owners) Middleware(next http.Handler) http.Handler {
 }
 
 func ownerScoped(path string) bool {
-	for _, p := range []string{"/media/", "/static/", "/metrics", "/healthz", "/readyz"} {
+	for _, p := range []string{"/media/", "/static/", "/metrics", "/healthz", "/readyz", "/api/"} {
 		if strings.HasPrefix(path, p) {
 			return false
 		}

@@ -78,6 +78,9 @@ type Server struct {
 	Body         limits.Body   // how slowly a request body may arrive
 	WriteTimeout time.Duration // for every response but /live's stream
 
+	// The JSON API (api.go): tokens, accounts, public URL, CORS.
+	API APIConfig
+
 	spoolOnce sync.Once
 	ready     readyCache
 }
@@ -116,11 +119,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.Metrics.Handler())
+	s.apiRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 
 	h := s.deadlines(recordPattern(mux))
 	h = s.Owners.Middleware(s.noteUnverified(s.identify(h)))
 	h = crossOrigin(h, s.renderError)
+	h = s.apiCORS(h)
 	h = s.withMediaBase(h)
 	h = securityHeaders(h, mediaOrigin(s.MediaBase), s.Owners.Secure)
 	h = s.instrument(h)

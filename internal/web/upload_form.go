@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/limits"
@@ -39,6 +40,12 @@ func (u *uploadForm) remove() {
 // bytes in all, files into the spool. On error nothing is left in the
 // spool. tooBig is the error for a body over its limit.
 func (s *Server) readUpload(r *http.Request, maxFile int64, maxFiles int, tooBig error) (*uploadForm, error) {
+	return s.readUploadFields(r, maxFile, maxFiles, tooBig, formFields, false)
+}
+
+// readUploadFields is readUpload with the text fields given; strict
+// refuses (400) any other part, and a "file" part that is not a file.
+func (s *Server) readUploadFields(r *http.Request, maxFile int64, maxFiles int, tooBig error, fields map[string]bool, strict bool) (*uploadForm, error) {
 	unreadable := apperr.FieldError(apperr.Invalid, "file", "The upload could not be read. Please choose the file again.")
 	mr, err := r.MultipartReader()
 	if err != nil {
@@ -96,7 +103,13 @@ func (s *Server) readUpload(r *http.Request, maxFile int64, maxFiles int, tooBig
 			if _, err := f.Seek(0, io.SeekStart); err != nil {
 				return fail(err)
 			}
-		case formFields[name] && p.FileName() == "":
+		case strict && name == "file" && p.FileName() == "":
+			p.Close()
+			return fail(apperr.FieldError(apperr.Invalid, "file", "The file field must carry a file (with a filename)."))
+		case strict && (!fields[name] || p.FileName() != ""):
+			p.Close()
+			return fail(apperr.FieldError(apperr.Invalid, name, "Unknown field %q: send file, title and comment.", limitText(name, 64)))
+		case fields[name] && p.FileName() == "":
 			b, err := io.ReadAll(io.LimitReader(p, budget+1))
 			if err != nil {
 				return fail(err)
@@ -113,6 +126,14 @@ func (s *Server) readUpload(r *http.Request, maxFile int64, maxFiles int, tooBig
 		p.Close()
 	}
 	return u, nil
+}
+
+// limitText cuts s (from a request) to n bytes of valid text for a message.
+func limitText(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
 }
 
 // spool is where upload files wait while they are checked.

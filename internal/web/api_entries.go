@@ -1,0 +1,291 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"mediashare/internal/apperr"
+	"mediashare/internal/authstore"
+	"mediashare/internal/entry"
+	"mediashare/internal/gallery"
+	"mediashare/internal/limits"
+	"mediashare/internal/projections"
+	"mediashare/views"
+)
+
+// apiEntry is an entry as the API shows it.
+type apiEntry struct {
+	EIB          string    `json:"eib"`
+	Title        string    `json:"title"`
+	Comment      string    `json:"comment"`
+	UploadedAt   time.Time `json:"uploaded_at"`
+	Owner        string    `json:"owner,omitempty"` // the account's display name; "" for anonymous uploads
+	Status       string    `json:"status"`
+	ContentType  string    `json:"content_type"`
+	Size         int64     `json:"size"`
+	Width        int       `json:"width"`
+	Height       int       `json:"height"`
+	URL          string    `json:"url"`
+	MediaURL     string    `json:"media_url"`
+	ThumbnailURL string    `json:"thumbnail_url"`
+	PreviewURL   string    `json:"preview_url,omitempty"`
+}
+
+// apiUploaded is one upload's result.
+type apiUploaded struct {
+	EIB          string `json:"eib"`
+	URL          string `json:"url"`
+	MediaURL     string `json:"media_url"`
+	ThumbnailURL string `json:"thumbnail_url"`
+	DeletionURL  string `json:"deletion_url"`
+	Status       string `json:"status"`
+}
+
+// apiFileResult is one file's result in an upload of several files.
+type apiFileResult struct {
+	File  string          `json:"file"`
+	Entry *apiUploaded    `json:"entry,omitempty"`
+	Error *apiErrorDetail `json:"error,omitempty"`
+}
+
+func (s *Server) media(r *http.Request, key string) string {
+	if key == "" {
+		return ""
+	}
+	return s.abs(r, views.MediaURL(r.Context(), key))
+}
+
+func (s *Server) apiEntryOf(r *http.Request, e projections.Entry) apiEntry {
+	thumb := e.Thumbnail
+	if thumb == "" {
+		thumb = entry.ThumbnailKey(e.Resource)
+	}
+	out := apiEntry{
+		EIB: e.EIB, Title: e.Title, Comment: e.Comment, UploadedAt: e.Timestamp.UTC(), Status: string(e.Status),
+		ContentType: e.ContentType, Size: e.Size, Width: e.Width, Height: e.Height,
+		URL: s.abs(r, views.EntryURL(e.EIB)), MediaURL: s.media(r, e.Resource), ThumbnailURL: s.media(r, thumb),
+		PreviewURL: s.media(r, e.Preview),
+	}
+	if s.API.Account != nil && e.Owner != "" {
+		if a, err := s.API.Account(r.Context(), e.Owner); err == nil && a.Exists() {
+			out.Owner = a.DisplayName
+		}
+	}
+	return out
+}
+
+func (s *Server) apiUploadedOf(r *http.Request, e projections.Entry) apiUploaded {
+	thumb := e.Thumbnail
+	if thumb == "" {
+		thumb = entry.ThumbnailKey(e.Resource)
+	}
+	return apiUploaded{
+		EIB: e.EIB, URL: s.abs(r, views.EntryURL(e.EIB)), MediaURL: s.media(r, e.Resource), ThumbnailURL: s.media(r, thumb),
+		DeletionURL: s.abs(r, s.deletionPath(e.EIB)), Status: string(e.Status),
+	}
+}
+
+// apiEntryList serves GET /api/v1/entries: the gallery, newest first, a
+// page at a time (?limit=, ?cursor= from the last page's next_cursor).
+func (s *Server) apiEntryList(w http.ResponseWriter, r *http.Request) {
+	if !s.apiQuery(w, r, "cursor", "limit") {
+		return
+	}
+	if _, _, err := s.apiToken(r, authstore.ScopeRead, true); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	limit, err := apiLimit(q.Get("limit"), s.Gallery.UploadLimits().MaxPageSize)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if len(q.Get("cursor")) > 256 {
+		s.apiError(w, r, apperr.New(apperr.Invalid, "That page link is not valid."))
+		return
+	}
+	page, err := s.Gallery.Page(r.Context(), q.Get("cursor"), limit)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	out := struct {
+		Entries    []apiEntry `json:"entries"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}{Entries: []apiEntry{}, NextCursor: page.Next}
+	for _, e := range page.Entries {
+		out.Entries = append(out.Entries, s.apiEntryOf(r, e))
+	}
+	s.writeJSON(w, http.StatusOK, out)
+}
+
+// apiLimit reads ?limit= (1 to max; "" is the default page).
+func apiLimit(v string, max int) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, apperr.New(apperr.Invalid, "limit must be a whole number from 1 to %d.", max)
+	}
+	return n, nil
+}
+
+// apiEntryShow serves GET /api/v1/entries/{eib}.
+func (s *Server) apiEntryShow(w http.ResponseWriter, r *http.Request) {
+	if !s.apiQuery(w, r) {
+		return
+	}
+	if _, _, err := s.apiToken(r, authstore.ScopeRead, true); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	e, _, err := s.Gallery.Entry(r.Context(), r.PathValue("eib"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, s.apiEntryOf(r, e))
+}
+
+// apiEntryDelete serves DELETE /api/v1/entries/{eib}: the token's
+// account must own the entry (or be an admin).
+func (s *Server) apiEntryDelete(w http.ResponseWriter, r *http.Request) {
+	if !s.apiQuery(w, r) {
+		return
+	}
+	t, acct, err := s.apiToken(r, authstore.ScopeDelete, false)
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	if err := s.Gallery.Delete(r.Context(), r.PathValue("eib"), t.AccountID, acct.IsAdmin()); err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// apiFields are the multipart fields POST /api/v1/entries takes.
+var apiFields = map[string]bool{"title": true, "comment": true}
+
+// apiEntryCreate serves POST /api/v1/entries (multipart: file, several
+// allowed, title and comment). The checks, limits and messages are the
+// upload form's. One file answers 201 with its entry; several answer
+// with one result a file (201 when all were stored, 200 when some were,
+// the first failure's status when none was).
+func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
+	if !s.apiQuery(w, r) {
+		return
+	}
+	t, _, err := s.apiToken(r, authstore.ScopeUpload, false)
+	if err != nil {
+		w.Header().Set("Connection", "close") // the body is not read
+		s.apiError(w, r, err)
+		return
+	}
+	lim := s.Gallery.UploadLimits()
+	limit := lim.MaxRequestBytes + formOverhead
+	tooBig := apperr.FieldError(apperr.TooLarge, "file", "The upload is larger than the %s limit for one request; send fewer files at once.", views.HumanBytes(lim.MaxRequestBytes))
+	fail := func(err error) {
+		s.rejected(err, "")
+		if status(err) == http.StatusRequestEntityTooLarge {
+			w.Header().Set("Connection", "close")
+		}
+		s.apiError(w, r, err)
+	}
+	if err := s.Disk.Check(); err != nil {
+		w.Header().Set("Connection", "close")
+		fail(refused(err))
+		return
+	}
+	if s.Limits != nil {
+		release, err := s.Limits.Upload(s.clientKey(r))
+		if err != nil {
+			w.Header().Set("Connection", "close")
+			fail(refused(err))
+			return
+		}
+		defer release()
+	}
+	if r.ContentLength > limit {
+		fail(tooBig)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	u, err := s.readUploadFields(r, lim.MaxBytes, lim.MaxFiles, tooBig, apiFields, true)
+	limits.Done(r)
+	if err != nil {
+		if apperr.CodeOf(err) == apperr.Timeout {
+			r = r.WithContext(context.WithoutCancel(r.Context()))
+		}
+		w.Header().Set("Connection", "close")
+		fail(err)
+		return
+	}
+	defer u.remove()
+	s.extendWriteDeadline(w)
+
+	title, comment := u.fields["title"], u.fields["comment"]
+	if len(u.files) <= 1 {
+		in := gallery.UploadInput{Title: title, Comment: comment, Owner: t.AccountID}
+		if len(u.files) == 1 {
+			f := u.files[0]
+			in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
+		}
+		e, err := s.Gallery.Upload(r.Context(), in)
+		if err != nil {
+			fail(err)
+			return
+		}
+		s.uploaded(e)
+		s.writeJSON(w, http.StatusCreated, s.apiUploadedOf(r, e))
+		return
+	}
+	if err := s.Gallery.ValidateComment(comment); err != nil {
+		fail(err)
+		return
+	}
+	out := struct {
+		Error   *apiErrorDetail `json:"error,omitempty"` // when none was stored
+		Results []apiFileResult `json:"results"`
+	}{}
+	var failed error
+	stored := 0
+	for _, f := range u.files {
+		ft := strings.TrimSpace(title)
+		if ft == "" {
+			ft = gallery.TitleFromFilename(f.Filename)
+		}
+		e, err := s.Gallery.Upload(r.Context(), gallery.UploadInput{Title: ft, Comment: comment, Owner: t.AccountID,
+			Filename: f.Filename, Size: f.Size, File: f.file})
+		if err != nil {
+			s.rejected(err, f.Filename)
+			if failed == nil {
+				failed = err
+			}
+			out.Results = append(out.Results, apiFileResult{File: f.Filename, Error: &apiErrorDetail{
+				Code: string(apperr.CodeOf(err)), Message: apperr.MessageOf(err), Field: apperr.FieldOf(err)}})
+			continue
+		}
+		s.uploaded(e)
+		stored++
+		up := s.apiUploadedOf(r, e)
+		out.Results = append(out.Results, apiFileResult{File: f.Filename, Entry: &up})
+	}
+	code := http.StatusCreated
+	switch {
+	case stored == 0:
+		code = status(failed)
+		retryAfter(w, failed)
+		out.Error = &apiErrorDetail{Code: string(apperr.CodeOf(failed)), Message: "None of the files could be uploaded."}
+	case failed != nil:
+		code = http.StatusOK
+	}
+	s.writeJSON(w, code, out)
+}
