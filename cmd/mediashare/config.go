@@ -75,6 +75,9 @@ type config struct {
 	OIDCAdminClaim string
 	Admin          bool // users add: make an admin
 
+	// The JSON API.
+	APICORSOrigins string // comma-separated origins allowed to call the API from a browser
+
 	// The AWS backend.
 	AWS              awsbackend.Config
 	ConfigFromIMDS   bool // --config-from-user-data
@@ -198,7 +201,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 720*time.Hour, "how long a sign-in lasts")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", 7*24*time.Hour, "how long an invite link works")
 	fs.Var(sizeValue{&c.QuotaBytes}, "quota-bytes", "bytes of uploads one account may keep, e.g. 1GiB (413 over it); 0: unlimited")
-	fs.StringVar(&c.PublicURL, "public-url", "", "the site's address as people reach it, e.g. https://photos.example.org (invite links, the OIDC callback)")
+	fs.StringVar(&c.PublicURL, "public-url", "", "the site's address as people reach it, e.g. https://photos.example.org (invite links, the OIDC callback, the API's absolute URLs and deletion links; without it the API derives them from a request's Host when that is a plain host name)")
 	fs.BoolVar(&c.PasswordLogin, "password-login", true, "sign in with username and password; false leaves only the identity provider (--oidc-issuer)")
 	fs.IntVar(&c.SignInFailures, "signin-failures", 10, "failed sign-ins one username may take in 15 minutes (a client: 5 times as many) before sign-in waits (429); 0: no limit")
 	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", "", "OpenID Connect provider's issuer URL; setting it turns sign-in with the provider on")
@@ -210,6 +213,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	if name == "users" {
 		fs.BoolVar(&c.Admin, "admin", false, "users add: make the account an admin")
 	}
+	fs.StringVar(&c.APICORSOrigins, "api-cors-origins", "", "comma-separated origins (https://tool.example.org) whose pages may call the JSON API from a browser; default none")
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")
 	return fs
 }
@@ -266,6 +270,9 @@ func (c *config) validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 			errs = append(errs, fmt.Errorf("--media-url (%s): %q is not an http(s) URL without query", envName("media-url"), c.MediaURL))
 		}
+	}
+	if _, err := parseOrigins(c.APICORSOrigins); err != nil {
+		errs = append(errs, fmt.Errorf("--api-cors-origins (%s): %v", envName("api-cors-origins"), err))
 	}
 	if _, err := limits.ParseCIDRs(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies (%s): %v", envName("trusted-proxies"), err))
@@ -379,4 +386,22 @@ func (c *config) resolveAWS(ctx context.Context) error {
 	c.AWS.LeaseDuration = c.AWSLeaseDuration
 	c.AWS.MaxAttempts = c.MaxAttempts
 	return c.AWS.Validate()
+}
+
+// parseOrigins reads a comma-separated list of origins: scheme and host,
+// no path.
+func parseOrigins(s string) ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || o == "*" {
+			return nil, fmt.Errorf("%q is not an origin such as https://tool.example.org", o)
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out, nil
 }

@@ -52,6 +52,9 @@ commands:
            erase an entry: its title, comment and file name are shredded, its files removed;
            the audit log keeps that it was erased, when, by the operator and why
   version  print the version, the platform and which image decoders this build has
+  tokens   personal API tokens: create --user NAME --scopes read,upload,delete [--expires 720h], list --user NAME, revoke --user NAME --id ID
+  upload   upload files through a server's API: upload FILE... --server URL --token-file F [--title T --comment C]
+  entries  list a server's entries as JSON: entries list --server URL
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -80,6 +83,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "version":
 		fmt.Fprintln(stdout, versionLine())
 		return nil
+	case "tokens":
+		return tokensCommand(ctx, args[1:], stdout, stderr)
+	case "upload":
+		return uploadCommand(ctx, args[1:], stdout, stderr)
+	case "entries":
+		return entriesCommand(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])

@@ -89,6 +89,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		diskDir = c.Data // the database and the media live there
 	}
 
+	origins, err := parseOrigins(c.APICORSOrigins)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("--api-cors-origins: %w", err)
+	}
+
 	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{})}
 	store := be.Events
 	uploadLimits := gallery.DefaultLimits
@@ -113,6 +119,8 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
+		API: web.APIConfig{Tokens: be.Auth, Account: accountLookup(store), PublicURL: strings.TrimSuffix(c.PublicURL, "/"),
+			CORSOrigins: origins},
 	}
 	pol, ppl, err := accountsOf(c, be, log)
 	if err != nil {
