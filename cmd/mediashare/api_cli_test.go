@@ -121,9 +121,10 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photoFile, pngFile, textFile := filepath.Join(dir, "storm_at-sea.jpg"), filepath.Join(dir, "small.png"), filepath.Join(dir, "notes.jpg")
+	photoFile, pngFile, png2File, textFile := filepath.Join(dir, "storm_at-sea.jpg"), filepath.Join(dir, "small.png"), filepath.Join(dir, "other.png"), filepath.Join(dir, "notes.jpg")
 	os.WriteFile(photoFile, photo, 0o600)
 	os.WriteFile(pngFile, smallPNG(t, 3), 0o600)
+	os.WriteFile(png2File, smallPNG(t, 4), 0o600)
 	os.WriteFile(textFile, []byte("plain text, not an image"), 0o600)
 
 	t.Run("upload", func(t *testing.T) {
@@ -145,9 +146,14 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 		}
 		// A bad file and a missing comment: the server's messages, a
 		// non-zero exit, the good file still uploaded.
-		out, errs, err = cli(t, "upload", textFile, pngFile, "--server", s.url, "--token-file", tokenFile, "--comment", "again")
+		out, errs, err = cli(t, "upload", textFile, png2File, "--server", s.url, "--token-file", tokenFile, "--comment", "again")
 		if err == nil || !strings.Contains(errs, "Only JPEG, PNG, GIF") || len(strings.Fields(out)) != 1 {
 			t.Errorf("a bad file: err %v, stdout %q, stderr %q", err, out, errs)
+		}
+		// The same file again: the existing entry's URL, and a note.
+		out, errs, err = cli(t, "upload", pngFile, "--server", s.url, "--token-file", tokenFile, "--comment", "once more")
+		if err != nil || strings.TrimSpace(out) != urls[1] || !strings.Contains(errs, "already uploaded") {
+			t.Errorf("a duplicate: err %v, stdout %q (want %s), stderr %q", err, out, urls[1], errs)
 		}
 		if _, errs, err := cli(t, "upload", pngFile, "--server", s.url, "--token-file", tokenFile); err == nil || !strings.Contains(errs, "Please write a comment") {
 			t.Errorf("no comment: err %v, stderr %q", err, errs)
@@ -274,8 +280,9 @@ func shareXSend(t *testing.T, cfg web.ShareX, filename, contentType string, data
 // shareXValue evaluates a ShareX {json:a.b} expression on a response.
 func shareXValue(t *testing.T, expr string, body []byte) string {
 	t.Helper()
-	path, ok := strings.CutPrefix(expr, "{json:")
-	if path, ok = strings.CutSuffix(path, "}"); !ok {
+	path, open := strings.CutPrefix(expr, "{json:")
+	path, closed := strings.CutSuffix(path, "}")
+	if !open || !closed {
 		t.Fatalf("%q is not a {json:…} expression", expr)
 	}
 	var v any

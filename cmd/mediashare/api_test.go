@@ -384,6 +384,18 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		t.Errorf("preview_url %q: %d %s", got.PreviewURL, code, ct)
 	}
 
+	t.Run("the same bytes again are a duplicate", func(t *testing.T) {
+		r := s.api(apiCall{method: "POST", path: "/api/v1/entries", token: uploadOnly, body: good, contentType: goodCT})
+		dup := mustJSON[struct {
+			uploadedJSON
+			Duplicate bool `json:"duplicate"`
+			InTrash   bool `json:"in_trash"`
+		}](t, r)
+		if r.code != 200 || !dup.Duplicate || dup.EIB != up.EIB || dup.URL != up.URL {
+			t.Errorf("duplicate: %d %s", r.code, r.body)
+		}
+	})
+
 	t.Run("last used is recorded", func(t *testing.T) {
 		ts, err := s.app.backend.Auth.Tokens(context.Background(), alice.ID)
 		if err != nil {
@@ -516,17 +528,15 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		if r := s.api(apiCall{method: "GET", path: "/api/v1/entries/" + up.EIB}); r.code != 404 {
 			t.Errorf("deleted entry: %d", r.code)
 		}
-		if r := s.api(apiCall{method: "DELETE", path: "/api/v1/entries/" + up.EIB, token: all}); r.code != 404 {
-			t.Errorf("deleting again: %d", r.code)
+		// It went to the trash: deleting again is a conflict, its files wait
+		// there for the retention period.
+		r = s.api(apiCall{method: "DELETE", path: "/api/v1/entries/" + up.EIB, token: all})
+		if _, msg := r.errorBody(t); r.code != 409 {
+			t.Errorf("deleting again: %d %q, want 409", r.code, msg)
 		}
-		waitFor(t, "the blobs purged", func() bool {
-			for _, f := range s.mediaFiles() {
-				if strings.HasPrefix(f, up.EIB) {
-					return false
-				}
-			}
-			return true
-		})
+		if types := streamTypes(s.events(), up.EIB); !strings.HasSuffix(types, ",MediaTrashed") {
+			t.Errorf("events of the deleted entry: %s", types)
+		}
 	})
 
 	t.Run("deletion link", func(t *testing.T) {
@@ -595,12 +605,12 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		}
 		var deleted []string
 		for _, e := range s.events() {
-			if e.Stream == up.EIB && e.Type == events.MediaDeleted {
+			if e.Stream == up.EIB && e.Type == events.MediaTrashed {
 				deleted = append(deleted, string(e.Actor))
 			}
 		}
 		if len(deleted) != 1 {
-			t.Errorf("MediaDeleted events %v, want one", deleted)
+			t.Errorf("MediaTrashed events %v, want one", deleted)
 		}
 	})
 

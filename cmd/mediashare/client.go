@@ -75,7 +75,7 @@ func apiFailure(resp *http.Response, body []byte) error {
 
 var apiClient = &http.Client{Timeout: 10 * time.Minute}
 
-// upload runs `mediashare upload FILE... --server URL --token-file F
+// uploadCommand runs `mediashare upload FILE... --server URL --token-file F
 // [--title T --comment C]`: one request a file; each stored entry's URL
 // is printed, each failure's message goes to stderr and makes the exit
 // status non-zero.
@@ -107,11 +107,14 @@ func uploadCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	failed := 0
 	for _, f := range files {
-		u, err := uploadOne(ctx, base, token, f, title, comment)
+		u, dup, err := clientUploadFile(ctx, base, token, f, title, comment)
 		if err != nil {
 			failed++
 			fmt.Fprintf(stderr, "mediashare: %s: %v\n", f, err)
 			continue
+		}
+		if dup {
+			fmt.Fprintf(stderr, "mediashare: %s: already uploaded, nothing stored: %s\n", f, u)
 		}
 		fmt.Fprintln(stdout, u)
 	}
@@ -121,10 +124,12 @@ func uploadCommand(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-func uploadOne(ctx context.Context, base, token, path, title, comment string) (string, error) {
+// clientUploadFile uploads one file and returns its entry's URL, and
+// whether it was a duplicate of one the account had.
+func clientUploadFile(ctx context.Context, base, token, path, title, comment string) (string, bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if title == "" {
 		title = gallery.TitleFromFilename(filepath.Base(path))
@@ -135,38 +140,39 @@ func uploadOne(ctx context.Context, base, token, path, title, comment string) (s
 	mw.WriteField("comment", comment)
 	fw, err := mw.CreateFormFile("file", filepath.Base(path))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	fw.Write(data)
 	mw.Close()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/entries", &body)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := apiClient.Do(req)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	if resp.StatusCode != http.StatusCreated {
-		return "", apiFailure(resp, b)
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		return "", false, apiFailure(resp, b)
 	}
 	var out struct {
-		URL string `json:"url"`
+		URL       string `json:"url"`
+		Duplicate bool   `json:"duplicate"`
 	}
 	if err := json.Unmarshal(b, &out); err != nil || out.URL == "" {
-		return "", fmt.Errorf("the server's answer has no entry URL")
+		return "", false, fmt.Errorf("the server's answer has no entry URL")
 	}
-	return out.URL, nil
+	return out.URL, out.Duplicate, nil
 }
 
-// entries runs `mediashare entries list --server URL [--token-file F]
+// entriesCommand runs `mediashare entries list --server URL [--token-file F]
 // [--max N]`: the gallery, newest first, as one JSON array, following the
 // pages.
 func entriesCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {

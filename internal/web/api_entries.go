@@ -42,6 +42,10 @@ type apiUploaded struct {
 	ThumbnailURL string `json:"thumbnail_url"`
 	DeletionURL  string `json:"deletion_url"`
 	Status       string `json:"status"`
+	// Duplicate: the same owner already had these bytes; nothing was
+	// stored and this is the existing entry (InTrash: in their trash).
+	Duplicate bool `json:"duplicate,omitempty"`
+	InTrash   bool `json:"in_trash,omitempty"`
 }
 
 // apiFileResult is one file's result in an upload of several files.
@@ -77,7 +81,8 @@ func (s *Server) apiEntryOf(r *http.Request, e projections.Entry) apiEntry {
 	return out
 }
 
-func (s *Server) apiUploadedOf(r *http.Request, e projections.Entry) apiUploaded {
+func (s *Server) apiUploadedOf(r *http.Request, res gallery.Uploaded) apiUploaded {
+	e := res.Entry
 	thumb := e.Thumbnail
 	if thumb == "" {
 		thumb = entry.ThumbnailKey(e.Resource)
@@ -85,6 +90,7 @@ func (s *Server) apiUploadedOf(r *http.Request, e projections.Entry) apiUploaded
 	return apiUploaded{
 		EIB: e.EIB, URL: s.abs(r, views.EntryURL(e.EIB)), MediaURL: s.media(r, e.Resource), ThumbnailURL: s.media(r, thumb),
 		DeletionURL: s.abs(r, s.deletionPath(e.EIB)), Status: string(e.Status),
+		Duplicate: res.Duplicate, InTrash: res.InTrash,
 	}
 }
 
@@ -176,9 +182,11 @@ var apiFields = map[string]bool{"title": true, "comment": true}
 
 // apiEntryCreate serves POST /api/v1/entries (multipart: file, several
 // allowed, title and comment). The checks, limits and messages are the
-// upload form's. One file answers 201 with its entry; several answer
-// with one result a file (201 when all were stored, 200 when some were,
-// the first failure's status when none was).
+// upload form's. One file answers 201 with its entry (200 with the
+// existing one and "duplicate": true when the account already had the
+// bytes); several answer with one result a file (201 when every file has
+// its entry, 200 when some were refused, the first refusal's status when
+// all were).
 func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.apiQuery(w, r) {
 		return
@@ -238,13 +246,18 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 			f := u.files[0]
 			in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
 		}
-		e, err := s.Gallery.Upload(r.Context(), in)
+		res, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
 			fail(err)
 			return
 		}
-		s.uploaded(e)
-		s.writeJSON(w, http.StatusCreated, s.apiUploadedOf(r, e))
+		if res.Duplicate {
+			s.Metrics.Uploads.WithLabelValues("duplicate").Inc()
+			s.writeJSON(w, http.StatusOK, s.apiUploadedOf(r, res))
+			return
+		}
+		s.uploaded(res.Entry)
+		s.writeJSON(w, http.StatusCreated, s.apiUploadedOf(r, res))
 		return
 	}
 	if err := s.Gallery.ValidateComment(comment); err != nil {
@@ -262,7 +275,7 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 		if ft == "" {
 			ft = gallery.TitleFromFilename(f.Filename)
 		}
-		e, err := s.Gallery.Upload(r.Context(), gallery.UploadInput{Title: ft, Comment: comment, Owner: t.AccountID,
+		res, err := s.Gallery.Upload(r.Context(), gallery.UploadInput{Title: ft, Comment: comment, Owner: t.AccountID,
 			Filename: f.Filename, Size: f.Size, File: f.file})
 		if err != nil {
 			s.rejected(err, f.Filename)
@@ -273,9 +286,13 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 				Code: string(apperr.CodeOf(err)), Message: apperr.MessageOf(err), Field: apperr.FieldOf(err)}})
 			continue
 		}
-		s.uploaded(e)
+		if res.Duplicate {
+			s.Metrics.Uploads.WithLabelValues("duplicate").Inc()
+		} else {
+			s.uploaded(res.Entry)
+		}
 		stored++
-		up := s.apiUploadedOf(r, e)
+		up := s.apiUploadedOf(r, res)
 		out.Results = append(out.Results, apiFileResult{File: f.Filename, Entry: &up})
 	}
 	code := http.StatusCreated
