@@ -119,7 +119,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
-		API: web.APIConfig{Tokens: be.Auth, Account: accountLookup(store), PublicURL: strings.TrimSuffix(c.PublicURL, "/"),
+		API: web.APIConfig{Tokens: be.Auth, Account: accountLookup(store),
 			CORSOrigins: origins},
 	}
 	pol, ppl, err := accountsOf(c, be, log)

@@ -32,11 +32,6 @@ type APIConfig struct {
 	// tokens are refused; its display name is shown as the owner's).
 	// Nil: tokens are taken at their word and owners have no name.
 	Account func(ctx context.Context, id string) (accounts.Account, error)
-	// PublicURL is the site's address as people reach it
-	// ("https://media.example.org", no trailing slash), used for the
-	// absolute URLs the API answers with. "": derived from the request
-	// (its Host, when it is a plain host name or address with a port).
-	PublicURL string
 	// CORSOrigins are the origins whose pages may call the API from a
 	// browser; none by default.
 	CORSOrigins []string
@@ -181,12 +176,13 @@ func (s *Server) apiQuery(w http.ResponseWriter, r *http.Request, known ...strin
 	return true
 }
 
-// baseURL is the site's absolute address for r: --public-url, or the
+// baseURL is the site's absolute address for r: Server.PublicURL
+// (--public-url), or the
 // request's scheme and Host when the Host is a plain host[:port] (no
 // user info, path or odd characters); otherwise "" (relative URLs).
 func (s *Server) baseURL(r *http.Request) string {
-	if s.API.PublicURL != "" {
-		return strings.TrimSuffix(s.API.PublicURL, "/")
+	if s.PublicURL != "" {
+		return strings.TrimSuffix(s.PublicURL, "/")
 	}
 	host := r.Host
 	if !plainHost(host) {

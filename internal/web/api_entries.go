@@ -12,6 +12,7 @@ import (
 	"mediashare/internal/entry"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
+	"mediashare/internal/policy"
 	"mediashare/internal/projections"
 	"mediashare/views"
 )
@@ -191,7 +192,11 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 	if !s.apiQuery(w, r) {
 		return
 	}
-	t, _, err := s.apiToken(r, authstore.ScopeUpload, false)
+	t, acct, err := s.apiToken(r, authstore.ScopeUpload, false)
+	if err == nil {
+		// The token's account, as the policy sees a signed-in account.
+		err = s.policy().MayUpload(policy.Principal{AccountID: t.AccountID, Name: acct.DisplayName, Admin: acct.IsAdmin()})
+	}
 	if err != nil {
 		w.Header().Set("Connection", "close") // the body is not read
 		s.apiError(w, r, err)
@@ -213,7 +218,8 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Limits != nil {
-		release, err := s.Limits.Upload(s.clientKey(r))
+		// The token's account is the client, as a signed-in page's is.
+		release, err := s.Limits.Upload("account:" + t.AccountID)
 		if err != nil {
 			w.Header().Set("Connection", "close")
 			fail(refused(err))
