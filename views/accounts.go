@@ -34,6 +34,7 @@ type AccountPage struct {
 	Error     string
 	Field     string
 	Passwords bool
+	Tokens    TokensPanel
 }
 
 // SessionRow is one signed-in browser.

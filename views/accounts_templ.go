@@ -603,6 +603,10 @@ func AccountView(p Page, a AccountPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
+			templ_7745c5c3_Err = AccountTokens(a.Tokens).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<h3>Your uploads</h3><div class=\"grid\" data-testid=\"my-uploads\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

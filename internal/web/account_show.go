@@ -37,6 +37,10 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, code int,
 		return
 	}
 	a.Name, a.Admin, a.Passwords = p.Name, p.Admin, s.policy().MayUsePasswords() == nil
+	if err := s.fillTokens(r, p.AccountID, &a); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
 	for _, x := range sessions {
 		a.Sessions = append(a.Sessions, sessionRow(x, p.Session))
 	}

@@ -54,6 +54,9 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/history", s.apiHistory)
 	mux.HandleFunc("OPTIONS /api/", s.apiPreflight)
 	mux.HandleFunc("/api/", s.notFound) // JSON, by renderError
+	mux.HandleFunc("POST /account/tokens", s.tokenCreate)
+	mux.HandleFunc("POST /account/tokens/{id}/revoke", s.tokenRevoke)
+	mux.HandleFunc("POST /account/tokens/sharex", s.sharexDownload)
 	mux.HandleFunc("GET /entries/{eib}/delete/{key}", s.deletionLinkShow)
 	mux.HandleFunc("POST /entries/{eib}/delete/{key}", s.deletionLinkDelete)
 }
