@@ -54,7 +54,8 @@ commands:
   version  print the version, the platform and which image decoders this build has
   tokens   personal API tokens: create --user NAME --scopes read,upload,delete [--expires 720h], list --user NAME, revoke --user NAME --id ID
   upload   upload files through a server's API: upload FILE... --server URL --token-file F [--title T --comment C]
-  entries  list a server's entries as JSON: entries list --server URL
+  entries list --server URL
+           list a server's entries as JSON, through its API
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -72,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve", "replay", "events", "setup", "purge":
 	case "entries":
+		if len(args) > 1 && args[1] == "list" {
+			return entriesCommand(ctx, args[1:], stdout, stderr)
+		}
 		var err error
 		if args, target, err = entriesArgs(args); err != nil {
 			fmt.Fprint(stderr, usage)
@@ -87,8 +91,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokensCommand(ctx, args[1:], stdout, stderr)
 	case "upload":
 		return uploadCommand(ctx, args[1:], stdout, stderr)
-	case "entries":
-		return entriesCommand(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
