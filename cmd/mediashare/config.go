@@ -56,7 +56,7 @@ type config struct {
 	MinBodyRate      int64 // bytes a second
 	WriteTimeout     time.Duration
 	EventsJSON       bool   // events: NDJSON
-	Reason           string // entries erase: why
+	Reason           string // entries erase, users disable: why
 
 	// Accounts.
 	Uploads        string // members or anyone
@@ -73,7 +73,7 @@ type config struct {
 	OIDCRedirect   string
 	OIDCScopes     string
 	OIDCAdminClaim string
-	Admin          bool // users add: make an admin
+	Admin          bool   // users add: make an admin
 
 	// The JSON API.
 	APICORSOrigins string // comma-separated origins allowed to call the API from a browser
@@ -212,6 +212,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.OIDCAdminClaim, "oidc-admin-claim", "", "who the provider makes admin: NAME=VALUE (e.g. groups=admins) or NAME (a true claim); empty: nobody")
 	if name == "users" {
 		fs.BoolVar(&c.Admin, "admin", false, "users add: make the account an admin")
+		fs.StringVar(&c.Reason, "reason", "", "users disable: why (shown in the audit log)")
 	}
 	fs.StringVar(&c.APICORSOrigins, "api-cors-origins", "", "comma-separated origins (https://tool.example.org) whose pages may call the JSON API from a browser; default none")
 	fs.DurationVar(&c.Heartbeat, "live-heartbeat", 15*time.Second, "interval of keep-alive comments on idle live streams (below the load balancer's idle timeout)")

@@ -47,6 +47,7 @@ commands:
   replay   rebuild the entries view from the events
   events   print the event log, oldest first (--follow keeps printing, --json for NDJSON)
   purge    delete entries for good at once, as an admin: mediashare purge [flags] EIB... (from the gallery or the trash; the blobs go when a serve's reactor handles it)
+  users    add, list and disable accounts (users add NAME [--admin] reads the password from stdin)
   setup    create (or check) the bucket and tables of --backend aws; running it twice changes nothing
   entries erase EIB --reason TEXT
            erase an entry: its title, comment and file name are shredded, its files removed;
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var target string // entries erase: the entry
 	switch args[0] {
-	case "serve", "replay", "events", "setup", "purge":
+	case "serve", "replay", "events", "setup", "purge", "users":
 	case "entries":
 		if len(args) > 1 && args[1] == "list" {
 			return entriesCommand(ctx, args[1:], stdout, stderr)
@@ -95,7 +96,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
-	if err := parse(fs, args[1:]); err != nil {
+	flagArgs := args[1:]
+	var usersSub, usersName string
+	if args[0] == "users" {
+		usersSub, usersName, flagArgs = splitUsersArgs(flagArgs)
+	}
+	if err := parse(fs, flagArgs); err != nil {
 		return err
 	}
 	if err := c.validate(); err != nil {
@@ -111,6 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, c, log, nil)
 	case "events":
 		return printEvents(ctx, c, log, stdout)
+	case "users":
+		return users(ctx, c, log, usersSub, usersName, os.Stdin, stdout)
 	case "purge":
 		return purge(ctx, c, log, fs.Args(), stdout)
 	case "entries":
