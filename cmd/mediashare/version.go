@@ -15,7 +15,7 @@ func decoders() string {
 		d = "native (libjpeg-turbo, libwebp)"
 	}
 	if thumbnail.HEIFNative {
-		d += ", HEIC/AVIF (libheif)"
+		d += ", HEIC/AVIF (libheif " + thumbnail.HEIFVersion() + ")"
 	}
 	return d
 }
