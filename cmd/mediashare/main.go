@@ -5,6 +5,7 @@
 //	mediashare events   print the event log (--follow, --json)
 //	mediashare setup    create the AWS bucket and tables (--backend aws)
 //	mediashare entries erase EIB --reason TEXT   erase an entry for good
+//	mediashare thumbnail FILE OUT   make FILE's thumbnail as the site would
 package main
 
 import (
@@ -57,6 +58,7 @@ commands:
   upload   upload files through a server's API: upload FILE... --server URL --token-file F [--title T --comment C]
   entries list --server URL
            list a server's entries as JSON, through its API
+  thumbnail make a file's grid thumbnail as the site would: mediashare thumbnail [flags] FILE OUT (writes OUT, a PNG)
 
 Run 'mediashare <command> -h' for a command's flags. Every flag has an
 environment twin: --max-pixels is MEDIASHARE_MAX_PIXELS.
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tokensCommand(ctx, args[1:], stdout, stderr)
 	case "upload":
 		return uploadCommand(ctx, args[1:], stdout, stderr)
+	case "thumbnail":
+		return thumbnailCommand(ctx, args[1:], stdout, stderr)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
