@@ -399,8 +399,17 @@ func TestUserData(t *testing.T) {
 	if !strings.HasPrefix(script, "#!/bin/bash") {
 		t.Fatalf("user data has no boot script part (text/x-shellscript); parts: %v", parts)
 	}
+	// The release is unpacked as the application's directory, where the
+	// binary's ELF interpreter and RPATH point (ops/scripts/package.sh).
+	if !strings.Contains(script, "app="+installDir+"\n") || !strings.Contains(script, `tar -xzf "$work/release.tar.gz" -C "$app"`) {
+		t.Errorf("boot script does not unpack the release into %s", installDir)
+	}
+	installs := regexp.MustCompile(`"\$app/(ops/[^"]+)"`).FindAllStringSubmatch(script, -1)
+	if len(installs) < 3 {
+		t.Errorf("boot script installs %d files from the release; want the unit and the CloudWatch files", len(installs))
+	}
 	// Every file of the release the script installs must exist here.
-	for _, m := range regexp.MustCompile(`"\$work/(ops/[^"]+)"`).FindAllStringSubmatch(script, -1) {
+	for _, m := range installs {
 		if _, err := os.Stat(repoPath(m[1])); err != nil {
 			t.Errorf("boot script installs %s, which the repository lacks: %v", m[1], err)
 		}
@@ -433,7 +442,11 @@ func TestSystemdUnit(t *testing.T) {
 	analyze := tool(t, "systemd-analyze", "apt-get install -y systemd")
 	// Verify a copy whose ExecStart names a binary that exists here.
 	dir := t.TempDir()
-	copyUnit := strings.Replace(unit, "ExecStart=/usr/local/bin/mediashare", "ExecStart=/bin/true", 1)
+	execStart := "ExecStart=" + installDir + "/mediashare "
+	if !strings.Contains(unit, "\n"+execStart) {
+		t.Errorf("systemd/mediashare.service does not start %s/mediashare, where the boot script installs it", installDir)
+	}
+	copyUnit := strings.Replace(unit, execStart, "ExecStart=/bin/true ", 1)
 	path := filepath.Join(dir, "mediashare.service")
 	if err := os.WriteFile(path, []byte(copyUnit), 0o644); err != nil {
 		t.Fatal(err)
