@@ -41,8 +41,6 @@ import (
 	"io"
 	"sync"
 
-	"github.com/anthonynsimon/bild/transform"
-
 	"mediashare/internal/apperr"
 	"mediashare/internal/media"
 )
@@ -157,7 +155,14 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	var res Result
 	if len(g.renditions) > 1 {
 		sw, sh := g.renditions[1][0], g.renditions[1][1]
-		p := orient(resize(img, sw, sh), info.Orientation)
+		scaled := resize(img, sw, sh)
+		// The grid thumbnail is made from the preview: a quarter of the
+		// pixels to read, and the same linear filter over the whole span.
+		img = scaled
+		p := orient(scaled, info.Orientation)
+		if p == scaled && colour != nil {
+			p = cloneRGBA(scaled) // the colour conversion below works in place
+		}
 		if colour != nil {
 			colour.apply(p)
 		}
@@ -187,12 +192,25 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 	return res, nil
 }
 
+func cloneRGBA(src *image.RGBA) *image.RGBA {
+	dst := image.NewRGBA(src.Rect)
+	copy(dst.Pix, src.Pix)
+	return dst
+}
+
 // encodePreview encodes an opaque preview as JPEG, one with transparency
 // as PNG.
 func encodePreview(img *image.RGBA) (Rendition, error) {
 	var buf bytes.Buffer
 	rend := Rendition{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
 	if img.Opaque() {
+		if data, ok, err := nativeEncodeJPEG(img, previewQuality); ok {
+			if err != nil {
+				return Rendition{}, fmt.Errorf("thumbnail: encode preview: %w", err)
+			}
+			rend.Data, rend.ContentType, rend.Ext = data, "image/jpeg", ".jpg"
+			return rend, nil
+		}
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: previewQuality}); err != nil {
 			return Rendition{}, fmt.Errorf("thumbnail: encode preview: %w", err)
 		}
@@ -369,7 +387,11 @@ func resize(img image.Image, w, h int) *image.RGBA {
 			img = reduced
 		}
 	}
-	return transform.Resize(img, w, h, transform.Linear)
+	rgba, ok := img.(*image.RGBA)
+	if !ok {
+		rgba = toRGBA(img)
+	}
+	return resizeLinear(rgba, w, h)
 }
 
 // averageColour returns the mean colour of the visible pixels of img as
