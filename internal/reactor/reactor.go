@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"mediashare/internal/blob"
@@ -63,7 +65,12 @@ type Reactor struct {
 	// Attempts bounds the appends of one reaction on conflict
 	// (DefaultAttempts when 0); past it the event fails and is delivered again.
 	Attempts int
-	Log      *slog.Logger
+	// Workers bounds the entries handled at once on a batch feed
+	// (GOMAXPROCS when 0; 1 handles one event at a time).
+	Workers int
+	// Batch bounds the events of one batch (16 × Workers when 0).
+	Batch int
+	Log   *slog.Logger
 	// Observe, when set, is told how long each thumbnail took and whether it failed.
 	Observe func(d time.Duration, failed bool)
 	Now     func() time.Time
@@ -79,13 +86,74 @@ type Destroyer interface {
 	Destroy(ctx context.Context, entry string, at time.Time) error
 }
 
-// Run reacts until ctx is done.
+// Run reacts until ctx is done. On a feed that delivers batches
+// (events.BatchFeed), the events of different entries are handled
+// concurrently, Workers at a time.
 func (r *Reactor) Run(ctx context.Context) error {
-	err := r.Feed.Follow(ctx, Consumer, r.Checkpoints, r.Handle)
+	var err error
+	if bf, ok := r.Feed.(events.BatchFeed); ok && r.workers() > 1 {
+		err = bf.FollowBatches(ctx, Consumer, r.Checkpoints, r.batch(), r.HandleBatch)
+	} else {
+		err = r.Feed.Follow(ctx, Consumer, r.Checkpoints, r.Handle)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
+}
+
+func (r *Reactor) workers() int {
+	if r.Workers > 0 {
+		return r.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+func (r *Reactor) batch() int {
+	if r.Batch > 0 {
+		return r.Batch
+	}
+	return 16 * r.workers()
+}
+
+// HandleBatch is the events.BatchHandler of the reactor: the events of
+// each entry in order, different entries on up to Workers goroutines
+// (the thumbnail maker's own limiter bounds the decodes by memory and
+// cores). After a failure the entry's later events are not handled.
+func (r *Reactor) HandleBatch(ctx context.Context, evs []events.Event) []error {
+	errs := make([]error, len(evs))
+	var order []string
+	byStream := map[string][]int{}
+	for i, e := range evs {
+		if _, ok := byStream[e.Stream]; !ok {
+			order = append(order, e.Stream)
+		}
+		byStream[e.Stream] = append(byStream[e.Stream], i)
+	}
+	work := make(chan []int)
+	var wg sync.WaitGroup
+	for range min(r.workers(), len(order)) {
+		wg.Go(func() {
+			for idx := range work {
+				var failed bool
+				for _, i := range idx {
+					if failed {
+						errs[i] = events.ErrNotHandled
+						continue
+					}
+					if errs[i] = r.Handle(ctx, evs[i]); errs[i] != nil {
+						failed = true
+					}
+				}
+			}
+		})
+	}
+	for _, s := range order {
+		work <- byStream[s]
+	}
+	close(work)
+	wg.Wait()
+	return errs
 }
 
 // Handle reacts to one event.
