@@ -119,6 +119,15 @@ type View interface {
 	events.Checkpoints
 }
 
+// BatchPutter is implemented by a view that stores many rows in one write,
+// for rebuilds. PutBatch stores each row under Put's rule (unless the
+// stored row's version is >= its version) and records each stored row as
+// a change, all in one transaction: every row or none. It reports, row
+// by row, whether it stored.
+type BatchPutter interface {
+	PutBatch(ctx context.Context, rows []Entry) ([]bool, error)
+}
+
 // Apply is the projection: the row that results from applying e to cur
 // (the zero Entry when the view has no row). It reports false when e
 // changes nothing: an event at or below the row's version, or an event a

@@ -31,13 +31,89 @@ type Projector struct {
 }
 
 // Run projects until ctx is done. It stops between events, after the
-// checkpoint of the last one it applied.
+// checkpoint of the last one it applied. On a feed that delivers batches
+// and a view that stores them, each batch is one write (HandleBatch).
 func (p *Projector) Run(ctx context.Context) error {
-	err := p.Feed.Follow(ctx, ViewConsumer, p.View, p.Handle)
+	var err error
+	bf, feedOK := p.Feed.(events.BatchFeed)
+	if _, viewOK := p.View.(BatchPutter); feedOK && viewOK {
+		err = bf.FollowBatches(ctx, ViewConsumer, p.View, liveBatch, p.HandleBatch)
+	} else {
+		err = p.Feed.Follow(ctx, ViewConsumer, p.View, p.Handle)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
+}
+
+// liveBatch bounds the events of one batch of the live projector.
+const liveBatch = 200
+
+// HandleBatch is the events.BatchHandler of the projector on a view that
+// stores rows in batches: each stream's row is read once, the batch's
+// events are applied to it in order (Apply, as Handle does), and the rows
+// that changed are written in one transaction. A failed write fails every
+// event of the batch (they are delivered again; Put's version guard makes
+// that harmless).
+func (p *Projector) HandleBatch(ctx context.Context, evs []events.Event) []error {
+	bp, ok := p.View.(BatchPutter)
+	errs := make([]error, len(evs))
+	if !ok {
+		for i, e := range evs {
+			errs[i] = p.Handle(ctx, e)
+		}
+		return errs
+	}
+	fail := func(err error) []error {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
+	rows, changed := map[string]Entry{}, map[string]bool{}
+	var order []string
+	for _, e := range evs {
+		cur, ok := rows[e.Stream]
+		if !ok {
+			var err error
+			cur, err = p.View.Get(ctx, e.Stream)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return fail(err)
+			}
+			rows[e.Stream] = cur
+			order = append(order, e.Stream)
+		}
+		next, change, err := Apply(ctx, p.Keys, cur, e)
+		if errors.Is(err, entry.ErrKeys) {
+			return fail(err) // the key store did not answer: try again
+		}
+		if err != nil {
+			p.log().Error("projection skipped an unreadable event", "stream", e.Stream, "version", e.Version, "type", e.Type, "error", err)
+			continue
+		}
+		if change {
+			rows[e.Stream], changed[e.Stream] = next, true
+		}
+	}
+	var batch []Entry
+	for _, s := range order {
+		if changed[s] {
+			batch = append(batch, rows[s])
+		}
+	}
+	stored, err := bp.PutBatch(ctx, batch)
+	if err != nil {
+		return fail(fmt.Errorf("projections: apply a batch of %d events: %w", len(evs), err))
+	}
+	if p.OnChange != nil {
+		for i, ok := range stored {
+			if ok {
+				p.OnChange(batch[i])
+			}
+		}
+	}
+	return errs
 }
 
 // Handle applies one event to the view.
@@ -70,10 +146,16 @@ func (p *Projector) Handle(ctx context.Context, e events.Event) error {
 }
 
 // Rebuild empties the view and projects every event again from the
-// store's global read, returning how many events it applied.
+// store's global read, returning how many events it read. A view that
+// stores rows in batches (BatchPutter) gets one write per page of events:
+// the rows are folded in memory with Apply, the same projection as the
+// live projector's, and written once per page.
 func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys) (int, error) {
 	if err := view.Reset(ctx); err != nil {
 		return 0, err
+	}
+	if bp, ok := view.(BatchPutter); ok {
+		return rebuildBatched(ctx, store, view, bp, keys)
 	}
 	p := &Projector{View: view, Keys: keys}
 	n, pos := 0, ""
@@ -96,6 +178,98 @@ func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys
 	// Reset cleared the checkpoint: the live projector reads the feed
 	// from its start again, which changes nothing (Apply is idempotent by
 	// version) and catches what was appended during the rebuild.
+	return n, nil
+}
+
+// Rebuild's batches: events read per page, and rows kept in memory
+// between pages (past it they are read back from the view). Variables so
+// that tests can make them small.
+var (
+	rebuildPage = 2000
+	rebuildRows = 100_000
+)
+
+func rebuildBatched(ctx context.Context, store events.Store, view View, bp BatchPutter, keys entry.Keys) (int, error) {
+	log := slog.Default()
+	// rows holds the latest row of each stream met so far. Until it is
+	// first cleared, a stream not in it has no row of ours: the read
+	// starts at the oldest event, so folding from the zero row is right.
+	rows := map[string]Entry{}
+	forgot := false
+	// The next page is read while this one is applied and written.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type page struct {
+		evs []events.Event
+		err error
+	}
+	pages := make(chan page, 1)
+	produce := func() {
+		defer close(pages)
+		pos := ""
+		for {
+			evs, next, err := store.ReadAll(ctx, pos, rebuildPage)
+			select {
+			case pages <- page{evs, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(evs) == 0 {
+				return
+			}
+			pos = next
+		}
+	}
+	go produce()
+	n := 0
+	var batch []Entry
+	for pg := range pages {
+		if pg.err != nil {
+			return n, pg.err
+		}
+		if len(pg.evs) == 0 {
+			break
+		}
+		changed := map[string]bool{}
+		batch = batch[:0]
+		for _, e := range pg.evs {
+			cur, ok := rows[e.Stream]
+			if !ok && forgot {
+				var err error
+				cur, err = view.Get(ctx, e.Stream)
+				if err != nil && !errors.Is(err, ErrNotFound) {
+					return n, err
+				}
+			}
+			next, change, err := Apply(ctx, keys, cur, e)
+			if errors.Is(err, entry.ErrKeys) {
+				return n, err
+			}
+			if err != nil {
+				log.Error("projection skipped an unreadable event", "stream", e.Stream, "version", e.Version, "type", e.Type, "error", err)
+				continue
+			}
+			if !change {
+				continue
+			}
+			rows[e.Stream] = next
+			changed[e.Stream] = true
+		}
+		for _, e := range pg.evs { // in the order of their first event
+			if changed[e.Stream] {
+				batch = append(batch, rows[e.Stream])
+				delete(changed, e.Stream)
+			}
+		}
+		if _, err := bp.PutBatch(ctx, batch); err != nil {
+			return n, fmt.Errorf("projections: rebuild: %w", err)
+		}
+		n += len(pg.evs)
+		if len(rows) > rebuildRows {
+			clear(rows)
+			forgot = true
+		}
+	}
 	return n, nil
 }
 

@@ -281,3 +281,130 @@ func TestCatchUpBesideALiveView(t *testing.T) {
 		t.Errorf("after CatchUp:\n got %v\nwant %v", got, want)
 	}
 }
+
+// interleaved appends the events of streams round-robin, so that each
+// stream's events lie far apart in the global order (across rebuild pages).
+func interleaved(t *testing.T, s events.Store, streams int) int {
+	t.Helper()
+	ctx := context.Background()
+	n := 0
+	for step := 0; step < 5; step++ {
+		for i := 0; i < streams; i++ {
+			eib := fmt.Sprintf("01JDMIXED%017d", i)
+			var e events.Event
+			switch {
+			case step == 0:
+				e = eventstest.MustEvent(t, events.MediaUploaded, eib, events.Uploaded{
+					Title: fmt.Sprintf("mixed %d", i), Comment: "c", MediaType: "image", ContentType: "image/png",
+					Size: 10, Width: 4, Height: 3, Original: eib + ".png", Owner: "o",
+				})
+			case step == 1 && i%3 == 0:
+				e = eventstest.MustEvent(t, events.ThumbnailFailed, eib, events.ThumbnailFailure{Reason: "decode_failed", Message: "no preview"})
+			case step == 1:
+				e = eventstest.MustEvent(t, events.ThumbnailGenerated, eib, events.ThumbnailsGenerated{
+					Thumbnails: []events.Thumb{{Key: eib + ".png-tn.png", Width: 4, Height: 3}}, Placeholder: "#010203"})
+			case step == 2 && i%4 == 1:
+				e = eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"})
+			case step == 3 && i%4 == 1:
+				e = eventstest.MustEvent(t, events.MediaPurged, eib, events.Purged{Keys: []string{eib + ".png"}})
+			case step == 4 && i%5 == 2:
+				// A type this build cannot read: both skip it alike.
+				e = eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"})
+				e.Type = "SomethingNew"
+			default:
+				continue
+			}
+			evs, err := s.Load(ctx, eib)
+			if err != nil && !errors.Is(err, events.ErrNotFound) {
+				t.Fatal(err)
+			}
+			if _, err := s.Append(ctx, eib, len(evs), e); err != nil {
+				t.Fatal(err)
+			}
+			n++
+		}
+	}
+	return n
+}
+
+// The batched rebuild (a page of events folded in memory, one write per
+// page) gives the view the live projector gives, event by event, with a
+// stream's events spread over many pages, and also once the rows kept in
+// memory are forgotten and read back from the view.
+func TestBatchedRebuildMatchesTheLiveProjector(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		page, rows int
+	}{
+		{"one page", 10000, 100000},
+		{"small pages", 7, 100000},
+		{"small pages, rows forgotten", 7, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			const streams = 23
+			total := interleaved(t, f.store, streams)
+			ctx := context.Background()
+			// The live projector's view: every event through Handle, in order.
+			p := &projections.Projector{View: f.view}
+			evs, _, err := f.store.ReadAll(ctx, "", 10000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs {
+				if err := p.Handle(ctx, e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			live := snapshotMixed(t, f.view, streams)
+			livePage, _ := f.view.List(ctx, "", 100)
+			before, _ := f.view.LastChange(ctx)
+
+			defer projections.SetRebuildBatch(tc.page, tc.rows)()
+			n, err := projections.Rebuild(ctx, f.store, f.view, nil)
+			if err != nil {
+				t.Fatalf("Rebuild: %v", err)
+			}
+			if n != total {
+				t.Errorf("Rebuild read %d events, want %d", n, total)
+			}
+			got := snapshotMixed(t, f.view, streams)
+			if len(got) != streams || fmt.Sprint(got) != fmt.Sprint(live) {
+				t.Errorf("rebuilt view differs from the live projector's:\n got %v\nwant %v", got, live)
+			}
+			page, _ := f.view.List(ctx, "", 100)
+			if fmt.Sprint(page) != fmt.Sprint(livePage) {
+				t.Errorf("rebuilt gallery differs:\n got %v\nwant %v", page, livePage)
+			}
+			// Every row the rebuild stored is in the change log, after the
+			// live projector's changes.
+			changes, err := f.view.Changes(ctx, before, 10000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := map[string]int{}
+			for _, c := range changes {
+				last[c.EIB] = c.Version
+			}
+			for eib, e := range got {
+				if last[eib] != e.Version {
+					t.Errorf("change log after the rebuild has %s at v%d, want v%d", eib, last[eib], e.Version)
+				}
+			}
+		})
+	}
+}
+
+func snapshotMixed(t *testing.T, v projections.View, streams int) map[string]projections.Entry {
+	t.Helper()
+	out := map[string]projections.Entry{}
+	for i := 0; i < streams; i++ {
+		eib := fmt.Sprintf("01JDMIXED%017d", i)
+		e, err := v.Get(context.Background(), eib)
+		if err != nil {
+			t.Fatalf("Get %s: %v", eib, err)
+		}
+		out[eib] = e
+	}
+	return out
+}

@@ -16,12 +16,18 @@ import (
 )
 
 var (
-	_ projections.View      = (*View)(nil)
-	_ projections.ChangeLog = (*View)(nil)
+	_ projections.View        = (*View)(nil)
+	_ projections.ChangeLog   = (*View)(nil)
+	_ projections.BatchPutter = (*View)(nil)
 )
 
 // View is a projections.View on SQLite.
-type View struct{ db *sql.DB }
+type View struct {
+	db *sql.DB
+	// last is LastChange's statement, prepared once: pages ask for the
+	// head often.
+	last *sql.Stmt
+}
 
 const schema = `
 CREATE TABLE IF NOT EXISTS entries (
@@ -69,7 +75,11 @@ func New(ctx context.Context, db *sql.DB) (*View, error) {
 	if err := addColumns(ctx, db); err != nil {
 		return nil, err
 	}
-	return &View{db: db}, nil
+	last, err := db.PrepareContext(ctx, `SELECT MAX(seq) FROM changes`)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: prepare: %w", err)
+	}
+	return &View{db: db, last: last}, nil
 }
 
 // addColumns brings a view made by an older build up to date. The view
@@ -162,19 +172,7 @@ func (v *View) Get(ctx context.Context, eib string) (projections.Entry, error) {
 	return e, nil
 }
 
-// Put implements projections.View. A stored row is recorded in the
-// change log in the same transaction.
-func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
-	visible := 0
-	if e.Visible() {
-		visible = 1
-	}
-	tx, err := v.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO entries (`+columns+`, visible)
+const upsert = `INSERT INTO entries (` + columns + `, visible)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (eib) DO UPDATE SET
 			eid = excluded.eid, timestamp_ms = excluded.timestamp_ms, title = excluded.title, comment = excluded.comment,
@@ -185,26 +183,69 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 			placeholder = excluded.placeholder, fail_reason = excluded.fail_reason, sha256 = excluded.sha256,
 			trash_until_ms = excluded.trash_until_ms, version = excluded.version,
 			updated_ms = excluded.updated_ms, visible = excluded.visible
-		WHERE excluded.version > entries.version`,
-		e.EIB, e.EID, e.Timestamp.UnixMilli(), e.Title, e.Comment, e.Resource, e.Thumbnail, e.Type, string(e.Status), e.Owner,
+		WHERE excluded.version > entries.version`
+
+const recordChange = `INSERT INTO changes (eib, version) VALUES (?, ?)`
+
+func args(e projections.Entry) []any {
+	visible := 0
+	if e.Visible() {
+		visible = 1
+	}
+	return []any{e.EIB, e.EID, e.Timestamp.UnixMilli(), e.Title, e.Comment, e.Resource, e.Thumbnail, e.Type, string(e.Status), e.Owner,
 		e.ContentType, e.Size, e.Width, e.Height, e.ThumbWidth, e.ThumbHeight, e.Preview, e.PreviewWidth, e.PreviewHeight,
-		e.Placeholder, e.FailReason, e.SHA256, trashUntil(e), e.Version, e.UpdatedAt.UnixMilli(), visible)
+		e.Placeholder, e.FailReason, e.SHA256, trashUntil(e), e.Version, e.UpdatedAt.UnixMilli(), visible}
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, args ...any) (sql.Result, error)
+}
+
+// put stores e with the upsert and records the change, reporting whether
+// the row was stored.
+func put(ctx context.Context, up, change execer, e projections.Entry) (bool, error) {
+	res, err := up.ExecContext(ctx, args(e)...)
 	if err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
 	}
 	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	if _, err := change.ExecContext(ctx, e.EIB, e.Version); err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: record change: %w", e.EIB, e.Version, err)
+	}
+	return true, nil
+}
+
+// stmt runs a query in a transaction.
+type stmt struct {
+	tx    *sql.Tx
+	query string
+}
+
+func (s stmt) ExecContext(ctx context.Context, args ...any) (sql.Result, error) {
+	return s.tx.ExecContext(ctx, s.query, args...)
+}
+
+// Put implements projections.View. A stored row is recorded in the
+// change log in the same transaction.
+func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("projections/sqlite: put %s v%d: %w", e.EIB, e.Version, err)
+	}
+	defer tx.Rollback()
+	stored, err := put(ctx, stmt{tx, upsert}, stmt{tx, recordChange}, e)
 	if err != nil {
 		return false, err
 	}
-	if n == 0 {
+	if !stored {
 		tx.Rollback()
 		if e.Status == projections.Erased {
 			return false, v.forget(ctx, e.EIB) // a retry: make sure the log is emptied
 		}
 		return false, nil
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO changes (eib, version) VALUES (?, ?)`, e.EIB, e.Version); err != nil {
-		return false, fmt.Errorf("projections/sqlite: put %s v%d: record change: %w", e.EIB, e.Version, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("projections/sqlite: put %s v%d: commit: %w", e.EIB, e.Version, err)
@@ -213,6 +254,47 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 		return true, v.forget(ctx, e.EIB)
 	}
 	return true, nil
+}
+
+// PutBatch implements projections.BatchPutter: every row in one
+// transaction, through prepared statements. An erased row's old contents
+// are forgotten after the commit, as Put does.
+func (v *View) PutBatch(ctx context.Context, rows []projections.Entry) ([]bool, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	tx, err := v.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: put %d rows: %w", len(rows), err)
+	}
+	defer tx.Rollback()
+	up, err := tx.PrepareContext(ctx, upsert)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: put %d rows: %w", len(rows), err)
+	}
+	defer up.Close()
+	change, err := tx.PrepareContext(ctx, recordChange)
+	if err != nil {
+		return nil, fmt.Errorf("projections/sqlite: put %d rows: %w", len(rows), err)
+	}
+	defer change.Close()
+	stored := make([]bool, len(rows))
+	erased := ""
+	for i, e := range rows {
+		if stored[i], err = put(ctx, up, change, e); err != nil {
+			return nil, err
+		}
+		if e.Status == projections.Erased {
+			erased = e.EIB
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("projections/sqlite: put %d rows: commit: %w", len(rows), err)
+	}
+	if erased != "" {
+		return stored, v.forget(ctx, erased)
+	}
+	return stored, nil
 }
 
 // forget makes an erased row's old contents unrecoverable from the file:
@@ -275,7 +357,7 @@ func (v *View) Changes(ctx context.Context, after string, limit int) ([]projecti
 // LastChange implements projections.ChangeLog.
 func (v *View) LastChange(ctx context.Context) (string, error) {
 	var seq sql.NullInt64
-	if err := v.db.QueryRowContext(ctx, `SELECT MAX(seq) FROM changes`).Scan(&seq); err != nil {
+	if err := v.last.QueryRowContext(ctx).Scan(&seq); err != nil {
 		return "", fmt.Errorf("projections/sqlite: last change: %w", err)
 	}
 	if !seq.Valid {

@@ -33,6 +33,7 @@ func Run(t *testing.T, newView func(t *testing.T) projections.View) {
 		{"ExpiredListsTheTrashPastItsPeriod", testExpired},
 		{"CopiesFindAnOwnersCopiesOfSomeBytes", testCopies},
 		{"OwnedListsAnOwnersEntriesInPages", testOwned},
+		{"PutBatchKeepsPutsRule", testPutBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
@@ -543,5 +544,53 @@ func testOwned(t *testing.T, v projections.View) {
 	}
 	if _, err := v.Owned(c, "owner-9", "not a cursor", 2); !errors.Is(err, projections.ErrBadCursor) {
 		t.Errorf("a bad cursor: %v, want ErrBadCursor", err)
+	}
+}
+
+// testPutBatch: a view that stores rows in batches (for rebuilds) keeps
+// Put's version guard and records each stored row as a change, and no
+// other.
+func testPutBatch(t *testing.T, v projections.View) {
+	bp, ok := v.(projections.BatchPutter)
+	if !ok {
+		t.Skipf("%T stores rows one at a time (no projections.BatchPutter)", v)
+	}
+	c := ctx(t)
+	a, b, d := entry(50), entry(51), entry(52)
+	a2 := a
+	a2.Version, a2.Status, a2.Placeholder = 2, projections.Ready, "#0a0b0c"
+	mustPut(t, v, a2) // already ahead: the batch's a (v1) must not replace it
+	before, err := v.(projections.ChangeLog).LastChange(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, err := bp.PutBatch(c, nil); err != nil || len(stored) != 0 {
+		t.Errorf("PutBatch(nil) = %v, %v; want nothing, nil", stored, err)
+	}
+	stored, err := bp.PutBatch(c, []projections.Entry{a, b, d})
+	if err != nil || fmt.Sprint(stored) != "[false true true]" {
+		t.Fatalf("PutBatch = %v, %v; want [false true true] (a is stale)", stored, err)
+	}
+	if got := mustGet(t, v, a.EIB); got.Version != 2 || got.Status != projections.Ready {
+		t.Errorf("stale batch row replaced a newer one: %+v", got)
+	}
+	for _, e := range []projections.Entry{b, d} {
+		if got := mustGet(t, v, e.EIB); got.Version != 1 || got.Title != e.Title {
+			t.Errorf("batch row %s: got %+v, want %+v", e.EIB, got, e)
+		}
+	}
+	changes, err := v.(projections.ChangeLog).Changes(c, before, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 2 || changes[0].EIB != b.EIB || changes[1].EIB != d.EIB {
+		t.Errorf("changes of the batch: %v, want b and d once each", changes)
+	}
+	if stored, err := bp.PutBatch(c, []projections.Entry{b, d}); err != nil || fmt.Sprint(stored) != "[false false]" {
+		t.Errorf("the same batch again = %v, %v; want nothing stored", stored, err)
+	}
+	page, err := v.List(c, "", 10)
+	if err != nil || len(page.Entries) != 3 {
+		t.Errorf("gallery after batches: %d entries (%v), want 3", len(page.Entries), err)
 	}
 }
