@@ -137,6 +137,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		a.site.OIDC = rp
 	}
 	a.poller = &live.Poller{Changes: changes, Render: a.site.RenderChange, Hub: a.hub, Interval: c.LivePoll, Log: log}
+	a.site.Head = a.poller.Head
 	a.projector = &projections.Projector{
 		Feed: be.Feed, View: be.View, Keys: be.Keys, Log: log.With("consumer", projections.ViewConsumer),
 		OnChange: func(projections.Entry) { a.poller.Poke() },

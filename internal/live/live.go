@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mediashare/internal/projections"
@@ -118,7 +119,22 @@ type Poller struct {
 
 	once sync.Once
 	poke chan struct{}
+	head atomic.Pointer[string] // the change log position read up to
 }
+
+// Head returns the position of the change log the poller has read up to
+// (every change at or before it has been published), and false until it
+// has first read the log. Pages kept by version use it: the local
+// projector pokes the poller on each change, and changes made through
+// other instances arrive within Interval.
+func (p *Poller) Head() (string, bool) {
+	if h := p.head.Load(); h != nil {
+		return *h, true
+	}
+	return "", false
+}
+
+func (p *Poller) setHead(pos string) { p.head.Store(&pos) }
 
 func (p *Poller) init() { p.once.Do(func() { p.poke = make(chan struct{}, 1) }) }
 
@@ -143,6 +159,7 @@ func (p *Poller) Run(ctx context.Context) error {
 		}
 		cursor, err = p.Changes.LastChange(ctx)
 	}
+	p.setHead(cursor)
 	interval := p.Interval
 	if interval <= 0 {
 		interval = time.Second
@@ -160,6 +177,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			}
 			p.Hub.Publish(m)
 			cursor = c.Position
+			p.setHead(cursor)
 		}
 		if len(changes) == 100 {
 			continue

@@ -1,22 +1,35 @@
 package web
 
 import (
+	"bytes"
+	"fmt"
 	"net/http"
 	"time"
 
 	"mediashare/views"
 )
 
-// entryShow serves GET /entries/{eib}: the image, its facts and history.
+// entryShow serves GET /entries/{eib}: the image, its facts and history,
+// kept per version of the view and revalidated with ETags (pagecache.go).
+// A page of an entry in the trash is not kept: whether it may still be
+// restored depends on the time.
 func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
-	viewer := PrincipalFrom(r.Context())
-	e, history, err := s.Gallery.EntryFor(r.Context(), r.PathValue("eib"), viewer.OwnerID())
+	head, err := s.viewVersion(r.Context())
 	if err != nil {
 		s.renderError(w, r, err)
 		return
 	}
-	html(w, http.StatusOK)
-	p := entryPageOf(e, history, viewer, s.policy(), time.Now())
-	p.Entry.DeleteToTrash = s.Gallery.UploadLimits().TrashRetention > 0
-	views.Entry(s.page(r, e.Title), p).Render(r.Context(), w)
+	eib, viewer := r.PathValue("eib"), PrincipalFrom(r.Context())
+	pg := s.page(r, "")
+	key := pageKey("entry", eib, fmt.Sprintf("%+v", viewer), fmt.Sprintf("%+v", pageFacts(pg)))
+	s.servePage(w, r, head, key, func(buf *bytes.Buffer, _ string) (bool, error) {
+		e, history, err := s.Gallery.EntryFor(r.Context(), eib, viewer.OwnerID())
+		if err != nil {
+			return false, err
+		}
+		p := entryPageOf(e, history, viewer, s.policy(), time.Now())
+		p.Entry.DeleteToTrash = s.Gallery.UploadLimits().TrashRetention > 0
+		pg.Title = e.Title
+		return !e.InTrash(), views.Entry(pg, p).Render(r.Context(), buf)
+	})
 }

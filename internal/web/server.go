@@ -62,8 +62,12 @@ type Server struct {
 	MediaBase string
 
 	// The live gallery.
-	Live      *live.Hub
-	Changes   projections.ChangeLog
+	Live    *live.Hub
+	Changes projections.ChangeLog
+	// Head, when set, says how far the change log has been followed
+	// (false: not yet): kept pages are served by it without asking the
+	// change log on every request (the live poller's Head).
+	Head      func() (string, bool)
 	Heartbeat time.Duration   // between keep-alive comments on idle streams
 	Done      <-chan struct{} // closed when the server shuts down: live streams end
 
@@ -83,6 +87,7 @@ type Server struct {
 
 	spoolOnce sync.Once
 	ready     readyCache
+	pages     pageCache // rendered gallery and entry pages, per version of the view
 }
 
 // Handler returns the site with its middleware.
@@ -122,7 +127,7 @@ func (s *Server) Handler() http.Handler {
 	s.apiRoutes(mux)
 	mux.HandleFunc("/", s.notFound)
 
-	h := s.deadlines(recordPattern(mux))
+	h := s.deadlines(recordPattern(s.countWrites(mux)))
 	h = s.Owners.Middleware(s.noteUnverified(s.identify(h)))
 	h = crossOrigin(h, s.renderError)
 	h = s.apiCORS(h)

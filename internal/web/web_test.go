@@ -191,12 +191,16 @@ func (f *fakeGallery) History(ctx context.Context, fl events.Filter, before stri
 
 func (f *fakeGallery) Ready(ctx context.Context) error { return f.readyErr }
 
+// noChanges is a change log the fake gallery does not keep: its head
+// moves on every read, so no page is ever served from the page cache.
 type noChanges struct{}
 
 func (noChanges) Changes(ctx context.Context, after string, limit int) ([]projections.Change, error) {
 	return nil, nil
 }
-func (noChanges) LastChange(ctx context.Context) (string, error) { return "", nil }
+func (noChanges) LastChange(ctx context.Context) (string, error) {
+	return fmt.Sprint(time.Now().UnixNano()), nil
+}
 
 type site struct {
 	fake    *fakeGallery

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mediashare/internal/ids"
+	"mediashare/views"
+)
+
+// Rendered gallery and entry pages are kept and revalidated by the view's
+// version: the change log's head, which every instance follows in the
+// shared view (the live poller: poked by the local projector at each
+// change, polling for the others' every --live-poll). A request takes the
+// head the instance knows (no query), and answers
+//   - 304 when the browser's If-None-Match names the page of this head,
+//     this viewer and this URL;
+//   - else the page kept for that key, or a fresh one, kept for the next.
+// A change anywhere moves the head, so no instance serves an old page
+// once it has seen the change (the moment its live browsers are told). The upload form's request id is fresh in every answer: the
+// page is kept in two parts around it.
+
+// pageCacheMax bounds the pages kept for one head (pages per viewer).
+const pageCacheMax = 1024
+
+type pageCache struct {
+	once  sync.Once
+	token string // stands for the request id in a kept page; random per process
+	build string // names this build's templates and assets in every ETag
+
+	// writes counts the requests that may have changed the view through
+	// this instance (every method but GET and HEAD), each counted when it
+	// has answered: a browser reads its own writes at once, before the
+	// change log's head (settled, followed by the poller) shows them.
+	writes atomic.Int64
+
+	mu    sync.Mutex
+	head  string
+	pages map[string]*keptPage
+}
+
+type keptPage struct {
+	parts [][]byte // the body split at each request id
+}
+
+func (c *pageCache) init() {
+	c.once.Do(func() {
+		var b [16]byte
+		rand.Read(b[:])
+		c.token = "ZZ" + strings.ToUpper(hex.EncodeToString(b[:12])) // 26 characters, like an id
+		c.build = buildIdentity()
+	})
+}
+
+// buildIdentity names the running build: the same on every instance of
+// one release (so a page revalidates on any of them), different after an
+// upgrade. A build from a modified tree is named by its start as well.
+func buildIdentity() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return fmt.Sprint(time.Now().UnixNano())
+	}
+	id := info.String()
+	for _, st := range info.Settings {
+		if st.Key == "vcs.modified" && st.Value == "true" || st.Key == "vcs.revision" && st.Value == "" {
+			id += fmt.Sprint(time.Now().UnixNano())
+		}
+	}
+	if !strings.Contains(id, "vcs.revision") {
+		id += fmt.Sprint(time.Now().UnixNano())
+	}
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:8])
+}
+
+// get returns the page kept under key for head.
+func (c *pageCache) get(head, key string) *keptPage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head != head {
+		return nil
+	}
+	return c.pages[key]
+}
+
+// put keeps p under key for head; a new head drops every page of the old.
+func (c *pageCache) put(head, key string, p *keptPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head != head || c.pages == nil || len(c.pages) >= pageCacheMax {
+		c.head, c.pages = head, map[string]*keptPage{}
+	}
+	c.pages[key] = p
+}
+
+// etagOf names the page of key (the head, the viewer, what the URL asks).
+// Weak: the bodies differ in their request ids.
+func etagOf(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return `W/"` + hex.EncodeToString(sum[:12]) + `"`
+}
+
+// notModified reports whether the request already holds the page etag.
+func notModified(r *http.Request, etag string) bool {
+	for _, v := range strings.Split(r.Header.Get("If-None-Match"), ",") {
+		v = strings.TrimSpace(v)
+		if v == etag || v == "*" || strings.TrimPrefix(v, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// cacheHeaders are the headers of a page that browsers keep and ask
+// about again (never use without asking).
+func cacheHeaders(w http.ResponseWriter, etag string) {
+	h := w.Header()
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Add("Vary", "HX-Request")
+	h.Add("Vary", "Cookie")
+}
+
+// servePage answers with the page kept under key for head, or renders it
+// (render writes the body, with token wherever a request id goes), keeps
+// it, and answers; or answers 304 when the browser holds it already.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, head, key string, render func(w *bytes.Buffer, token string) (keep bool, err error)) {
+	c := &s.pages
+	c.init()
+	head = head + "." + fmt.Sprint(c.writes.Load())
+	key = pageKey(c.build, head, key)
+	etag := etagOf(key)
+	if notModified(r, etag) {
+		cacheHeaders(w, etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	p := c.get(head, key)
+	if p == nil {
+		var buf bytes.Buffer
+		keep, err := render(&buf, c.token)
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		p = &keptPage{parts: bytes.Split(buf.Bytes(), []byte(c.token))}
+		if !keep {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Add("Vary", "HX-Request")
+			w.WriteHeader(http.StatusOK)
+			p.write(w)
+			return
+		}
+		c.put(head, key, p)
+	}
+	cacheHeaders(w, etag)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	p.write(w)
+}
+
+// write writes the page with a fresh request id wherever one goes.
+func (p *keptPage) write(w http.ResponseWriter) {
+	now := time.Now()
+	for i, part := range p.parts {
+		if i > 0 {
+			w.Write([]byte(ids.New(now)))
+		}
+		w.Write(part)
+	}
+}
+
+// countWrites counts each request that may change the view once it has
+// been answered (see pageCache.writes).
+func (s *Server) countWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			s.pages.writes.Add(1)
+		}
+	})
+}
+
+// viewVersion is the change log's head as this instance knows it: the
+// live poller's when it follows the log, else read from the log.
+func (s *Server) viewVersion(ctx context.Context) (string, error) {
+	if s.Head != nil {
+		if h, ok := s.Head(); ok {
+			return h, nil
+		}
+	}
+	return s.Changes.LastChange(ctx)
+}
+
+// pageFacts is what a page's frame shows of the request, for the keys of
+// kept pages: the views.Page without its functions.
+func pageFacts(p views.Page) views.Page {
+	p.Asset = nil
+	return p
+}
+
+// pageKey joins what a page depends on besides the view.
+func pageKey(parts ...string) string { return strings.Join(parts, "\x00") }
