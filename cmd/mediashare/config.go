@@ -336,6 +336,11 @@ func (c *config) validate() error {
 		if c.OIDCRedirect == "" && c.PublicURL == "" {
 			errs = append(errs, fmt.Errorf("--oidc-redirect-url (%s) or --public-url is required with --oidc-issuer (the callback is never taken from a request's Host)", envName("oidc-redirect-url")))
 		}
+		if c.OIDCRedirect != "" {
+			if u, err := url.Parse(c.OIDCRedirect); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != oidclogin.DefaultCallbackPath {
+				errs = append(errs, fmt.Errorf("--oidc-redirect-url (%s): %q must be an http(s) URL ending in %s, where this site answers the callback", envName("oidc-redirect-url"), c.OIDCRedirect, oidclogin.DefaultCallbackPath))
+			}
+		}
 		if _, err := oidclogin.ParseAdminClaim(c.OIDCAdminClaim); err != nil {
 			errs = append(errs, fmt.Errorf("--oidc-admin-claim (%s): %v", envName("oidc-admin-claim"), err))
 		}

@@ -28,6 +28,10 @@ var rules = []rule{
 		forbid: []string{"mediashare/internal/blob/...", "mediashare/internal/thumbnail/...", "mediashare/internal/reactor/..."}},
 	{name: "the entry aggregate depends on the events, the error codes and the sealing of fields only", from: "mediashare/internal/entry/...",
 		allow: []string{"mediashare/internal/events", "mediashare/internal/apperr", "mediashare/internal/keyring"}},
+	{name: "the policy decides from the principal and the aggregates alone", from: "mediashare/internal/policy",
+		allow: []string{"mediashare/internal/entry", "mediashare/internal/events", "mediashare/internal/apperr", "mediashare/internal/accounts", "mediashare/internal/keyring"}},
+	{name: "the account use cases know nothing of HTTP or pages", from: "mediashare/internal/people",
+		forbid: []string{"mediashare/internal/web", "mediashare/views", "net/http/httptest"}},
 	{name: "the reactor does not read the view", from: "mediashare/internal/reactor/...", forbid: []string{"mediashare/internal/projections/..."}},
 }
 
