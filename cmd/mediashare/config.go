@@ -73,7 +73,7 @@ type config struct {
 	OIDCRedirect   string
 	OIDCScopes     string
 	OIDCAdminClaim string
-	Admin          bool   // users add: make an admin
+	Admin          bool // users add: make an admin
 
 	// The JSON API.
 	APICORSOrigins string // comma-separated origins allowed to call the API from a browser
