@@ -80,6 +80,9 @@ func cli(t *testing.T, args ...string) (string, string, error) {
 func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 	s := startAbuseSite(t, "--uploads-per-minute", "0")
 	data := s.data
+	// Every API answer the CLI and ShareX get is checked against the
+	// OpenAPI document on its way.
+	server := validatingProxy(t, s.url)
 	registerInFile(t, data, "grace")
 	dir := t.TempDir()
 	sxcu := filepath.Join(dir, "mediashare.sxcu")
@@ -103,7 +106,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 	}
 
 	out, errs, err := cli(t, "tokens", "create", "--data", data, "--user", "Grace", "--scopes", "read,upload,delete", "--expires", "720h",
-		"--name", "laptop", "--sharex", sxcu, "--public-url", s.url)
+		"--name", "laptop", "--sharex", sxcu, "--public-url", server)
 	if err != nil {
 		t.Fatalf("tokens create: %v\n%s", err, errs)
 	}
@@ -128,7 +131,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 	os.WriteFile(textFile, []byte("plain text, not an image"), 0o600)
 
 	t.Run("upload", func(t *testing.T) {
-		out, errs, err := cli(t, "upload", photoFile, pngFile, "--server", s.url, "--token-file", tokenFile, "--comment", "from the shell")
+		out, errs, err := cli(t, "upload", photoFile, pngFile, "--server", server, "--token-file", tokenFile, "--comment", "from the shell")
 		if err != nil {
 			t.Fatalf("upload: %v\n%s", err, errs)
 		}
@@ -137,7 +140,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 			t.Fatalf("upload printed %q, want two URLs", out)
 		}
 		for _, u := range urls {
-			if !strings.HasPrefix(u, s.url+"/entries/") {
+			if !strings.HasPrefix(u, server+"/entries/") {
 				t.Errorf("URL %q", u)
 			}
 			if code, _, _ := fetch(t, u); code != 200 {
@@ -146,23 +149,23 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 		}
 		// A bad file and a missing comment: the server's messages, a
 		// non-zero exit, the good file still uploaded.
-		out, errs, err = cli(t, "upload", textFile, png2File, "--server", s.url, "--token-file", tokenFile, "--comment", "again")
+		out, errs, err = cli(t, "upload", textFile, png2File, "--server", server, "--token-file", tokenFile, "--comment", "again")
 		if err == nil || !strings.Contains(errs, "Only JPEG, PNG, GIF") || len(strings.Fields(out)) != 1 {
 			t.Errorf("a bad file: err %v, stdout %q, stderr %q", err, out, errs)
 		}
 		// The same file again: the existing entry's URL, and a note.
-		out, errs, err = cli(t, "upload", pngFile, "--server", s.url, "--token-file", tokenFile, "--comment", "once more")
+		out, errs, err = cli(t, "upload", pngFile, "--server", server, "--token-file", tokenFile, "--comment", "once more")
 		if err != nil || strings.TrimSpace(out) != urls[1] || !strings.Contains(errs, "already uploaded") {
 			t.Errorf("a duplicate: err %v, stdout %q (want %s), stderr %q", err, out, urls[1], errs)
 		}
-		if _, errs, err := cli(t, "upload", pngFile, "--server", s.url, "--token-file", tokenFile); err == nil || !strings.Contains(errs, "Please write a comment") {
+		if _, errs, err := cli(t, "upload", pngFile, "--server", server, "--token-file", tokenFile); err == nil || !strings.Contains(errs, "Please write a comment") {
 			t.Errorf("no comment: err %v, stderr %q", err, errs)
 		}
 		for _, args := range [][]string{
-			{"upload", pngFile, "--server", s.url},
+			{"upload", pngFile, "--server", server},
 			{"upload", pngFile, "--server", "ftp://x", "--token-file", tokenFile},
-			{"upload", "--server", s.url, "--token-file", tokenFile},
-			{"upload", filepath.Join(dir, "missing.png"), "--server", s.url, "--token-file", tokenFile, "--comment", "c"},
+			{"upload", "--server", server, "--token-file", tokenFile},
+			{"upload", filepath.Join(dir, "missing.png"), "--server", server, "--token-file", tokenFile, "--comment", "c"},
 		} {
 			if _, errs, err := cli(t, args...); err == nil || strings.TrimSpace(errs) == "" {
 				t.Errorf("mediashare %v: err %v, stderr %q", args, err, errs)
@@ -171,7 +174,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 	})
 
 	t.Run("entries list", func(t *testing.T) {
-		out, errs, err := cli(t, "entries", "list", "--server", s.url)
+		out, errs, err := cli(t, "entries", "list", "--server", server)
 		if err != nil {
 			t.Fatalf("entries list: %v\n%s", err, errs)
 		}
@@ -182,7 +185,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 		if len(list) != 3 || list[2].Title != "storm at sea" || list[2].Owner != "grace" || list[0].Comment != "again" {
 			t.Errorf("entries %+v", list)
 		}
-		if out, _, err := cli(t, "entries", "list", "--server", s.url, "--max", "1", "--token-file", tokenFile); err != nil || strings.Count(out, `"eib"`) != 1 {
+		if out, _, err := cli(t, "entries", "list", "--server", server, "--max", "1", "--token-file", tokenFile); err != nil || strings.Count(out, `"eib"`) != 1 {
 			t.Errorf("--max 1: %v %q", err, out)
 		}
 	})
@@ -199,7 +202,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 			t.Fatalf("the .sxcu: %v\n%s", err, raw)
 		}
 		if cfg.DestinationType != "ImageUploader" || cfg.RequestMethod != "POST" || cfg.Body != "MultipartFormData" || cfg.FileFormName != "file" ||
-			cfg.RequestURL != s.url+"/api/v1/entries" || cfg.Headers["Authorization"] != "Bearer "+token || cfg.Arguments["title"] != "{filename}" ||
+			cfg.RequestURL != server+"/api/v1/entries" || cfg.Headers["Authorization"] != "Bearer "+token || cfg.Arguments["title"] != "{filename}" ||
 			cfg.URL != "{json:url}" || cfg.ErrorMessage != "{json:error.message}" || cfg.Version == "" || cfg.Name == "" {
 			t.Fatalf("the .sxcu: %+v", cfg)
 		}
@@ -211,7 +214,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 		if code, _, page := fetch(t, pageURL); code != 200 || !strings.Contains(string(page), "Screenshot 2026-12-01.png") {
 			t.Errorf("URL %s: %d (the title is ShareX's {filename})", pageURL, code)
 		}
-		if !strings.HasPrefix(thumbURL, s.url+"/media/") {
+		if !strings.HasPrefix(thumbURL, server+"/media/") {
 			t.Errorf("ThumbnailURL %q", thumbURL)
 		}
 		if code, _, page := fetch(t, delURL); code != 200 || !strings.Contains(string(page), "deletion-form") {
@@ -239,7 +242,7 @@ func TestAPIClientAndShareXAgainstServe(t *testing.T) {
 		if _, errs, err := cli(t, "tokens", "revoke", "--data", data, "--user", "grace", "--id", id); err == nil || !strings.Contains(errs, "no live token") {
 			t.Errorf("revoking twice: %v %q", err, errs)
 		}
-		if _, errs, err := cli(t, "upload", pngFile, "--server", s.url, "--token-file", tokenFile, "--comment", "c"); err == nil || !strings.Contains(errs, "valid API token") {
+		if _, errs, err := cli(t, "upload", pngFile, "--server", server, "--token-file", tokenFile, "--comment", "c"); err == nil || !strings.Contains(errs, "valid API token") {
 			t.Errorf("upload with the revoked token: %v %q", err, errs)
 		}
 	})

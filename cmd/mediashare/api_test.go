@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"slices"
@@ -89,7 +90,6 @@ func (r apiResult) errorBody(t testing.TB) (code, message string) {
 
 func (s *site) api(c apiCall) apiResult {
 	s.t.Helper()
-	_, router := apiDoc(s.t)
 	var body io.Reader
 	if c.body != nil {
 		body = bytes.NewReader(c.body)
@@ -120,32 +120,67 @@ func (s *site) api(c apiCall) apiResult {
 		s.t.Errorf("%s %s: Content-Type %q, want application/json", c.method, c.path, ct)
 	}
 
-	// Validate the response against the document, as the request was.
-	vreq := httptest.NewRequest(c.method, c.path, nil)
+	validateAPIResponse(s.t, req, res)
+	return res
+}
+
+// validateAPIResponse checks an answer of the API against the document
+// (an undocumented route must still answer with a JSON error), and
+// counts it.
+func validateAPIResponse(t testing.TB, req *http.Request, res apiResult) {
+	t.Helper()
+	_, router := apiDoc(t)
+	vreq := httptest.NewRequest(req.Method, req.URL.RequestURI(), nil)
 	vreq.Header = req.Header.Clone()
 	route, params, err := router.FindRoute(vreq)
 	if err != nil {
-		// Not a documented route: still a JSON error.
 		if res.code < 400 {
-			s.t.Errorf("%s %s: %d from a route the document does not have", c.method, c.path, res.code)
+			t.Errorf("%s %s: %d from a route the document does not have", req.Method, req.URL.Path, res.code)
 		} else {
-			res.errorBody(s.t)
+			res.errorBody(t)
 		}
-		return res
+		return
 	}
 	in := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},
 		Status:                 res.code, Header: res.header,
 		Options: &openapi3filter.Options{IncludeResponseStatus: true},
 	}
-	in.SetBodyBytes(b)
+	in.SetBodyBytes(res.body)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
-		s.t.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", c.method, c.path, res.code, err, b)
+		t.Errorf("%s %s → %d does not match the OpenAPI document: %v\n%s", req.Method, req.URL.Path, res.code, err, res.body)
 	}
 	openAPI.mu.Lock()
-	openAPI.validated[fmt.Sprintf("%s %s %d", c.method, route.Path, res.code)]++
+	openAPI.validated[fmt.Sprintf("%s %s %d", req.Method, route.Path, res.code)]++
 	openAPI.mu.Unlock()
-	return res
+}
+
+// validatingProxy is a reverse proxy to target that checks every /api/
+// answer against the document: clients that are not the test's own
+// (the CLI, ShareX's request) are checked too.
+func validatingProxy(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := httputil.NewSingleHostReverseProxy(u)
+	p.ModifyResponse = func(resp *http.Response) error {
+		if !strings.HasPrefix(resp.Request.URL.Path, "/api/") {
+			return nil
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		validateAPIResponse(t, resp.Request, apiResult{code: resp.StatusCode, header: resp.Header, body: b})
+		return nil
+	}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // mustAccount registers an account straight in the site's event store.
@@ -271,6 +306,16 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 	}
 	good, goodCT := apiUpload(t, uploadParts("Storm", "over the sea", "storm.jpg", "image/jpeg", photo))
 
+	mallory := s.mustAccount("mallory", events.RoleMember)
+	disabledTok, _ := s.mustToken(mallory, "read,upload,delete", time.Time{})
+	dis, err := mallory.Disable(accounts.Operator, "testing", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.app.backend.Events.Append(context.Background(), mallory.ID, mallory.Version, dis); err != nil {
+		t.Fatal(err)
+	}
+
 	t.Run("missing, wrong, expired and revoked tokens are one 401", func(t *testing.T) {
 		var first []byte
 		for _, tc := range []struct {
@@ -283,6 +328,7 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 			{name: "not ours", token: "ghp_0123456789"},
 			{name: "expired", token: expired},
 			{name: "revoked", token: revoked},
+			{name: "a disabled account's", token: disabledTok},
 			{name: "too long", token: "mst_" + strings.Repeat("x", 500)},
 			{name: "basic scheme", header: map[string]string{"Authorization": "Basic YWxpY2U6cGFzc3dvcmQ="}},
 			{name: "no scheme", header: map[string]string{"Authorization": all}},
@@ -450,6 +496,10 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		}
 		if strings.Join(types, ",") != "MediaUploaded,ThumbnailGenerated" {
 			t.Errorf("history %v", types)
+		}
+		// Sealed fields are shown opened, as the history page shows them.
+		if len(h.Events) > 0 && !strings.Contains(string(h.Events[0].Data), `"title":"Storm"`) {
+			t.Errorf("the upload's event in the API: %s", h.Events[0].Data)
 		}
 	})
 
