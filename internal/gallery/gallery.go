@@ -72,6 +72,11 @@ type Service struct {
 	// be decoded for its thumbnail within the server's memory (a TooLarge
 	// error about the file), before anything is stored.
 	CheckDecode func(info media.Info, size int64) error
+
+	// copies serializes, on this instance, the uploads of one owner's
+	// bytes, so that two sent at once (a double click) make one entry
+	// and one duplicate.
+	copies keyedLock
 }
 
 func (s *Service) now() time.Time {
@@ -229,6 +234,9 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 		if _, err := io.Copy(io.Discard, sum); err != nil {
 			return Uploaded{}, fmt.Errorf("gallery: upload: hash: %w", err)
 		}
+		// Held until this upload is in the view (or refused), so a second
+		// sending of the same bytes here finds it.
+		defer s.copies.lock(in.Owner + "/" + sum.sum())()
 		if dup, ok, err := s.copyOf(ctx, in.Owner, sum.sum()); err != nil || ok {
 			return dup, err
 		}

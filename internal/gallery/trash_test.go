@@ -177,7 +177,7 @@ func TestTwoSweepersDeleteOnce(t *testing.T) {
 		eibs = append(eibs, eib)
 	}
 	now = now.Add(time.Hour)
-	other := *s // another instance on the same stores
+	other := gallery.Service{Events: s.Events, View: s.View, Blobs: s.Blobs, Limits: s.Limits, Now: s.Now} // another instance on the same stores
 	total := make(chan int, 2)
 	for _, sv := range []*gallery.Service{s, &other} {
 		go func() {
@@ -312,5 +312,38 @@ func TestDuplicateUploads(t *testing.T) {
 	}
 	if len(streams) != 5 {
 		t.Errorf("%d entries were made, want 5 (first, bob's, RainDrops, fresh, Cat)", len(streams))
+	}
+}
+
+// Two sendings of the same bytes at once (a double click) on one
+// instance make one entry and one duplicate.
+func TestDoubleClickMakesOneEntry(t *testing.T) {
+	s, store := newLiveService(t)
+	ctx := context.Background()
+	results := make(chan gallery.Uploaded, 2)
+	for range 2 {
+		go func() {
+			f, err := os.Open(mediatest.Photo(t, "storm640.jpg"))
+			if err != nil {
+				t.Error(err)
+				results <- gallery.Uploaded{}
+				return
+			}
+			defer f.Close()
+			fi, _ := f.Stat()
+			u, err := s.Upload(ctx, gallery.UploadInput{Title: "T", Comment: "c", File: f, Size: fi.Size(), Owner: "alice"})
+			if err != nil {
+				t.Error(err)
+			}
+			results <- u
+		}()
+	}
+	a, b := <-results, <-results
+	if a.Duplicate == b.Duplicate || a.Entry.EIB != b.Entry.EIB {
+		t.Errorf("two sendings at once: %+v and %+v, want one entry and one duplicate of it", a, b)
+	}
+	evs, _, _ := store.ReadAll(ctx, "", 100)
+	if n := len(evs); n != 1 {
+		t.Errorf("%d events, want one upload", n)
 	}
 }
