@@ -98,6 +98,10 @@ type EntryDetail struct {
 	CanDelete     bool // the visitor may delete it
 	DeleteToTrash bool // deleting moves it to the trash (the trash is on)
 	CanErase      bool // the visitor may erase it (shred its title, comment and file name, remove its files)
+	// Reporting: the reasons a report may give (empty: no report form),
+	// and the notice after one was sent.
+	ReportReasons []string
+	Reported      bool
 	// The trash, shown to the entry's owner only.
 	InTrash    bool
 	TrashUntil time.Time
@@ -241,4 +245,26 @@ func deleteConfirm(e EntryDetail) string {
 		return "Move “" + e.Title + "” to the trash?"
 	}
 	return "Delete “" + e.Title + "”? This cannot be undone."
+}
+
+// AdminPage is the admins' moderation queue.
+type AdminPage struct {
+	Entries []ReportedEntry
+	Older   string // URL of the next page of the queue, "" at the end
+	Notice  string
+}
+
+// ReportedEntry is an entry with its open reports.
+type ReportedEntry struct {
+	EntryCard
+	Reports []OpenReport
+}
+
+// OpenReport is one open report, as the admins see it.
+type OpenReport struct {
+	ID       string
+	Time     time.Time
+	Reason   string
+	Text     string
+	Reporter string // a short form of the reporter's opaque id
 }

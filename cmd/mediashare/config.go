@@ -57,6 +57,7 @@ type config struct {
 	WriteTimeout     time.Duration
 	EventsJSON       bool   // events: NDJSON
 	Reason           string // entries erase, users disable: why
+	ReportsPerHour   int    // reports one client may send an hour
 
 	// Accounts.
 	Uploads        string // members or anyone
@@ -189,6 +190,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.UploadsPerClient, "uploads-per-client", 4, "upload requests one client may have in progress at once; 0: no limit")
 	fs.IntVar(&c.UploadsInFlight, "uploads-in-flight", 32, "upload requests in progress on this instance at once, every client together (503 above it); 0: no limit")
 	fs.IntVar(&c.LivePerClient, "live-per-client", 8, "live gallery streams one client may hold open; 0: no limit")
+	fs.IntVar(&c.ReportsPerHour, "reports-per-hour", 10, "reports of entries one client may send an hour (and at once in a burst); 0: no limit")
 	fs.IntVar(&c.LiveMax, "live-max", 2000, "live gallery streams open on this instance (503 above it); 0: no limit")
 	fs.StringVar(&c.SpoolDir, "spool-dir", "", "directory where upload files wait while they are checked (default <data>/spool; never the system's tmpfs)")
 	fs.Var(sizeValue{&c.SpoolMaxBytes}, "spool-max-bytes", "bytes the spool may hold at once (507 above it), e.g. 2GiB; 0: no cap")

@@ -544,7 +544,13 @@ func Read(ctx context.Context, ev events.Event, keys Keys) (Fact, error) {
 	case events.MediaErased:
 		return f, ev.Decode(&f.Erasure)
 	case events.EntryReported:
-		return f, ev.Decode(&f.Report)
+		if err := ev.Decode(&f.Report); err != nil {
+			return f, err
+		}
+		if ev.Schema >= events.SealedSchema {
+			return f, openReport(ctx, ev, keys, &f)
+		}
+		return f, nil
 	case events.ReportDismissed:
 		return f, ev.Decode(&f.Dismissal)
 	default:

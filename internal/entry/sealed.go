@@ -111,6 +111,52 @@ func sealed(ev events.Event) bool {
 	return ev.Type == events.MediaUploaded && ev.Schema >= events.SealedSchema
 }
 
+// ReportField is the sealed field of a report's text: bound to the report.
+func ReportField(report string) string { return "report/" + report }
+
+// SealReport seals a report's text with the entry's key (the event
+// carrying it must have events.SealedSchema): erasing the entry shreds
+// what its reports said too (they may quote it).
+func SealReport(key []byte, eib string, p events.Reported) (events.Reported, error) {
+	if p.Text == "" {
+		return p, nil
+	}
+	t, err := keyring.Seal(key, eib, ReportField(p.Report), []byte(p.Text))
+	if err != nil {
+		return events.Reported{}, fmt.Errorf("entry: seal the report %s of %s: %w", p.Report, eib, err)
+	}
+	p.Text = t
+	return p, nil
+}
+
+// openReport opens a sealed report's text as open does an upload's fields.
+func openReport(ctx context.Context, ev events.Event, keys Keys, f *Fact) error {
+	r := &f.Report
+	if r.Text == "" {
+		return nil
+	}
+	if keys == nil {
+		r.Text, f.Withheld = "", true
+		return nil
+	}
+	key, err := keys.Get(ctx, ev.Stream)
+	switch {
+	case errors.Is(err, keyring.ErrDestroyed):
+		r.Text, f.Erased = ErasedText, true
+		return nil
+	case errors.Is(err, keyring.ErrNotFound):
+		return fmt.Errorf("entry: %s v%d is sealed but the entry has no key", ev.Stream, ev.Version)
+	case err != nil:
+		return fmt.Errorf("%w %s: %w", ErrKeys, ev.Stream, err)
+	}
+	b, err := keyring.Open(key, ev.Stream, ReportField(r.Report), r.Text)
+	if err != nil {
+		return fmt.Errorf("entry: open the report %s of %s: %w", r.Report, ev.Stream, err)
+	}
+	r.Text = string(b)
+	return nil
+}
+
 // Memo remembers the keys it looks up, for one request or one batch (a
 // page of the history, a page of the log): each entry's key is asked for
 // once. Keys are immutable until destroyed, but a destroyed key must not

@@ -98,6 +98,9 @@ func (s *Service) EntryFor(ctx context.Context, eib, viewer string) (projections
 	if err != nil {
 		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
 	}
+	if history, err = s.reveal(ctx, s.keys(), history); err != nil { // one key lookup: the entry's
+		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
+	}
 	return e, history, nil
 }
 

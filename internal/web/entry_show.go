@@ -21,7 +21,8 @@ func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
 	}
 	eib, viewer := r.PathValue("eib"), PrincipalFrom(r.Context())
 	pg := s.page(r, "")
-	key := pageKey("entry", eib, fmt.Sprintf("%+v", viewer), fmt.Sprintf("%+v", pageFacts(pg)))
+	reported := r.URL.Query().Get("reported") == "1"
+	key := pageKey("entry", eib, fmt.Sprint(reported), fmt.Sprintf("%+v", viewer), fmt.Sprintf("%+v", pageFacts(pg)))
 	s.servePage(w, r, head, key, func(buf *bytes.Buffer, _ string) (bool, error) {
 		e, history, err := s.Gallery.EntryFor(r.Context(), eib, viewer.OwnerID())
 		if err != nil {
@@ -29,6 +30,7 @@ func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
 		}
 		p := entryPageOf(e, history, viewer, s.policy(), time.Now())
 		p.Entry.DeleteToTrash = s.Gallery.UploadLimits().TrashRetention > 0
+		p.Entry.Reported = reported
 		pg.Title = e.Title
 		return !e.InTrash(), views.Entry(pg, p).Render(r.Context(), buf)
 	})

@@ -27,6 +27,8 @@ type Service interface {
 	uploader
 	deleter
 	eraser
+	reporter
+	moderator
 	entryReader
 	pager
 	auditLog
@@ -73,6 +75,8 @@ type Server struct {
 
 	// Limits for hostile traffic; nil or zero fields mean no limit.
 	Limits *limits.Limiter // uploads and live streams per client and in total
+	// Reports limits reports per client (nil: no limit).
+	Reports *limits.Keyed
 	// ClientKey names the client a request counts against: the IP
 	// address for now (limits.Clients), an account once there are
 	// accounts. Nil: the peer's address.
@@ -104,6 +108,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /trash", s.trashList)
 	mux.HandleFunc("POST /trash/empty", s.trashEmpty)
 	mux.HandleFunc("POST /entries/{eib}/erase", s.entryErase)
+	mux.HandleFunc("POST /entries/{eib}/report", s.entryReport)
+	mux.HandleFunc("POST /entries/{eib}/reports/{report}/dismiss", s.reportDismiss)
+	mux.HandleFunc("GET /admin", s.adminShow)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
 	mux.HandleFunc("GET /signup", s.signupForm)

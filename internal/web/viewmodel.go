@@ -56,6 +56,9 @@ func entryPageOf(row projections.Entry, history []events.Event, viewer policy.Pr
 		a := viewer.Actor()
 		d.CanDelete = pol.MayDelete(viewer, life) == nil
 		d.CanErase = pol.MayErase(viewer, life) == nil
+		if pol.MayReport(viewer) == nil && life.MayReport() == nil {
+			d.ReportReasons = events.ReportReasons
+		}
 		if life.InTrash() && life.Owns(a) {
 			d.InTrash, d.TrashUntil = true, life.TrashUntil
 			d.CanRestore = life.MayRestore(a, now) == nil

@@ -162,6 +162,16 @@ func (f *fakeGallery) Erase(ctx context.Context, eib string, a entry.Actor, reas
 	return events.Event{}, f.eraseErr
 }
 
+func (f *fakeGallery) Report(ctx context.Context, in gallery.ReportInput) error { return f.eraseErr }
+
+func (f *fakeGallery) Queue(ctx context.Context, before string, limit int) ([]gallery.Reported, string, error) {
+	return nil, "", nil
+}
+
+func (f *fakeGallery) Dismiss(ctx context.Context, eib, report string, a entry.Actor, reason string) error {
+	return f.eraseErr
+}
+
 func (f *fakeGallery) Entry(ctx context.Context, eib string) (projections.Entry, []events.Event, error) {
 	row, ok := f.rows[eib]
 	if !ok || !row.Visible() {

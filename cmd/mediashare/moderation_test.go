@@ -1,0 +1,202 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"mediashare/internal/events"
+)
+
+// Reports and the admins' queue over HTTP on each backend: visitors
+// report (bad forms refused with nothing recorded, one open report per
+// reporter, a rate per client), the public pages show the reason only,
+// the queue is the admins' alone, and an admin dismisses a report,
+// removes an entry and erases one from it, all in the audit log.
+func TestReportsAndTheAdminQueue(t *testing.T) {
+	backends(t, func(t *testing.T, start func(func(*config)) *site) {
+		s := start(func(c *config) { c.ReportsPerHour = 6 })
+		root, alice, bob, carol := browser(t), browser(t), browser(t), browser(t)
+		s.signUp(root, "root", "a long admin password 1", "")
+		x, y := newPersonal(t), newPersonal(t)
+		ex := uploadPersonal(t, s, alice, x)
+		ey := uploadPersonal(t, s, carol, y)
+
+		if doc := mustDoc(t, s.get(bob, "/entries/"+ex)); doc.Find(`[data-testid=report-form] option`).Length() != len(events.ReportReasons) {
+			t.Error("the entry page offers no report form with the reasons")
+		}
+
+		// Refused, each with its message, and nothing recorded.
+		for _, tt := range []struct {
+			name   string
+			path   string
+			form   url.Values
+			status int
+			msg    string
+		}{
+			{"a reason off the list", "/entries/" + ex + "/report", url.Values{"reason": {"boring"}}, 400, "from the list"},
+			{"no reason", "/entries/" + ex + "/report", nil, 400, "from the list"},
+			{"other without a text", "/entries/" + ex + "/report", url.Values{"reason": {"other"}}, 400, "say what is wrong"},
+			{"a text too long", "/entries/" + ex + "/report", url.Values{"reason": {"spam"}, "text": {strings.Repeat("t", 1001)}}, 400, "at most 1000"},
+			{"a text with control characters", "/entries/" + ex + "/report", url.Values{"reason": {"spam"}, "text": {"a\x07b"}}, 400, "control characters"},
+			{"a form too large", "/entries/" + ex + "/report", url.Values{"reason": {"spam"}, "text": {strings.Repeat("t", 20<<10)}}, 413, "larger than 16 KiB"},
+			{"no such entry", "/entries/01JDNOSUCHENTRY00000000000/report", url.Values{"reason": {"spam"}}, 404, "There is no such entry."},
+			{"not an entry id", "/entries/%00/report", url.Values{"reason": {"spam"}}, 404, ""},
+		} {
+			resp := s.postForm(bob, tt.path, tt.form)
+			if resp.StatusCode != tt.status {
+				t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
+			}
+			if msg := errorMessage(t, resp); !strings.Contains(msg, tt.msg) {
+				t.Errorf("%s: message %q, want %q", tt.name, msg, tt.msg)
+			}
+		}
+		if got := streamTypes(s.events(), ex); got != "MediaUploaded,ThumbnailGenerated" {
+			t.Fatalf("after the refusals the entry's events are %s", got)
+		}
+
+		report := func(c *http.Client, eib, reason, text string) *http.Response {
+			t.Helper()
+			return s.postForm(c, "/entries/"+eib+"/report", url.Values{"reason": {reason}, "text": {text}})
+		}
+		resp := report(bob, ex, "spam", "selling things "+x.title)
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/entries/"+ex+"?reported=1" {
+			t.Fatalf("bob's report: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		if mustDoc(t, s.get(bob, "/entries/"+ex+"?reported=1")).Find(`[data-testid=report-sent]`).Length() != 1 {
+			t.Error("the page does not thank the reporter")
+		}
+		if resp := report(bob, ex, "illegal", ""); resp.StatusCode != http.StatusConflict || !strings.Contains(errorMessage(t, resp), "already reported") {
+			t.Errorf("bob's second report: %d", resp.StatusCode)
+		}
+		readBody(t, report(carol, ex, "illegal", ""))
+		readBody(t, report(alice, ey, "privacy", "my neighbour's house"))
+
+		// The public pages show that it was reported and why, not by whom or what was said.
+		export := string(readBody(t, s.get(bob, "/history.ndjson?type=EntryReported")))
+		if strings.Count(export, `"type":"EntryReported"`) != 3 || strings.Contains(export, "reporter") || strings.Contains(export, "selling things") {
+			t.Errorf("the export of reports: %s", export)
+		}
+		hist := string(readBody(t, s.get(bob, "/history?entry="+ex)))
+		if !strings.Contains(hist, "reported: spam") || strings.Contains(hist, "selling things") {
+			t.Error("/history does not show the report's reason, or shows its text")
+		}
+
+		// The queue is the admins' alone.
+		for _, c := range []*http.Client{bob, alice} {
+			resp := s.get(c, "/admin")
+			if resp.StatusCode != http.StatusForbidden || !strings.Contains(errorMessage(t, resp), "sign in as an admin") {
+				t.Errorf("a visitor's /admin: %d", resp.StatusCode)
+			}
+		}
+		queue := func() map[string]*goquery.Selection {
+			t.Helper()
+			resp := s.get(root, "/admin")
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("the admin's /admin: %d", resp.StatusCode)
+			}
+			out := map[string]*goquery.Selection{}
+			mustDoc(t, resp).Find(`[data-testid=reported]`).Each(func(_ int, sel *goquery.Selection) { out[sel.AttrOr("data-eib", "")] = sel })
+			return out
+		}
+		q := queue()
+		if len(q) != 2 || q[ex] == nil || q[ey] == nil {
+			t.Fatalf("the queue holds %d entries, want %s and %s", len(q), ex, ey)
+		}
+		if got := q[ex].Find(`[data-testid=open-report]`).Length(); got != 2 {
+			t.Errorf("%d open reports of the first entry, want 2", got)
+		}
+		if !strings.Contains(q[ex].Text(), "selling things") || q[ex].Find(`[data-testid=reported-title]`).Text() != x.title {
+			t.Error("the queue does not show the report's text or the entry's title")
+		}
+
+		// Dismiss bob's report; bad dismissals change nothing.
+		bobs := q[ex].Find(`[data-testid=open-report]`).FilterFunction(func(_ int, sel *goquery.Selection) bool {
+			return strings.Contains(sel.Text(), "selling things")
+		}).AttrOr("data-report", "")
+		for _, tt := range []struct {
+			name   string
+			c      *http.Client
+			path   string
+			status int
+		}{
+			{"a stranger", bob, "/entries/" + ex + "/reports/" + bobs + "/dismiss", 403},
+			{"not a report id", root, "/entries/" + ex + "/reports/x/dismiss", 404},
+			{"another entry's report", root, "/entries/" + ey + "/reports/" + bobs + "/dismiss", 404},
+		} {
+			if resp := s.postForm(tt.c, tt.path, nil); resp.StatusCode != tt.status {
+				t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
+			}
+		}
+		resp = s.postForm(root, "/entries/"+ex+"/reports/"+bobs+"/dismiss", nil)
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("dismiss: %d", resp.StatusCode)
+		}
+		if got := queue()[ex].Find(`[data-testid=open-report]`).Length(); got != 1 {
+			t.Errorf("after the dismissal %d open reports, want 1", got)
+		}
+
+		// Erase from the queue: a reason is required of an admin.
+		if resp := s.postForm(root, "/entries/"+ex+"/erase", url.Values{"from": {"admin"}}); resp.StatusCode != 400 ||
+			!strings.Contains(errorMessage(t, resp), "Please say why") {
+			t.Errorf("an admin's erase without a reason: %d", resp.StatusCode)
+		}
+		resp = s.postForm(root, "/entries/"+ex+"/erase", url.Values{"from": {"admin"}, "reason": {"illegal content"}})
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+			t.Fatalf("the admin's erase: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		// Remove the other from the gallery (an admin's delete).
+		resp = s.postForm(root, "/entries/"+ey+"/delete", nil)
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the admin's removal: %d", resp.StatusCode)
+		}
+		if q := queue(); len(q) != 0 {
+			t.Errorf("the queue still holds %d entries", len(q))
+		}
+		cards := s.cards(bob)
+		if cards[ex] != nil || cards[ey] != nil {
+			t.Error("the removed entries are still in the gallery")
+		}
+		var erasedBy, dismissedBy, deletedBy events.Actor
+		for _, e := range s.events() {
+			switch {
+			case e.Stream == ex && e.Type == events.MediaErased:
+				erasedBy = e.Actor
+			case e.Stream == ex && e.Type == events.ReportDismissed:
+				dismissedBy = e.Actor
+			case e.Stream == ey && (e.Type == events.MediaDeleted || e.Type == events.MediaTrashed):
+				deletedBy = e.Actor
+			}
+		}
+		if !strings.HasPrefix(string(erasedBy), "account:user-") || erasedBy != dismissedBy || deletedBy == "" {
+			t.Errorf("the audit log's actors: erased by %q, dismissed by %q, removed by %q", erasedBy, dismissedBy, deletedBy)
+		}
+
+		// A client past its reports per hour gets 429 with Retry-After, nothing recorded.
+		z := uploadPersonal(t, s, alice, newPersonal(t))
+		n := len(s.events())
+		var limited *http.Response
+		for range 10 {
+			// Each a new visitor, all from one client (loopback).
+			if resp := report(browser(t), z, "spam", ""); resp.StatusCode == http.StatusTooManyRequests {
+				limited = resp
+				break
+			}
+		}
+		if limited == nil || limited.Header.Get("Retry-After") == "" || !strings.Contains(errorMessage(t, limited), "many reports") {
+			t.Fatalf("no 429 with Retry-After after the reports per hour: %+v", limited)
+		}
+		if got, reported := len(s.events()), countType(s.events(), events.EntryReported); got-n != reported-3 {
+			t.Errorf("%d events since, %d reports admitted: a refused one was recorded", got-n, reported-3)
+		}
+		s.stop()
+		rawScan(t, s, x.strings(), y.title)
+	})
+}
