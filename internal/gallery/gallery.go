@@ -109,6 +109,17 @@ type UploadInput struct {
 	Index     int
 }
 
+// CleanComment is the comment as stored: trimmed, with the browser's CRLF
+// (and any lone CR) line breaks made LF, so that no CR reaches a page or a
+// server-sent event, where a lone CR ends a line.
+func CleanComment(comment string) string {
+	comment = strings.ReplaceAll(comment, "\r\n", "\n")
+	return strings.TrimSpace(strings.ReplaceAll(comment, "\r", "\n"))
+}
+
+// isControl reports C0 and C1 control characters and DEL.
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
 // ValidateText checks the title and comment, the checks that need no file.
 func (s *Service) ValidateText(title, comment string) error {
 	if err := s.validateTitle(title); err != nil {
@@ -124,6 +135,8 @@ func (s *Service) validateTitle(title string) error {
 		return apperr.FieldError(apperr.Invalid, "title", "The title must be text (UTF-8).")
 	case title == "":
 		return apperr.FieldError(apperr.Invalid, "title", "Please give the image a title.")
+	case strings.ContainsFunc(title, isControl):
+		return apperr.FieldError(apperr.Invalid, "title", "The title may not hold control characters or line breaks.")
 	case n > s.Limits.MaxTitle:
 		return apperr.FieldError(apperr.Invalid, "title", "The title can be at most %d characters (it has %d).", s.Limits.MaxTitle, n)
 	}
@@ -132,12 +145,14 @@ func (s *Service) validateTitle(title string) error {
 
 // ValidateComment checks the comment alone (several files share one).
 func (s *Service) ValidateComment(comment string) error {
-	comment = strings.TrimSpace(comment)
+	comment = CleanComment(comment)
 	switch n := utf8.RuneCountInString(comment); {
 	case !utf8.ValidString(comment):
 		return apperr.FieldError(apperr.Invalid, "comment", "The comment must be text (UTF-8).")
 	case comment == "":
 		return apperr.FieldError(apperr.Invalid, "comment", "Please write a comment.")
+	case strings.ContainsFunc(comment, func(r rune) bool { return r != '\n' && r != '\t' && isControl(r) }):
+		return apperr.FieldError(apperr.Invalid, "comment", "The comment may not hold control characters.")
 	case n > s.Limits.MaxComment:
 		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, n)
 	}
@@ -252,7 +267,7 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 		return Uploaded{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
 	payload := events.Uploaded{
-		Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), MediaType: "image",
+		Title: strings.TrimSpace(in.Title), Comment: CleanComment(in.Comment), MediaType: "image",
 		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
 		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),
 	}

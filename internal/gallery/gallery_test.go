@@ -21,6 +21,14 @@ func TestValidateText(t *testing.T) {
 		{"comment of 2001 characters", "t", strings.Repeat("x", 2001), "comment"},
 		{"title not UTF-8", "\xff", "c", "title"},
 		{"comment not UTF-8", "t", "\xfe", "comment"},
+		{"title with a line break", "two\nlines", "c", "title"},
+		{"title with a lone CR", "a\rb", "c", "title"},
+		{"title with NUL", "a\x00b", "c", "title"},
+		{"title with a C1 control", "a\u0085b", "c", "title"},
+		{"comment with browser line breaks", "t", "line one\r\nline two\n\ttabbed", ""},
+		{"comment with a lone CR (SSE injection)", "t", "x\r\rid: 9\revent: reload\rdata: y\r", ""},
+		{"comment with an escape", "t", "a\x1b[31mred", "comment"},
+		{"comment with DEL", "t", "a\x7f", "comment"},
 	}
 	for _, tt := range tests {
 		err := s.ValidateText(tt.title, tt.comment)
@@ -41,6 +49,22 @@ func TestTitleFromFilename(t *testing.T) {
 	for _, tt := range tests {
 		if got := TitleFromFilename(tt.in); got != tt.want {
 			t.Errorf("%s: TitleFromFilename(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCleanComment(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\r\nb":                 "a\nb",
+		"a\rb":                   "a\nb",
+		"x\r\rid: 9\revent: x\r": "x\n\nid: 9\nevent: x",
+		"  plain  ":               "plain",
+	} {
+		if got := CleanComment(in); got != want {
+			t.Errorf("CleanComment(%q) = %q, want %q", in, got, want)
+		}
+		if strings.Contains(CleanComment(in), "\r") {
+			t.Errorf("CleanComment(%q) keeps a CR", in)
 		}
 	}
 }

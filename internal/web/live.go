@@ -74,7 +74,10 @@ func (s *Server) liveStream(w http.ResponseWriter, r *http.Request) {
 	send := func(m live.Message) error {
 		var b strings.Builder
 		fmt.Fprintf(&b, "id: %s\nevent: %s\n", m.ID, m.Event)
-		for _, line := range strings.Split(m.Data, "\n") {
+		// A lone CR ends an SSE line too: make every line break LF before
+		// splitting, so no data can start a field of its own.
+		data := strings.ReplaceAll(strings.ReplaceAll(m.Data, "\r\n", "\n"), "\r", "\n")
+		for _, line := range strings.Split(data, "\n") {
 			fmt.Fprintf(&b, "data: %s\n", line)
 		}
 		b.WriteString("\n")
