@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"mediashare/internal/backend"
+	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
 	"mediashare/internal/live"
@@ -159,6 +160,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	// parked with ThumbnailFailed; the projector's parked events are dead
 	// letters only.
 	be.Poison.SetPark(reactor.Consumer, a.reactor.Park)
+	// Only that is skipped: the view must see every event (a parked delete
+	// or erase would leave the entry showing) and a purge must happen (a
+	// parked one would leave the blobs public), so those are retried until
+	// they succeed, and the projection lag alert tells the operator.
+	be.Poison.SetMayPark(projections.ViewConsumer, func(events.Event) bool { return false })
+	be.Poison.SetMayPark(reactor.Consumer, func(e events.Event) bool { return e.Type == events.MediaUploaded })
 	return a, nil
 }
 

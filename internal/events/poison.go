@@ -121,8 +121,9 @@ type Poison struct {
 	OnPark  func(consumer string, reason ParkReason)
 	OnRetry func(consumer string)
 
-	mu    sync.Mutex
-	parks map[string]ParkFunc
+	mu       sync.Mutex
+	parks    map[string]ParkFunc
+	mayParks map[string]func(Event) bool
 
 	delivered, handlerErrors, parked atomic.Int64
 }
@@ -135,6 +136,29 @@ func (p *Poison) SetPark(consumer string, fn ParkFunc) {
 		p.parks = map[string]ParkFunc{}
 	}
 	p.parks[consumer] = fn
+}
+
+// SetMayPark registers which of consumer's events it may give up on. An
+// event it may not skip is retried until it succeeds, with the backoff
+// capped, logged at each retry past the bound: the entries view must see
+// every event (a parked MediaDeleted would leave the entry in the
+// gallery), and a purge must happen (a parked one would leave blobs
+// public), while a thumbnail that cannot be made is parked as
+// ThumbnailFailed. A consumer with no rule may park any event.
+func (p *Poison) SetMayPark(consumer string, may func(Event) bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mayParks == nil {
+		p.mayParks = map[string]func(Event) bool{}
+	}
+	p.mayParks[consumer] = may
+}
+
+func (p *Poison) mayPark(consumer string, e Event) bool {
+	p.mu.Lock()
+	may := p.mayParks[consumer]
+	p.mu.Unlock()
+	return may == nil || may(e)
 }
 
 func (p *Poison) park(consumer string) ParkFunc {
@@ -194,7 +218,10 @@ func (p *Poison) Deliver(ctx context.Context, a Attempts, consumer, where string
 		if n > p.maxAttempts() {
 			// Earlier attempts started and never finished: the process
 			// died handling this event.
-			return p.parkEvent(ctx, a, consumer, where, e, ParkPoison, n-1, "attempts never finished (the process stopped while handling the event)")
+			if p.mayPark(consumer, e) {
+				return p.parkEvent(ctx, a, consumer, where, e, ParkPoison, n-1, "attempts never finished (the process stopped while handling the event)")
+			}
+			log.Error("events: earlier attempts never finished, and this consumer may not skip the event: trying again", "attempt", n)
 		}
 		log.Debug("events: handling event", "attempt", n, "of", p.maxAttempts())
 		herr := h(ctx, e)
@@ -216,9 +243,13 @@ func (p *Poison) Deliver(ctx context.Context, a Attempts, consumer, where string
 			return ctx.Err()
 		}
 		if n >= p.maxAttempts() {
-			return p.parkEvent(ctx, a, consumer, where, e, ParkFailed, n, herr.Error())
+			if p.mayPark(consumer, e) {
+				return p.parkEvent(ctx, a, consumer, where, e, ParkFailed, n, herr.Error())
+			}
+			log.Error("events: handler keeps failing, and this consumer may not skip the event: retrying until it succeeds", "attempt", n, "error", herr)
+		} else {
+			log.Warn("events: handler failed; retrying", "attempt", n, "of", p.maxAttempts(), "error", herr)
 		}
-		log.Warn("events: handler failed; retrying", "attempt", n, "of", p.maxAttempts(), "error", herr)
 		if p.OnRetry != nil {
 			p.OnRetry(consumer)
 		}
