@@ -98,17 +98,15 @@ func (o *Owners) Middleware(next http.Handler) http.Handler {
 		var st ownerState
 		c, err := r.Cookie(o.name())
 		if err != nil && o.Secure {
-			// Cookies set before Secure was turned on: keep the owner.
-			if legacy, lerr := r.Cookie(ownerCookie); lerr == nil {
-				if id, ok := o.verify(legacy.Value); ok {
-					o.set(w, id)
-					http.SetCookie(w, &http.Cookie{Name: ownerCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-					st.id = id
-				}
+			// A cookie under the old, unprefixed name is not adopted: a
+			// sibling subdomain or a plain-HTTP response can plant one (a
+			// valid signed id of the attacker's own), which is what the
+			// __Host- prefix exists to prevent. It is expired instead.
+			if _, lerr := r.Cookie(ownerCookie); lerr == nil {
+				http.SetCookie(w, &http.Cookie{Name: ownerCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 			}
 		}
 		switch {
-		case st.id != "":
 		case err == nil:
 			if id, ok := o.verify(c.Value); ok {
 				st.id = id
