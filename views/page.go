@@ -252,6 +252,16 @@ type AdminPage struct {
 	Entries []ReportedEntry
 	Older   string // URL of the next page of the queue, "" at the end
 	Notice  string
+	// Accounts, for promoting, demoting, disabling and enabling.
+	Accounts []AdminAccount
+}
+
+// AdminAccount is one account as the moderation page lists it.
+type AdminAccount struct {
+	ID, Name string
+	Admin    bool
+	Disabled bool
+	Self     bool // the admin looking
 }
 
 // ReportedEntry is an entry with its open reports.

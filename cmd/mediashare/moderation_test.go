@@ -200,3 +200,101 @@ func TestReportsAndTheAdminQueue(t *testing.T) {
 		rawScan(t, s, x.strings(), y.title)
 	})
 }
+
+// Accounts on the moderation page, on each backend: an admin promotes a
+// member, who can then see the queue; demotes them again; disables an
+// account (a reason required), which ends its sessions; enables it. No
+// one acts on themself, visitors and members cannot act at all, and the
+// audit log shows who did what to whom.
+func TestAdminManagesAccounts(t *testing.T) {
+	backends(t, func(t *testing.T, start func(func(*config)) *site) {
+		s := start(func(c *config) { c.SignUp = "open" })
+		root, dana, eve := browser(t), browser(t), browser(t)
+		s.signUp(root, "root", "a long admin password 1", "")
+		s.signUp(dana, "dana", "dana's long password 2", "")
+		s.signUp(eve, "eve", "eve's long password 33", "")
+		ids := map[string]string{"nobody": "user-nosuchaccount"}
+		mustDoc(t, s.get(root, "/admin")).Find(`[data-testid=account]`).Each(func(_ int, sel *goquery.Selection) {
+			ids[sel.AttrOr("data-name", "")] = sel.AttrOr("data-account", "")
+		})
+		if len(ids) != 4 || ids["dana"] == "" {
+			t.Fatalf("the accounts listed: %v", ids)
+		}
+		act := func(c *http.Client, name, action, reason string) *http.Response {
+			t.Helper()
+			return s.postForm(c, "/admin/accounts/"+ids[name]+"/"+action, url.Values{"reason": {reason}})
+		}
+		for _, tt := range []struct {
+			name                string
+			c                   *http.Client
+			who, action, reason string
+			status              int
+			msg                 string
+		}{
+			{"a member promotes", eve, "eve", "promote", "", 403, "Only an admin"},
+			{"a visitor disables", browser(t), "dana", "disable", "x", 403, "sign in as an admin"},
+			{"the admin disables themself", root, "root", "disable", "x", 403, "your own account"},
+			{"the admin demotes themself", root, "root", "demote", "", 403, "your own admin role"},
+			{"disable without a reason", root, "dana", "disable", "", 400, ""},
+			{"an unknown action", root, "dana", "delete", "", 404, "no such action"},
+			{"an unknown account", root, "nobody", "promote", "", 404, "no such account"},
+			{"demote a member", root, "dana", "demote", "", 409, "not an admin"},
+		} {
+			resp := act(tt.c, tt.who, tt.action, tt.reason)
+			if resp.StatusCode != tt.status {
+				t.Errorf("%s: %d, want %d", tt.name, resp.StatusCode, tt.status)
+			}
+			if msg := errorMessage(t, resp); !strings.Contains(msg, tt.msg) {
+				t.Errorf("%s: %q, want %q", tt.name, msg, tt.msg)
+			}
+		}
+		if resp := s.get(dana, "/admin"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a member's /admin: %d", resp.StatusCode)
+		}
+		if resp := act(root, "dana", "promote", ""); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("promote: %d", resp.StatusCode)
+		}
+		if resp := s.get(dana, "/admin"); resp.StatusCode != http.StatusOK {
+			t.Errorf("a promoted admin's /admin: %d", resp.StatusCode)
+		}
+		if resp := act(root, "dana", "demote", ""); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("demote: %d", resp.StatusCode)
+		}
+		if resp := s.get(dana, "/admin"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a demoted admin's /admin: %d", resp.StatusCode)
+		}
+		if resp := act(root, "eve", "disable", "spam uploads"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disable: %d", resp.StatusCode)
+		}
+		if mustDoc(t, s.get(eve, "/")).Find(`[data-testid=account-link]`).Length() != 0 {
+			t.Error("a disabled account is still signed in")
+		}
+		if resp := s.signIn(eve, "eve", "eve's long password 33"); resp.StatusCode == http.StatusSeeOther {
+			t.Error("a disabled account signed in")
+		}
+		if resp := act(root, "eve", "enable", "appealed"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("enable: %d", resp.StatusCode)
+		}
+		if resp := s.signIn(eve, "eve", "eve's long password 33"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("an enabled account cannot sign in: %d", resp.StatusCode)
+		}
+		var got []string
+		for _, e := range s.events() {
+			switch e.Type {
+			case events.AccountPromoted, events.AccountDemoted, events.AccountDisabled, events.AccountEnabled:
+				if e.Actor != events.AccountActor(ids["root"]) {
+					t.Errorf("%s by %q, want root's account", e.Type, e.Actor)
+				}
+				got = append(got, string(e.Type)+" "+e.Stream[:8])
+			}
+		}
+		if strings.Join(got, ",") != "AccountPromoted user-"+ids["dana"][5:8]+",AccountDemoted user-"+ids["dana"][5:8]+
+			",AccountDisabled user-"+ids["eve"][5:8]+",AccountEnabled user-"+ids["eve"][5:8] {
+			t.Errorf("the account events: %v", got)
+		}
+		hist := string(readBody(t, s.get(eve, "/history?type=AccountDisabled")))
+		if !strings.Contains(hist, "AccountDisabled") {
+			t.Error("/history does not show the disabling")
+		}
+	})
+}

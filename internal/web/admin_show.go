@@ -7,6 +7,7 @@ import (
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/entry"
+	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/internal/ids"
 	"mediashare/views"
@@ -50,11 +51,24 @@ func (s *Server) adminShow(w http.ResponseWriter, r *http.Request) {
 	if next != "" {
 		v.Older = "/admin?" + url.Values{"before": {next}}.Encode()
 	}
+	if s.People != nil {
+		users, err := s.People.Users(r.Context())
+		if err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		for _, a := range users {
+			v.Accounts = append(v.Accounts, views.AdminAccount{ID: a.ID, Name: a.DisplayName, Admin: a.Role == events.RoleAdmin,
+				Disabled: a.Disabled, Self: a.ID == p.AccountID})
+		}
+	}
 	switch q.Get("done") {
 	case "dismissed":
 		v.Notice = "The report was dismissed."
 	case "erased":
 		v.Notice = "The entry was erased."
+	case "account":
+		v.Notice = "The account was changed."
 	}
 	html(w, http.StatusOK)
 	views.Admin(s.page(r, "Moderation"), v).Render(r.Context(), w)
@@ -99,3 +113,23 @@ func shortID(id string) string {
 }
 
 var errNoReport = apperr.New(apperr.NotFound, "There is no such open report.")
+
+// accountModerate serves POST /admin/accounts/{id}/{action}: an admin
+// promotes, demotes, disables or enables an account (with a reason for
+// the last two), as the account aggregate decides.
+func (s *Server) accountModerate(w http.ResponseWriter, r *http.Request) {
+	if err := smallForm(w, r); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	if s.People == nil {
+		s.renderError(w, r, apperr.New(apperr.NotFound, "This site has no accounts."))
+		return
+	}
+	p := PrincipalFrom(r.Context())
+	if _, err := s.People.Moderate(r.Context(), p, r.PathValue("id"), r.PathValue("action"), r.PostFormValue("reason")); err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin?done=account", http.StatusSeeOther)
+}

@@ -30,6 +30,8 @@ type peopleService interface {
 	Invites(ctx context.Context, by policy.Principal) ([]authstore.Invite, error)
 	RevokeInvite(ctx context.Context, by policy.Principal, hash string) error
 	Account(ctx context.Context, id string) (accounts.Account, error)
+	Users(ctx context.Context) ([]accounts.Account, error)
+	Moderate(ctx context.Context, by policy.Principal, id, action, reason string) (accounts.Account, error)
 }
 
 var _ peopleService = (*people.Service)(nil)

@@ -111,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /entries/{eib}/report", s.entryReport)
 	mux.HandleFunc("POST /entries/{eib}/reports/{report}/dismiss", s.reportDismiss)
 	mux.HandleFunc("GET /admin", s.adminShow)
+	mux.HandleFunc("POST /admin/accounts/{id}/{action}", s.accountModerate)
 	mux.HandleFunc("GET /media/{key...}", s.mediaGet)
 	mux.HandleFunc("GET /live", s.liveStream)
 	mux.HandleFunc("GET /signup", s.signupForm)
