@@ -565,6 +565,17 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 				t.Errorf("GET %s: %d %q, want %d with %q", tc.path, r.code, msg, tc.code, tc.message)
 			}
 		}
+		for _, tc := range []struct{ method, path, allow string }{
+			{"PUT", "/api/v1/entries", "GET, HEAD, POST"},
+			{"PATCH", "/api/v1/entries/" + up.EIB, "GET, HEAD, DELETE"},
+			{"POST", "/api/v1/history", "GET, HEAD"},
+			{"DELETE", "/api/openapi.json", "GET, HEAD"},
+		} {
+			r := s.api(apiCall{method: tc.method, path: tc.path, token: all})
+			if code, _ := r.errorBody(t); r.code != 405 || code != "method_not_allowed" || r.header.Get("Allow") != tc.allow {
+				t.Errorf("%s %s: %d %s, Allow %q", tc.method, tc.path, r.code, code, r.header.Get("Allow"))
+			}
+		}
 	})
 
 	t.Run("deletes: a stranger's refused, the owner's done", func(t *testing.T) {
@@ -897,5 +908,18 @@ func TestAPIOpenAPIDocument(t *testing.T) {
 	in.SetBodyBytes([]byte(`{"eib":"x","title":"t","surprise":true}`))
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err == nil {
 		t.Error("a response with a missing and an unknown field passed the document")
+	}
+}
+
+// --api-cors-origins takes origins only, and says which flag was wrong.
+func TestAPICORSFlagRefusesNonOrigins(t *testing.T) {
+	for _, v := range []string{"*", "tool.example", "ftp://tool.example", "https://tool.example/app", "https://u:p@tool.example", "https://tool.example?x=1", "https://"} {
+		err := run(context.Background(), []string{"serve", "--data", t.TempDir(), "--api-cors-origins", v}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "--api-cors-origins") {
+			t.Errorf("--api-cors-origins %q: %v, want a refusal naming the flag", v, err)
+		}
+	}
+	if got, err := parseOrigins(" https://a.example, http://b.example:8080/ ,"); err != nil || !slices.Equal(got, []string{"https://a.example", "http://b.example:8080"}) {
+		t.Errorf("parseOrigins: %v %v", got, err)
 	}
 }

@@ -52,8 +52,13 @@ func (s *Server) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /api/v1/entries/{eib}", s.apiEntryDelete)
 	mux.HandleFunc("GET /api/v1/entries/{eib}/history", s.apiEntryHistory)
 	mux.HandleFunc("GET /api/v1/history", s.apiHistory)
-	mux.HandleFunc("OPTIONS /api/", s.apiPreflight)
-	mux.HandleFunc("/api/", s.notFound) // JSON, by renderError
+	for path, allow := range map[string]string{
+		"/api/openapi.json": "GET, HEAD", "/api/v1/entries": "GET, HEAD, POST", "/api/v1/entries/{eib}": "GET, HEAD, DELETE",
+		"/api/v1/entries/{eib}/history": "GET, HEAD", "/api/v1/history": "GET, HEAD",
+	} {
+		mux.HandleFunc(path, s.apiMethodNotAllowed(allow))
+	}
+	mux.HandleFunc("/api/", s.apiNowhere)
 	mux.HandleFunc("POST /account/tokens", s.tokenCreate)
 	mux.HandleFunc("POST /account/tokens/{id}/revoke", s.tokenRevoke)
 	mux.HandleFunc("POST /account/tokens/sharex", s.sharexDownload)
@@ -256,6 +261,30 @@ func (s *Server) apiCORS(next http.Handler) http.Handler {
 type corsKey struct{}
 
 func corsAllowed(r *http.Request) bool { v, _ := r.Context().Value(corsKey{}).(bool); return v }
+
+// apiMethodNotAllowed answers a method a route does not take: 405, in
+// JSON (preflights go to apiPreflight).
+func (s *Server) apiMethodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			s.apiPreflight(w, r)
+			return
+		}
+		w.Header().Set("Allow", allow)
+		s.writeJSON(w, http.StatusMethodNotAllowed, apiErrorBody{Error: apiErrorDetail{Code: "method_not_allowed",
+			Message: "This address takes " + allow + "."}})
+	}
+}
+
+// apiNowhere answers what no API route takes: a preflight, or 404 in
+// JSON.
+func (s *Server) apiNowhere(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		s.apiPreflight(w, r)
+		return
+	}
+	s.notFound(w, r) // JSON, by renderError
+}
 
 // apiPreflight answers CORS preflight requests of allowed origins.
 func (s *Server) apiPreflight(w http.ResponseWriter, r *http.Request) {
