@@ -148,7 +148,7 @@ func TestReportsAndTheAdminQueue(t *testing.T) {
 		}
 		resp = s.postForm(root, "/entries/"+ex+"/erase", url.Values{"from": {"admin"}, "reason": {"illegal content"}})
 		readBody(t, resp)
-		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin" {
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin?done=erased" {
 			t.Fatalf("the admin's erase: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 		// Remove the other from the gallery (an admin's delete).

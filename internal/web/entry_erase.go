@@ -64,7 +64,7 @@ func (s *Server) entryErase(w http.ResponseWriter, r *http.Request) {
 	}
 	to := "/"
 	if p.Admin && r.PostFormValue("from") == "admin" {
-		to = "/admin"
+		to = "/admin?done=erased"
 	}
 	if htmxOf(r).Request {
 		w.Header().Set("HX-Redirect", to)
