@@ -105,6 +105,12 @@ func main() {
 
 // line prints one figure.
 func line(name string, value, baseline float64, extra ...string) {
+	fmt.Println(format(name, value, baseline, extra...))
+}
+
+// format is one figure's line: ratio is value over baseline, in the
+// figure's own unit.
+func format(name string, value, baseline float64, extra ...string) string {
 	ratio := 0.0
 	if baseline != 0 {
 		ratio = value / baseline
@@ -113,7 +119,7 @@ func line(name string, value, baseline float64, extra ...string) {
 	for _, e := range extra {
 		s += " " + e
 	}
-	fmt.Println(s)
+	return s
 }
 
 func num(v float64) string {
