@@ -53,7 +53,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "ready: runs per photo and side (the median is reported)")
 	flag.IntVar(&o.burstN, "burst", 1000, "burst: uploads of Storm.jpg")
 	flag.IntVar(&o.entries, "entries", 10000, "gallery, entry, replay: entries in the view")
-	flag.IntVar(&o.awsRows, "aws-entries", 1000, "rebuild-aws: entries in the events table on moto")
+	flag.IntVar(&o.awsRows, "aws-entries", 100, "rebuild-aws: entries in the events table on moto")
 	flag.IntVar(&o.uploads, "uploads", 50, "ingest: concurrent uploads of the 16 MB photo")
 	flag.Float64Var(&o.duration, "duration", 4, "gallery, entry: seconds of load per side")
 	flag.IntVar(&o.conns, "conns", 16, "gallery, entry: connections")
