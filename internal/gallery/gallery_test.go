@@ -58,7 +58,7 @@ func TestCleanComment(t *testing.T) {
 		"a\r\nb":                 "a\nb",
 		"a\rb":                   "a\nb",
 		"x\r\rid: 9\revent: x\r": "x\n\nid: 9\nevent: x",
-		"  plain  ":               "plain",
+		"  plain  ":              "plain",
 	} {
 		if got := CleanComment(in); got != want {
 			t.Errorf("CleanComment(%q) = %q, want %q", in, got, want)
