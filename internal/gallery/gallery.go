@@ -500,25 +500,7 @@ func (s *Service) Page(ctx context.Context, cursor string, limit int) (projectio
 
 // Entry returns a visible entry and its history, or a NotFound error.
 func (s *Service) Entry(ctx context.Context, eib string) (projections.Entry, []events.Event, error) {
-	notFound := apperr.New(apperr.NotFound, "There is no such entry. It may have been deleted.")
-	if !ids.Valid(eib) {
-		return projections.Entry{}, nil, notFound
-	}
-	e, err := s.View.Get(ctx, eib)
-	if errors.Is(err, projections.ErrNotFound) || (err == nil && !e.Visible()) {
-		return projections.Entry{}, nil, notFound
-	}
-	if err != nil {
-		return projections.Entry{}, nil, err
-	}
-	history, err := s.Events.Load(ctx, eib)
-	if err != nil {
-		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
-	}
-	if history, err = s.reveal(ctx, s.keys(), history); err != nil {
-		return projections.Entry{}, nil, fmt.Errorf("gallery: history of %s: %w", eib, err)
-	}
-	return e, history, nil
+	return s.EntryFor(ctx, eib, "")
 }
 
 // UploadLimits are the limits uploads are checked against.
