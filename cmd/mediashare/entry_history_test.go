@@ -48,3 +48,46 @@ func TestEntryPageHistoryShowsTheTitle(t *testing.T) {
 	})
 	uploadedRow("in the trash")
 }
+
+// An admin's delete (to the trash), restore and "delete now" of someone
+// else's entry are recorded under the admin's account, so the audit log
+// shows which admin removed what; the payloads still say "admin".
+func TestAdminTrashRestorePurgeNameTheAdmin(t *testing.T) {
+	s := startSite(t, func(c *config) { c.TrashRetention = 720 * time.Hour })
+	root, alice := browser(t), browser(t)
+	s.signUp(root, "root", "a long admin password 1", "")
+	eib := uploadOne(t, s, alice, "Storm", photoBytes(t, "Storm.jpg"))
+
+	var admin events.Actor
+	for _, ev := range s.events() {
+		if ev.Type == events.AccountRegistered {
+			admin = events.AccountActor(ev.Stream)
+		}
+	}
+	if admin == "" {
+		t.Fatal("no AccountRegistered for the admin")
+	}
+	for _, step := range []struct {
+		path string
+		typ  events.Type
+	}{
+		{"/delete", events.MediaTrashed},
+		{"/restore", events.MediaRestored},
+		{"/purge", events.MediaDeleted},
+	} {
+		resp := s.post(root, "/entries/"+eib+step.path, nil, false)
+		readBody(t, resp)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("the admin's %s: %d, want 303", step.path, resp.StatusCode)
+		}
+		var last events.Event
+		for _, ev := range s.events() {
+			if ev.Stream == eib {
+				last = ev
+			}
+		}
+		if last.Type != step.typ || last.Actor != admin || !strings.Contains(string(last.Data), `"reason":"admin"`) {
+			t.Errorf("the admin's %s recorded %s by %q (%s), want %s by %q", step.path, last.Type, last.Actor, last.Data, step.typ, admin)
+		}
+	}
+}

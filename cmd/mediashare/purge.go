@@ -8,6 +8,8 @@ import (
 	"log/slog"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
+	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 )
 
@@ -29,7 +31,7 @@ func purge(ctx context.Context, c config, log *slog.Logger, eibs []string, out i
 	svc := &gallery.Service{Events: be.Events, View: be.View, Blobs: be.Blobs, Limits: limits, Log: log}
 	var errs []error
 	for _, eib := range eibs {
-		if err := svc.Purge(ctx, eib, "", true); err != nil {
+		if err := svc.Purge(ctx, eib, entry.Actor{Admin: true, As: events.SystemActor}); err != nil {
 			errs = append(errs, fmt.Errorf("purge %s: %s", eib, apperr.MessageOf(err)))
 			if apperr.CodeOf(err) == apperr.Internal {
 				log.Error("purge failed", "eib", eib, "error", err)

@@ -437,7 +437,7 @@ func TestPurgeCommand(t *testing.T) {
 			strings.HasSuffix(streamTypes(evs, inTrash), "MediaTrashed,MediaDeleted,MediaPurged") && len(s.mediaFiles()) == 0
 	})
 	for _, e := range s.events() {
-		if e.Type == events.MediaDeleted && (e.Actor != "admin" || string(e.Data) != `{"reason":"admin"}`) {
+		if e.Type == events.MediaDeleted && (e.Actor != events.SystemActor || string(e.Data) != `{"reason":"admin"}`) {
 			t.Errorf("the purge recorded %s %s", e.Actor, e.Data)
 		}
 	}

@@ -247,7 +247,8 @@ type Actor struct {
 	Owner string // the visitor's owner id ("" for none)
 	Admin bool
 	// As is the actor an admin's events are recorded under ("account:…",
-	// or events.SystemActor for the command line); "" records "admin".
+	// or events.SystemActor for the command line); "" records the
+	// admin's own account (Owner), or "admin" without one.
 	As events.Actor
 }
 
@@ -277,7 +278,20 @@ func (e Entry) reasonOf(a Actor) (string, events.Actor) {
 	if e.Owns(a) {
 		return "owner", events.OwnerActor(a.Owner)
 	}
-	return "admin", events.Actor("admin")
+	return "admin", a.admin()
+}
+
+// admin is the actor an admin's decision is recorded under, so that the
+// audit log shows which admin it was: a.As, else the admin's own account
+// (or owner id), else the bare "admin".
+func (a Actor) admin() events.Actor {
+	switch {
+	case a.As != "":
+		return a.As
+	case a.Owner != "":
+		return ActorOf(a.Owner)
+	}
+	return events.Actor("admin")
 }
 
 // Trash decides a's delete while the trash is on: the MediaTrashed event
@@ -349,7 +363,7 @@ func (e Entry) Purge(a Actor, id string, at time.Time) (events.Event, error) {
 	}
 	reason, actor := "owner", events.OwnerActor(a.Owner)
 	if a.Admin {
-		reason, actor = "admin", events.Actor("admin")
+		reason, actor = "admin", a.admin()
 	}
 	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
 }
@@ -385,7 +399,7 @@ func (e Entry) Delete(a Actor, id string, at time.Time) (events.Event, error) {
 	}
 	reason, actor := "owner", ActorOf(a.Owner)
 	if !e.Owns(a) {
-		reason, actor = "admin", events.Actor("admin")
+		reason, actor = "admin", a.admin()
 	}
 	return events.New(id, events.MediaDeleted, e.EIB, at, actor, events.Deleted{Reason: reason})
 }

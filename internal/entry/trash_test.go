@@ -111,7 +111,8 @@ func TestTrashDecisions(t *testing.T) {
 	inTrash := mustFold(t, upload(t, 1), thumb(t, 2, false), trashed(t, 3))
 	gone := mustFold(t, upload(t, 1), trashed(t, 2), deleted(t, 3, "retention"))
 	purgedE := mustFold(t, upload(t, 1), deleted(t, 2, "owner"), purged(t, 3, eib+".jpg"))
-	alice, bob, admin := entry.Actor{Owner: "alice"}, entry.Actor{Owner: "bob"}, entry.Actor{Owner: "root", Admin: true}
+	alice, bob, admin := entry.Actor{Owner: "alice"}, entry.Actor{Owner: "bob"}, entry.Actor{Owner: "user-root", Admin: true, As: events.AccountActor("user-root")}
+	nobody := entry.Actor{Admin: true} // an admin with no account and no As
 	before, after := until.Add(-time.Second), until
 	tests := []struct {
 		name   string
@@ -122,13 +123,13 @@ func TestTrashDecisions(t *testing.T) {
 		reason string
 	}{
 		{"trash by the owner", func() (events.Event, error) { return ready.Trash(alice, until, "x", t0) }, "", events.MediaTrashed, events.OwnerActor("alice"), "owner"},
-		{"trash by an admin", func() (events.Event, error) { return ready.Trash(admin, until, "x", t0) }, "", events.MediaTrashed, "admin", "admin"},
+		{"trash by an admin", func() (events.Event, error) { return ready.Trash(admin, until, "x", t0) }, "", events.MediaTrashed, events.AccountActor("user-root"), "admin"},
 		{"trash by a stranger", func() (events.Event, error) { return ready.Trash(bob, until, "x", t0) }, apperr.Forbidden, "", "", ""},
 		{"trash of an entry in the trash", func() (events.Event, error) { return inTrash.Trash(alice, until, "x", t0) }, apperr.Conflict, "", "", ""},
 		{"trash of a deleted entry", func() (events.Event, error) { return gone.Trash(alice, until, "x", t0) }, apperr.NotFound, "", "", ""},
 		{"trash with a period that has already ended", func() (events.Event, error) { return ready.Trash(alice, t0, "x", t0) }, apperr.Internal, "", "", ""},
 		{"restore by the owner", func() (events.Event, error) { return inTrash.Restore(alice, "x", before) }, "", events.MediaRestored, events.OwnerActor("alice"), "owner"},
-		{"restore by an admin", func() (events.Event, error) { return inTrash.Restore(admin, "x", before) }, "", events.MediaRestored, "admin", "admin"},
+		{"restore by an admin", func() (events.Event, error) { return inTrash.Restore(admin, "x", before) }, "", events.MediaRestored, events.AccountActor("user-root"), "admin"},
 		{"restore by a stranger", func() (events.Event, error) { return inTrash.Restore(bob, "x", before) }, apperr.Forbidden, "", "", ""},
 		{"restore by no one", func() (events.Event, error) { return inTrash.Restore(entry.Actor{}, "x", before) }, apperr.Forbidden, "", "", ""},
 		{"restore once the period has ended", func() (events.Event, error) { return inTrash.Restore(alice, "x", after) }, apperr.Conflict, "", "", ""},
@@ -139,8 +140,14 @@ func TestTrashDecisions(t *testing.T) {
 		{"delete now from the trash by the owner", func() (events.Event, error) { return inTrash.Purge(alice, "x", t0) }, "", events.MediaDeleted, events.OwnerActor("alice"), "owner"},
 		{"delete now from the trash by a stranger", func() (events.Event, error) { return inTrash.Purge(bob, "x", t0) }, apperr.Forbidden, "", "", ""},
 		{"delete now of an entry in the gallery by the owner", func() (events.Event, error) { return ready.Purge(alice, "x", t0) }, apperr.Conflict, "", "", ""},
-		{"an admin purges an entry in the gallery", func() (events.Event, error) { return ready.Purge(admin, "x", t0) }, "", events.MediaDeleted, "admin", "admin"},
-		{"an admin purges an entry in the trash", func() (events.Event, error) { return inTrash.Purge(admin, "x", t0) }, "", events.MediaDeleted, "admin", "admin"},
+		{"an admin purges an entry in the gallery", func() (events.Event, error) { return ready.Purge(admin, "x", t0) }, "", events.MediaDeleted, events.AccountActor("user-root"), "admin"},
+		{"an admin purges an entry in the trash", func() (events.Event, error) { return inTrash.Purge(admin, "x", t0) }, "", events.MediaDeleted, events.AccountActor("user-root"), "admin"},
+		{"an admin with no account trashes", func() (events.Event, error) { return ready.Trash(nobody, until, "x", t0) }, "", events.MediaTrashed, "admin", "admin"},
+		{"an admin with no account restores", func() (events.Event, error) { return inTrash.Restore(nobody, "x", before) }, "", events.MediaRestored, "admin", "admin"},
+		{"an admin with no account purges", func() (events.Event, error) { return inTrash.Purge(nobody, "x", t0) }, "", events.MediaDeleted, "admin", "admin"},
+		{"the command line purges", func() (events.Event, error) {
+			return inTrash.Purge(entry.Actor{Admin: true, As: events.SystemActor}, "x", t0)
+		}, "", events.MediaDeleted, events.SystemActor, "admin"},
 		{"purge of a deleted entry", func() (events.Event, error) { return gone.Purge(admin, "x", t0) }, apperr.NotFound, "", "", ""},
 		{"the period ends", func() (events.Event, error) { return inTrash.Expire("x", after) }, "", events.MediaDeleted, events.SystemActor, "retention"},
 		{"the period has not ended", func() (events.Event, error) { return inTrash.Expire("x", before) }, apperr.Conflict, "", "", ""},

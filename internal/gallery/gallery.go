@@ -434,14 +434,13 @@ func (s *Service) awaitProjection(ctx context.Context, eib string, version int) 
 	}
 }
 
-// Delete records that owner deleted the entry. Only its owner (or an
+// Delete records that a deleted the entry. Only its owner (or an
 // admin) may, as the entry aggregate decides. With a trash retention the
 // entry moves to its owner's trash (MediaTrashed), blobs kept; without,
 // it is deleted for good (MediaDeleted) and the reactor removes the
 // blobs. The events stay.
-func (s *Service) Delete(ctx context.Context, eib, owner string, admin bool) error {
+func (s *Service) Delete(ctx context.Context, eib string, a entry.Actor) error {
 	return s.decide(ctx, "delete", eib, func(life entry.Entry, id string, at time.Time) (events.Event, error) {
-		a := entry.Actor{Owner: owner, Admin: admin}
 		if s.Limits.TrashRetention > 0 {
 			return life.Trash(a, at.Add(s.Limits.TrashRetention), id, at)
 		}

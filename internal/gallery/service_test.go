@@ -9,6 +9,7 @@ import (
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/blob/fileblob"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
 	"mediashare/internal/gallery"
@@ -80,7 +81,7 @@ func TestDeleteDecidesByTheEntry(t *testing.T) {
 		{"an admin, after the owner", eib, "bob", true, apperr.NotFound, "", 2},
 	}
 	for _, st := range steps {
-		err := s.Delete(ctx, st.eib, st.owner, st.admin)
+		err := s.Delete(ctx, st.eib, entry.Actor{Owner: st.owner, Admin: st.admin})
 		if got := apperr.CodeOf(err); got != st.code {
 			t.Fatalf("%s: got %q (%v), want %q", st.name, got, err, st.code)
 		}
@@ -100,11 +101,11 @@ func TestDeleteDecidesByTheEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, other, "dave", true); err != nil {
+	if err := s.Delete(ctx, other, entry.Actor{Owner: "user-dave", Admin: true}); err != nil {
 		t.Fatalf("an admin's delete: %v", err)
 	}
 	evs, _ := store.Load(ctx, other)
-	if last := evs[len(evs)-1]; last.Type != events.MediaDeleted || last.Actor != "admin" || string(last.Data) != `{"reason":"admin"}` {
+	if last := evs[len(evs)-1]; last.Type != events.MediaDeleted || last.Actor != events.AccountActor("user-dave") || string(last.Data) != `{"reason":"admin"}` {
 		t.Errorf("an admin's delete recorded %s %s %s", last.Type, last.Actor, last.Data)
 	}
 }
@@ -128,7 +129,7 @@ func TestRetriedUploadAsksTheEntry(t *testing.T) {
 	if err != nil || theirs == first {
 		t.Fatalf("someone else's same request id: got %s, %v", theirs, err)
 	}
-	if err := s.Delete(ctx, first, "alice", false); err != nil {
+	if err := s.Delete(ctx, first, entry.Actor{Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = uploadPhoto(t, s, "alice", req)

@@ -16,18 +16,18 @@ import (
 // Restore takes an entry out of its owner's trash and puts it back in
 // the gallery as it was (its thumbnail kept, nothing decoded again). Only
 // its owner (or an admin) may, until its trash period ends.
-func (s *Service) Restore(ctx context.Context, eib, owner string, admin bool) error {
+func (s *Service) Restore(ctx context.Context, eib string, a entry.Actor) error {
 	return s.decide(ctx, "restore", eib, func(life entry.Entry, id string, at time.Time) (events.Event, error) {
-		return life.Restore(entry.Actor{Owner: owner, Admin: admin}, id, at)
+		return life.Restore(a, id, at)
 	})
 }
 
 // Purge deletes an entry for good now: its owner from the trash ("delete
 // now"), an admin from the gallery or the trash. The reactor removes the
 // blobs and records MediaPurged.
-func (s *Service) Purge(ctx context.Context, eib, owner string, admin bool) error {
+func (s *Service) Purge(ctx context.Context, eib string, a entry.Actor) error {
 	return s.decide(ctx, "purge", eib, func(life entry.Entry, id string, at time.Time) (events.Event, error) {
-		return life.Purge(entry.Actor{Owner: owner, Admin: admin}, id, at)
+		return life.Purge(a, id, at)
 	})
 }
 
@@ -49,7 +49,7 @@ func (s *Service) EmptyTrash(ctx context.Context, owner string) (int, error) {
 		}
 		progressed := false
 		for _, e := range page.Entries {
-			err := s.Purge(ctx, e.EIB, owner, false)
+			err := s.Purge(ctx, e.EIB, entry.Actor{Owner: owner})
 			switch apperr.CodeOf(err) {
 			case "":
 				n++

@@ -4,10 +4,12 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/gallery"
 	"mediashare/internal/ids"
@@ -65,7 +67,7 @@ func TestTrashAndRestore(t *testing.T) {
 	s.Limits.TrashRetention = time.Hour
 	eib := upload(t, s, "alice", "Storm.jpg").Entry.EIB
 
-	if err := s.Delete(ctx, eib, "alice", false); err != nil {
+	if err := s.Delete(ctx, eib, entry.Actor{Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := types(t, store, eib); !slices.Equal(got, []events.Type{events.MediaUploaded, events.MediaTrashed}) {
@@ -112,11 +114,11 @@ func TestTrashAndRestore(t *testing.T) {
 		var err error
 		switch st.op {
 		case "delete":
-			err = s.Delete(ctx, st.eib, st.owner, st.admin)
+			err = s.Delete(ctx, st.eib, entry.Actor{Owner: st.owner, Admin: st.admin})
 		case "restore":
-			err = s.Restore(ctx, st.eib, st.owner, st.admin)
+			err = s.Restore(ctx, st.eib, entry.Actor{Owner: st.owner, Admin: st.admin})
 		case "purge":
-			err = s.Purge(ctx, st.eib, st.owner, st.admin)
+			err = s.Purge(ctx, st.eib, entry.Actor{Owner: st.owner, Admin: st.admin})
 		}
 		if got := apperr.CodeOf(err); got != st.code {
 			t.Fatalf("%s: got %q (%v), want %q", st.name, got, err, st.code)
@@ -131,14 +133,14 @@ func TestTrashAndRestore(t *testing.T) {
 	}
 
 	// The period ends: the sweeper deletes it for good, once.
-	if err := s.Delete(ctx, eib, "alice", false); err != nil {
+	if err := s.Delete(ctx, eib, entry.Actor{Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := s.ExpireTrash(ctx, 10); n != 0 || err != nil {
 		t.Errorf("expired before the period ended: %d (%v)", n, err)
 	}
 	now = now.Add(2 * time.Hour)
-	if err := s.Restore(ctx, eib, "alice", false); apperr.CodeOf(err) != apperr.Conflict {
+	if err := s.Restore(ctx, eib, entry.Actor{Owner: "alice"}); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("a restore after the period: %v, want a conflict", err)
 	}
 	if n, err := s.ExpireTrash(ctx, 10); n != 1 || err != nil {
@@ -155,7 +157,7 @@ func TestTrashAndRestore(t *testing.T) {
 	if last := evs[len(evs)-1]; last.Actor != events.SystemActor || string(last.Data) != `{"reason":"retention"}` {
 		t.Errorf("the end of the period recorded %s %s", last.Actor, last.Data)
 	}
-	if err := s.Restore(ctx, eib, "alice", false); apperr.CodeOf(err) != apperr.NotFound {
+	if err := s.Restore(ctx, eib, entry.Actor{Owner: "alice"}); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("a restore of a deleted entry: %v, want not found", err)
 	}
 }
@@ -171,7 +173,7 @@ func TestTwoSweepersDeleteOnce(t *testing.T) {
 	var eibs []string
 	for _, p := range []string{"Storm.jpg", "RainDrops.jpg"} {
 		eib := upload(t, s, "alice", p).Entry.EIB
-		if err := s.Delete(ctx, eib, "alice", false); err != nil {
+		if err := s.Delete(ctx, eib, entry.Actor{Owner: "alice"}); err != nil {
 			t.Fatal(err)
 		}
 		eibs = append(eibs, eib)
@@ -210,14 +212,14 @@ func TestEmptyTrashAndAdminPurge(t *testing.T) {
 	var mine []string
 	for _, p := range []string{"Storm.jpg", "RainDrops.jpg"} {
 		eib := upload(t, s, "alice", p).Entry.EIB
-		if err := s.Delete(ctx, eib, "alice", false); err != nil {
+		if err := s.Delete(ctx, eib, entry.Actor{Owner: "alice"}); err != nil {
 			t.Fatal(err)
 		}
 		mine = append(mine, eib)
 	}
 	kept := upload(t, s, "alice", "storm640.jpg").Entry.EIB
 	theirs := upload(t, s, "bob", "Storm.jpg").Entry.EIB
-	if err := s.Delete(ctx, theirs, "bob", false); err != nil {
+	if err := s.Delete(ctx, theirs, entry.Actor{Owner: "bob"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.EmptyTrash(ctx, ""); apperr.CodeOf(err) != apperr.Forbidden {
@@ -243,11 +245,11 @@ func TestEmptyTrashAndAdminPurge(t *testing.T) {
 	}
 	// An admin purges at once, from the gallery or the trash.
 	for _, eib := range []string{kept, theirs} {
-		if err := s.Purge(ctx, eib, "root", true); err != nil {
+		if err := s.Purge(ctx, eib, entry.Actor{Owner: "user-root", Admin: true, As: events.AccountActor("user-root")}); err != nil {
 			t.Fatalf("an admin's purge of %s: %v", eib, err)
 		}
 		evs, _ := store.Load(ctx, eib)
-		if last := evs[len(evs)-1]; last.Type != events.MediaDeleted || last.Actor != "admin" || string(last.Data) != `{"reason":"admin"}` {
+		if last := evs[len(evs)-1]; last.Type != events.MediaDeleted || last.Actor != events.AccountActor("user-root") || string(last.Data) != `{"reason":"admin"}` {
 			t.Errorf("an admin's purge recorded %s %s %s", last.Type, last.Actor, last.Data)
 		}
 	}
@@ -273,7 +275,7 @@ func TestDuplicateUploads(t *testing.T) {
 		t.Error("other bytes are a duplicate")
 	}
 	// In the trash: still a duplicate, and it says so.
-	if err := s.Delete(ctx, first.Entry.EIB, "alice", false); err != nil {
+	if err := s.Delete(ctx, first.Entry.EIB, entry.Actor{Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	inTrash := upload(t, s, "alice", "Storm.jpg")
@@ -281,7 +283,7 @@ func TestDuplicateUploads(t *testing.T) {
 		t.Errorf("the same bytes while the first is in the trash: %+v", inTrash)
 	}
 	// Deleted for good: the bytes may come again.
-	if err := s.Purge(ctx, first.Entry.EIB, "alice", false); err != nil {
+	if err := s.Purge(ctx, first.Entry.EIB, entry.Actor{Owner: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	fresh := upload(t, s, "alice", "Storm.jpg")
@@ -345,5 +347,51 @@ func TestDoubleClickMakesOneEntry(t *testing.T) {
 	evs, _, _ := store.ReadAll(ctx, "", 100)
 	if n := len(evs); n != 1 {
 		t.Errorf("%d events, want one upload", n)
+	}
+}
+
+// An admin's trash, restore and purge of someone else's entry record
+// which admin it was (the audit log shows who removed what), as an
+// erase does; the payload's reason stays "admin".
+func TestAdminDecisionsNameTheAdmin(t *testing.T) {
+	s, store := newLiveService(t)
+	ctx := context.Background()
+	s.Limits.TrashRetention = time.Hour
+	root := events.AccountActor("user-root")
+	cases := []struct {
+		name  string
+		admin entry.Actor
+		want  events.Actor
+	}{
+		{"signed in (As)", entry.Actor{Owner: "user-root", Admin: true, As: root}, root},
+		{"its account, without As", entry.Actor{Owner: "user-root", Admin: true}, root},
+		{"the command line", entry.Actor{Admin: true, As: events.SystemActor}, events.SystemActor},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			eib := upload(t, s, "alice", "Storm.jpg").Entry.EIB
+			steps := []struct {
+				do   func() error
+				typ  events.Type
+				data string
+			}{
+				{func() error { return s.Delete(ctx, eib, c.admin) }, events.MediaTrashed, `"reason":"admin"`},
+				{func() error { return s.Restore(ctx, eib, c.admin) }, events.MediaRestored, `{"reason":"admin"}`},
+				{func() error { return s.Purge(ctx, eib, c.admin) }, events.MediaDeleted, `{"reason":"admin"}`},
+			}
+			for _, st := range steps {
+				if err := st.do(); err != nil {
+					t.Fatalf("%s: %v", st.typ, err)
+				}
+				evs, err := store.Load(ctx, eib)
+				if err != nil {
+					t.Fatal(err)
+				}
+				last := evs[len(evs)-1]
+				if last.Type != st.typ || last.Actor != c.want || !strings.Contains(string(last.Data), st.data) {
+					t.Errorf("recorded %s by %q (%s), want %s by %q (%s)", last.Type, last.Actor, last.Data, st.typ, c.want, st.data)
+				}
+			}
+		})
 	}
 }

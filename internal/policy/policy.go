@@ -54,7 +54,11 @@ func (p Principal) OwnerID() string {
 
 // Actor is the principal as the entry aggregate sees it.
 func (p Principal) Actor() entry.Actor {
-	return entry.Actor{Owner: p.OwnerID(), Admin: p.Admin}
+	a := entry.Actor{Owner: p.OwnerID(), Admin: p.Admin}
+	if p.Admin {
+		a.As = p.EventActor() // the audit log names the admin
+	}
+	return a
 }
 
 // EventActor is who the events the principal causes are recorded as.

@@ -170,7 +170,7 @@ func (s *Server) apiEntryDelete(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Delete(r.Context(), r.PathValue("eib"), t.AccountID, acct.IsAdmin()); err != nil {
+	if err := s.Gallery.Delete(r.Context(), r.PathValue("eib"), entry.Actor{Owner: t.AccountID, Admin: acct.IsAdmin()}); err != nil {
 		s.apiError(w, r, err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
 	"mediashare/internal/ids"
 	"mediashare/internal/projections"
 	"mediashare/views"
@@ -85,7 +86,7 @@ func (s *Server) deletionLinkDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Delete(r.Context(), e.EIB, e.Owner, false); err != nil {
+	if err := s.Gallery.Delete(r.Context(), e.EIB, entry.Actor{Owner: e.Owner}); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -3,11 +3,13 @@ package web
 import (
 	"context"
 	"net/http"
+
+	"mediashare/internal/entry"
 )
 
 // deleter deletes an entry for its owner (or an admin).
 type deleter interface {
-	Delete(ctx context.Context, eib, owner string, admin bool) error
+	Delete(ctx context.Context, eib string, a entry.Actor) error
 }
 
 // entryDelete serves DELETE /entries/{eib} (htmx) and
@@ -19,7 +21,7 @@ func (s *Server) entryDelete(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Delete(r.Context(), eib, p.OwnerID(), p.Admin); err != nil {
+	if err := s.Gallery.Delete(r.Context(), eib, p.Actor()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -5,11 +5,12 @@ import (
 	"net/http"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
 )
 
 // purger deletes entries for good now.
 type purger interface {
-	Purge(ctx context.Context, eib, owner string, admin bool) error
+	Purge(ctx context.Context, eib string, a entry.Actor) error
 	EmptyTrash(ctx context.Context, owner string) (int, error)
 }
 
@@ -20,7 +21,7 @@ func (s *Server) entryPurge(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted."))
 		return
 	}
-	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), PrincipalFrom(r.Context()).OwnerID(), PrincipalFrom(r.Context()).Admin); err != nil {
+	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), PrincipalFrom(r.Context()).Actor()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -5,12 +5,13 @@ import (
 	"net/http"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/entry"
 	"mediashare/views"
 )
 
 // restorer takes an entry out of the trash.
 type restorer interface {
-	Restore(ctx context.Context, eib, owner string, admin bool) error
+	Restore(ctx context.Context, eib string, a entry.Actor) error
 }
 
 // entryRestore serves POST /entries/{eib}/restore (the trash page, the
@@ -22,7 +23,7 @@ func (s *Server) entryRestore(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot restore for now. Nothing was restored."))
 		return
 	}
-	if err := s.Gallery.Restore(r.Context(), eib, PrincipalFrom(r.Context()).OwnerID(), PrincipalFrom(r.Context()).Admin); err != nil {
+	if err := s.Gallery.Restore(r.Context(), eib, PrincipalFrom(r.Context()).Actor()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -63,6 +63,7 @@ type upload struct {
 type deletion struct {
 	eib, owner string
 	admin      bool
+	as         events.Actor
 }
 
 type erasure struct {
@@ -109,17 +110,17 @@ func (f *fakeGallery) Upload(ctx context.Context, in gallery.UploadInput) (galle
 	return gallery.Uploaded{Entry: projections.Entry{EIB: eib, Title: strings.TrimSpace(in.Title), Comment: strings.TrimSpace(in.Comment), Status: projections.Processing, Size: in.Size, Owner: in.Owner, Version: 1}}, nil
 }
 
-func (f *fakeGallery) Restore(ctx context.Context, eib, owner string, admin bool) error {
+func (f *fakeGallery) Restore(ctx context.Context, eib string, a entry.Actor) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.restores = append(f.restores, deletion{eib, owner, admin})
+	f.restores = append(f.restores, deletion{eib, a.Owner, a.Admin, a.As})
 	return f.trashErr
 }
 
-func (f *fakeGallery) Purge(ctx context.Context, eib, owner string, admin bool) error {
+func (f *fakeGallery) Purge(ctx context.Context, eib string, a entry.Actor) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.purges = append(f.purges, deletion{eib, owner, admin})
+	f.purges = append(f.purges, deletion{eib, a.Owner, a.Admin, a.As})
 	return f.trashErr
 }
 
@@ -148,10 +149,10 @@ func (f *fakeGallery) EntryFor(ctx context.Context, eib, viewer string) (project
 	return f.Entry(ctx, eib)
 }
 
-func (f *fakeGallery) Delete(ctx context.Context, eib, owner string, admin bool) error {
+func (f *fakeGallery) Delete(ctx context.Context, eib string, a entry.Actor) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.deletes = append(f.deletes, deletion{eib, owner, admin})
+	f.deletes = append(f.deletes, deletion{eib, a.Owner, a.Admin, a.As})
 	return f.deleteErr
 }
 
@@ -599,7 +600,7 @@ func TestDelete(t *testing.T) {
 			if got := w.Header().Get("HX-Redirect"); got != tt.hxTarget {
 				t.Errorf("HX-Redirect: got %q, want %q", got, tt.hxTarget)
 			}
-			if want := []deletion{{eib, s.owner, false}}; len(s.fake.deletes) != 1 || s.fake.deletes[0] != want[0] {
+			if want := []deletion{{eib, s.owner, false, ""}}; len(s.fake.deletes) != 1 || s.fake.deletes[0] != want[0] {
 				t.Errorf("deletes: got %+v, want %+v (the cookie's owner, never an admin)", s.fake.deletes, want)
 			}
 			if tt.message != "" {
