@@ -923,3 +923,42 @@ func TestAPICORSFlagRefusesNonOrigins(t *testing.T) {
 		t.Errorf("parseOrigins: %v %v", got, err)
 	}
 }
+
+// mediashare tokens on the AWS backend: made, listed with its last use,
+// revoked, each seen by the running site at once.
+// (The embedded backend's run against a serve process in
+// TestAPIClientAndShareXAgainstServe.)
+func TestTokensCommandOnAWS(t *testing.T) {
+	s := startSite(t, func(c *config) { awsConfig(t, c) })
+	s.mustAccount("judy", events.RoleMember)
+	a := s.cfg.AWS
+	flags := []string{"--backend", "aws", "--bucket", a.Bucket, "--table", a.Table, "--events-table", a.EventsTable,
+		"--region", a.Region, "--endpoint", a.Endpoint, "--s3-path-style", "--user", "judy"}
+	cmd := func(args ...string) (string, error) {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), append(args, flags...), &out, &errb)
+		if err != nil {
+			return errb.String(), err
+		}
+		return out.String(), nil
+	}
+	out, err := cmd("tokens", "create", "--scopes", "read")
+	if err != nil {
+		t.Fatalf("tokens create: %v %s", err, out)
+	}
+	token := strings.TrimSpace(out)
+	if r := s.api(apiCall{method: "GET", path: "/api/v1/entries", token: token}); r.code != 200 {
+		t.Errorf("the new token: %d", r.code)
+	}
+	out, err = cmd("tokens", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err != nil || len(lines) != 2 || strings.HasSuffix(strings.TrimSpace(lines[1]), "never") {
+		t.Fatalf("tokens list: %v\n%s", err, out)
+	}
+	if out, err := cmd("tokens", "revoke", "--id", strings.Fields(lines[1])[0]); err != nil {
+		t.Fatalf("tokens revoke: %v %s", err, out)
+	}
+	if r := s.api(apiCall{method: "GET", path: "/api/v1/entries", token: token}); r.code != 401 {
+		t.Errorf("the revoked token: %d", r.code)
+	}
+}
