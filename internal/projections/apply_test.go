@@ -74,3 +74,21 @@ func TestApply(t *testing.T) {
 		t.Error("an unknown event type applied without error")
 	}
 }
+
+// An event of a stream that was never uploaded (a delete of nothing, a
+// claim of nothing) makes no row: the projector neither stores an empty
+// row nor fails on it, so the feed moves on.
+func TestApplyWithoutAnUpload(t *testing.T) {
+	const eib = "01JDAPPLY00000000000000002"
+	for _, e := range []events.Event{
+		eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"}),
+		eventstest.MustEvent(t, events.EntryClaimed, eib, events.Claimed{Account: "user-x", From: "o"}),
+		eventstest.MustEvent(t, events.ThumbnailGenerated, eib, events.ThumbnailsGenerated{Placeholder: "#ffffff"}),
+	} {
+		e.Version = 1
+		got, changed, err := projections.Apply(context.Background(), nil, projections.Entry{}, e)
+		if err != nil || changed || got != (projections.Entry{}) {
+			t.Errorf("%s first: %+v changed=%v err=%v, want nothing", e.Type, got, changed, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"mediashare/internal/entry"
@@ -141,6 +142,11 @@ func Apply(ctx context.Context, keys entry.Keys, cur Entry, e events.Event) (Ent
 		return cur, false, nil // an account's stream: no entry of the view
 	}
 	if e.Version <= cur.Version {
+		return cur, false, nil
+	}
+	if cur.EIB == "" && e.Type != events.MediaUploaded && e.Type != events.MediaErased && slices.Contains(events.Types, e.Type) {
+		// An event of a stream the view never saw uploaded (none was):
+		// there is no row to change, and no row can be made of it.
 		return cur, false, nil
 	}
 	next := cur
