@@ -115,3 +115,46 @@ func TestPollerPublishesOnlyNewChangesInOrder(t *testing.T) {
 		}
 	}
 }
+
+// Head says how far the poller has followed the log: nothing before it
+// first reads it, then the head it started at, then each change once it
+// is published (kept pages are served by it).
+func TestPollerHeadFollowsWhatItPublished(t *testing.T) {
+	log := &memLog{}
+	log.add("old")
+	h := NewHub(8)
+	sub := h.Subscribe()
+	render := make(chan struct{})
+	p := &Poller{Changes: log, Hub: h, Interval: time.Hour, Render: func(_ context.Context, c projections.Change) (Message, error) {
+		<-render // held until the test lets it go
+		return Message{ID: c.Position, Event: "entry", Data: c.EIB}, nil
+	}}
+	if head, ok := p.Head(); ok {
+		t.Fatalf("Head before Run = %q, true; want not known yet", head)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go p.Run(ctx)
+	waitHead := func(want string) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if head, ok := p.Head(); ok && head == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				head, ok := p.Head()
+				t.Fatalf("Head = %q, %v; want %q", head, ok, want)
+			}
+		}
+	}
+	waitHead("001")
+	log.add("new")
+	p.Poke()
+	time.Sleep(50 * time.Millisecond)
+	if head, _ := p.Head(); head != "001" {
+		t.Errorf("Head = %q while the change is not yet published, want 001", head)
+	}
+	close(render)
+	<-sub.C
+	waitHead("002")
+}
