@@ -63,7 +63,26 @@ func (s *Server) media(r *http.Request, key string) string {
 	return s.abs(r, views.MediaURL(r.Context(), key))
 }
 
-func (s *Server) apiEntryOf(r *http.Request, e projections.Entry) apiEntry {
+// ownerNames memoises owners' display names for one answer (a page
+// shows few owners many times).
+type ownerNames map[string]string
+
+func (s *Server) ownerName(r *http.Request, names ownerNames, id string) string {
+	if s.API.Account == nil || id == "" {
+		return ""
+	}
+	if n, ok := names[id]; ok {
+		return n
+	}
+	n := ""
+	if a, err := s.API.Account(r.Context(), id); err == nil && a.Exists() {
+		n = a.DisplayName
+	}
+	names[id] = n
+	return n
+}
+
+func (s *Server) apiEntryOf(r *http.Request, e projections.Entry, names ownerNames) apiEntry {
 	thumb := e.Thumbnail
 	if thumb == "" {
 		thumb = entry.ThumbnailKey(e.Resource)
@@ -74,11 +93,7 @@ func (s *Server) apiEntryOf(r *http.Request, e projections.Entry) apiEntry {
 		URL: s.abs(r, views.EntryURL(e.EIB)), MediaURL: s.media(r, e.Resource), ThumbnailURL: s.media(r, thumb),
 		PreviewURL: s.media(r, e.Preview),
 	}
-	if s.API.Account != nil && e.Owner != "" {
-		if a, err := s.API.Account(r.Context(), e.Owner); err == nil && a.Exists() {
-			out.Owner = a.DisplayName
-		}
-	}
+	out.Owner = s.ownerName(r, names, e.Owner)
 	return out
 }
 
@@ -124,8 +139,9 @@ func (s *Server) apiEntryList(w http.ResponseWriter, r *http.Request) {
 		Entries    []apiEntry `json:"entries"`
 		NextCursor string     `json:"next_cursor,omitempty"`
 	}{Entries: []apiEntry{}, NextCursor: page.Next}
+	names := ownerNames{}
 	for _, e := range page.Entries {
-		out.Entries = append(out.Entries, s.apiEntryOf(r, e))
+		out.Entries = append(out.Entries, s.apiEntryOf(r, e, names))
 	}
 	s.writeJSON(w, http.StatusOK, out)
 }
@@ -156,7 +172,7 @@ func (s *Server) apiEntryShow(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, s.apiEntryOf(r, e))
+	s.writeJSON(w, http.StatusOK, s.apiEntryOf(r, e, ownerNames{}))
 }
 
 // apiEntryDelete serves DELETE /api/v1/entries/{eib}: the token's
