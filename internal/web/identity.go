@@ -66,10 +66,6 @@ func sessionRefused(ctx context.Context) bool {
 	return s.refused
 }
 
-func withPrincipal(ctx context.Context, p policy.Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, principalState{p: p})
-}
-
 func (s *Server) sessionName() string {
 	if s.Owners.Secure {
 		return sessionCookieSecure
