@@ -71,7 +71,7 @@ func (b *bench) ready() error {
 		if err != nil {
 			return err
 		}
-		var ours, vips []time.Duration
+		var ours, vips, posts []time.Duration
 		for i := range b.runs + 1 {
 			// A new visitor each time: the same bytes from one owner are a duplicate.
 			uploader := client()
@@ -80,6 +80,7 @@ func (b *bench) ready() error {
 			if err != nil {
 				return err
 			}
+			posted := time.Since(start)
 			at, err := w.wait(eib, 2*time.Minute)
 			if err != nil {
 				return err
@@ -89,11 +90,12 @@ func (b *bench) ready() error {
 				return err
 			}
 			if i > 0 { // the first of each warms caches
-				ours, vips = append(ours, at.Sub(start)), append(vips, v)
+				ours, vips, posts = append(ours, at.Sub(start)), append(vips, v), append(posts, posted)
 			}
 		}
 		o, v := median(ours), median(vips)
-		line("ready", o.Seconds(), v.Seconds(), "file="+filepath.Base(f), "unit=s")
+		// upload_s: until the upload's answer (stored, appended, projected).
+		line("ready", o.Seconds(), v.Seconds(), "file="+filepath.Base(f), "unit=s", fmt.Sprintf("upload_s=%.3f", median(posts).Seconds()))
 	}
 	return nil
 }
