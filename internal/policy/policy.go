@@ -146,10 +146,11 @@ func (pol Policy) MayStore(p Principal, used, size int64) error {
 
 // MayAct says whether p can be told apart from a stranger at all: an
 // anonymous visitor whose owner cookie no key verifies owns nothing for
-// now and may change nothing.
+// now and may change nothing (delete, restore, delete for good, empty
+// the trash, erase).
 func (pol Policy) MayAct(p Principal) error {
 	if !p.SignedIn() && p.OwnerUnverified {
-		return apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted.")
+		return apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot change anything for now. Nothing was changed.")
 	}
 	return nil
 }

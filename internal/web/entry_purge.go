@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"mediashare/internal/apperr"
 	"mediashare/internal/entry"
 )
 
@@ -17,11 +16,12 @@ type purger interface {
 // entryPurge serves POST /entries/{eib}/purge: "delete now" of an entry
 // in the visitor's trash. The blobs go, the history stays.
 func (s *Server) entryPurge(w http.ResponseWriter, r *http.Request) {
-	if p := PrincipalFrom(r.Context()); !p.SignedIn() && p.OwnerUnverified {
-		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot delete for now. Nothing was deleted."))
+	p := PrincipalFrom(r.Context())
+	if err := s.policy().MayAct(p); err != nil {
+		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), PrincipalFrom(r.Context()).Actor()); err != nil {
+	if err := s.Gallery.Purge(r.Context(), r.PathValue("eib"), p.Actor()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"mediashare/internal/apperr"
 	"mediashare/internal/entry"
 	"mediashare/views"
 )
@@ -19,11 +18,12 @@ type restorer interface {
 // and the browser to its page.
 func (s *Server) entryRestore(w http.ResponseWriter, r *http.Request) {
 	eib := r.PathValue("eib")
-	if p := PrincipalFrom(r.Context()); !p.SignedIn() && p.OwnerUnverified {
-		s.renderError(w, r, apperr.New(apperr.Forbidden, "This browser's ownership could not be verified, so it cannot restore for now. Nothing was restored."))
+	p := PrincipalFrom(r.Context())
+	if err := s.policy().MayAct(p); err != nil {
+		s.renderError(w, r, err)
 		return
 	}
-	if err := s.Gallery.Restore(r.Context(), eib, PrincipalFrom(r.Context()).Actor()); err != nil {
+	if err := s.Gallery.Restore(r.Context(), eib, p.Actor()); err != nil {
 		s.renderError(w, r, err)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"mediashare/internal/apperr"
 	"mediashare/internal/events"
 	"mediashare/internal/gallery"
+	"mediashare/internal/policy"
 	"mediashare/internal/projections"
 )
 
@@ -105,8 +106,16 @@ func TestTrashRoutesRefuseHostileRequests(t *testing.T) {
 				if tt.code != 0 && w.Code != tt.code || w.Code < 400 || w.Code >= 500 {
 					t.Errorf("status %d, want a refusal (%d)", w.Code, tt.code)
 				}
-				if msg := strings.TrimSpace(doc(t, w).Find(`[data-testid=error-message]`).Text()); msg == "" {
+				msg := strings.TrimSpace(doc(t, w).Find(`[data-testid=error-message]`).Text())
+				if msg == "" {
 					t.Error("the refusal has no message on the page")
+				}
+				if tt.forged {
+					// The policy decides (one place), and its message is the page's.
+					want := apperr.MessageOf(policy.Policy{}.MayAct(policy.Principal{Owner: s.owner, OwnerUnverified: true}))
+					if want == "" || msg != want {
+						t.Errorf("message %q, want the policy's %q", msg, want)
+					}
 				}
 				if n := len(s.fake.restores) + len(s.fake.purges) + len(s.fake.empties) + len(s.fake.deletes); n != 0 {
 					t.Errorf("a hostile request reached the service (%d calls)", n)
