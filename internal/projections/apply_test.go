@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"mediashare/internal/events"
 	"mediashare/internal/events/eventstest"
@@ -18,6 +19,16 @@ func TestApply(t *testing.T) {
 	failed := at(2, eventstest.MustEvent(t, events.ThumbnailFailed, eib, events.ThumbnailFailure{Reason: "bad"}))
 	del := at(3, eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"}))
 	late := at(4, eventstest.MustEvent(t, events.ThumbnailGenerated, eib, events.ThumbnailsGenerated{Placeholder: "#ffffff"}))
+	// Where the projection once kept rules of its own, the aggregate's hold.
+	thumbAfterFail := at(3, thumb)
+	upAgain := at(3, up)
+	trashed := at(3, eventstest.MustEvent(t, events.MediaTrashed, eib, events.Trashed{Reason: "owner", PurgeAfter: up.Time.Add(time.Hour)}))
+	trashedAgain := at(4, eventstest.MustEvent(t, events.MediaTrashed, eib, events.Trashed{Reason: "owner", PurgeAfter: up.Time.Add(2 * time.Hour)}))
+	restored := at(5, eventstest.MustEvent(t, events.MediaRestored, eib, events.Restored{Reason: "owner"}))
+	thumbInTrash := at(3, thumb)
+	trashedFirst := at(2, trashed)
+	claimOther := at(3, eventstest.MustEvent(t, events.EntryClaimed, eib, events.Claimed{Account: "user-x", From: "someone else"}))
+	claim := at(4, eventstest.MustEvent(t, events.EntryClaimed, eib, events.Claimed{Account: "user-x", From: "o"}))
 
 	tests := []struct {
 		name        string
@@ -43,6 +54,36 @@ func TestApply(t *testing.T) {
 		}},
 		{"duplicate upload changes nothing", []events.Event{up, thumb, up}, projections.Ready, 2, nil},
 		{"deleted is a tombstone", []events.Event{up, thumb, del}, projections.Deleted, 3, nil},
+		{"a thumbnail after a failure leaves it failed", []events.Event{up, failed, thumbAfterFail}, projections.Failed, 3, func(t *testing.T, e projections.Entry) {
+			if e.FailReason != "bad" || e.ThumbWidth != 0 || e.Preview != "" {
+				t.Errorf("a failed entry took a thumbnail: %+v", e)
+			}
+		}},
+		{"a second upload of the stream changes nothing but the version", []events.Event{up, thumb, upAgain}, projections.Ready, 3, func(t *testing.T, e projections.Entry) {
+			if e.EID != up.ID || e.ThumbWidth != 320 {
+				t.Errorf("a second upload remade the row: %+v", e)
+			}
+		}},
+		{"a second trash keeps the first period; a restore puts it back as it was", []events.Event{up, thumb, trashed, trashedAgain, restored}, projections.Ready, 5, func(t *testing.T, e projections.Entry) {
+			if !e.TrashUntil.IsZero() || e.ThumbWidth != 320 || e.Preview == "" {
+				t.Errorf("after the restore: %+v", e)
+			}
+		}},
+		{"a thumbnail made in the trash is there after the restore", []events.Event{up, trashedFirst, thumbInTrash, at(4, restored)}, projections.Ready, 4, func(t *testing.T, e projections.Entry) {
+			if e.ThumbWidth != 320 || e.Placeholder != "#010203" {
+				t.Errorf("after the restore: %+v", e)
+			}
+		}},
+		{"a claim moves the owner only from the owner it names", []events.Event{up, thumb, claimOther, claim}, projections.Ready, 4, func(t *testing.T, e projections.Entry) {
+			if e.Owner != "user-x" {
+				t.Errorf("owner %q, want user-x", e.Owner)
+			}
+		}},
+		{"a claim naming someone else changes no owner", []events.Event{up, thumb, claimOther}, projections.Ready, 3, func(t *testing.T, e projections.Entry) {
+			if e.Owner != "o" {
+				t.Errorf("owner %q, want o", e.Owner)
+			}
+		}},
 		{"a tombstone ignores later events but records their version", []events.Event{up, thumb, del, late}, projections.Deleted, 4, func(t *testing.T, e projections.Entry) {
 			if e.Placeholder != "#010203" {
 				t.Errorf("a late event changed a tombstone: %+v", e)

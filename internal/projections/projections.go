@@ -131,10 +131,13 @@ type BatchPutter interface {
 
 // Apply is the projection: the row that results from applying e to cur
 // (the zero Entry when the view has no row). It reports false when e
-// changes nothing: an event at or below the row's version, or an event a
-// tombstone must ignore. What an event says is read by the entry
-// aggregate's package (sealed fields opened with keys); the projection
-// only lays it out as a row. An erasure, whatever came before, leaves a
+// changes nothing: an event at or below the row's version, or an event
+// of an account's stream. The entry aggregate decides what e does (the
+// row is read back into the aggregate's state, e folded in with
+// entry.Entry.Apply, and the row laid out from the result), so the rules
+// of an entry's life live only in internal/entry; the projection adds
+// the layout: sealed fields opened with keys, and tombstones that only
+// move their version on. An erasure, whatever came before, leaves a
 // scrubbed tombstone: the ids, the upload time and the version, nothing
 // personal and no blob keys.
 func Apply(ctx context.Context, keys entry.Keys, cur Entry, e events.Event) (Entry, bool, error) {
@@ -149,61 +152,104 @@ func Apply(ctx context.Context, keys entry.Keys, cur Entry, e events.Event) (Ent
 		// there is no row to change, and no row can be made of it.
 		return cur, false, nil
 	}
-	next := cur
-	next.Version, next.UpdatedAt = e.Version, e.Time
 	if e.Type == events.MediaErased {
 		return Scrubbed(cur, e), true, nil
 	}
-	if cur.Status == Deleted || cur.Status == Erased {
-		return next, true, nil // a tombstone only moves its version on
-	}
-	var k entry.Keys
-	if e.Type == events.MediaUploaded {
-		k = keys // only uploads carry sealed fields: no lookup for the rest
-	}
-	f, err := entry.Read(ctx, e, k)
+	life, err := aggregateOf(cur).Apply(e)
 	if err != nil {
 		return cur, false, fmt.Errorf("projections: %w", err)
 	}
-	switch e.Type {
-	case events.MediaUploaded:
-		p := f.Upload
-		next = Entry{
-			EIB: e.Stream, EID: e.ID, Timestamp: e.Time,
-			Title: p.Title, Comment: p.Comment,
-			Resource: p.Original, Thumbnail: ThumbnailKey(p.Original), Type: p.MediaType,
-			Status: Processing, Owner: p.Owner, ContentType: p.ContentType, Size: p.Size, SHA256: p.SHA256,
-			Width: p.Width, Height: p.Height, Version: e.Version, UpdatedAt: e.Time,
+	if cur.Status == Deleted || cur.Status == Erased {
+		next := cur // a tombstone only moves its version on
+		next.Version, next.UpdatedAt = e.Version, e.Time
+		return next, true, nil
+	}
+	next := rowOf(life)
+	if e.Type == events.MediaUploaded && cur.EIB == "" && life.Sealed {
+		// Only uploads carry sealed fields: the row shows them opened.
+		f, err := entry.Read(ctx, e, keys)
+		if err != nil {
+			return cur, false, fmt.Errorf("projections: %w", err)
 		}
-	case events.ThumbnailGenerated:
-		next.Status, next.Placeholder, next.FailReason = Ready, f.Placeholder, ""
-		// The grid thumbnail comes first, then the preview if there is one.
-		if len(f.Renditions) > 0 {
-			t := f.Renditions[0]
-			next.Thumbnail, next.ThumbWidth, next.ThumbHeight = t.Key, t.Width, t.Height
-		}
-		if len(f.Renditions) > 1 {
-			t := f.Renditions[1]
-			next.Preview, next.PreviewWidth, next.PreviewHeight = t.Key, t.Width, t.Height
-		}
-	case events.ThumbnailFailed:
-		next.Status, next.FailReason = Failed, f.Failure.Message
-	case events.MediaTrashed:
-		if cur.TrashUntil.IsZero() && !f.PurgeAfter.IsZero() {
-			next.TrashUntil = f.PurgeAfter
-		}
-	case events.EntryClaimed:
-		if cur.Owner == f.ClaimedFrom {
-			next.Owner = f.ClaimedBy
-		}
-	case events.MediaRestored:
-		next.TrashUntil = time.Time{}
-	case events.MediaDeleted:
-		next.Status, next.TrashUntil = Deleted, time.Time{}
-	case events.MediaPurged:
-		// Blobs are gone; the row is already a tombstone.
+		next.Title, next.Comment = f.Upload.Title, f.Upload.Comment
 	}
 	return next, true, nil
+}
+
+// aggregateOf is the entry aggregate's state that the row r records (the
+// zero Entry for no row): what its next event is decided against.
+func aggregateOf(r Entry) entry.Entry {
+	if r.EIB == "" {
+		return entry.Entry{}
+	}
+	a := entry.Entry{
+		EIB: r.EIB, Version: r.Version, UploadID: r.EID, UploadedAt: r.Timestamp, UpdatedAt: r.UpdatedAt,
+		Owner: r.Owner, Title: r.Title, Comment: r.Comment, MediaType: r.Type, ContentType: r.ContentType,
+		Size: r.Size, SHA256: r.SHA256, Width: r.Width, Height: r.Height, Original: r.Resource,
+		Placeholder: r.Placeholder,
+	}
+	var st entry.Status
+	switch r.Status {
+	case Processing:
+		st = entry.Processing
+	case Ready:
+		st = entry.Ready
+		a.Renditions = []entry.Rendition{{Key: r.Thumbnail, Width: r.ThumbWidth, Height: r.ThumbHeight}}
+		if r.Preview != "" {
+			a.Renditions = append(a.Renditions, entry.Rendition{Key: r.Preview, Width: r.PreviewWidth, Height: r.PreviewHeight})
+		}
+	case Failed:
+		st, a.Failure = entry.Failed, entry.Failure{Message: r.FailReason}
+	case Deleted:
+		st = entry.Deleted
+	case Erased:
+		st = entry.Erased
+	}
+	a.Status = st
+	if r.InTrash() {
+		a.Status, a.TrashedFrom, a.TrashUntil = entry.Trashed, st, r.TrashUntil
+	}
+	return a
+}
+
+// rowOf lays out the aggregate's state a as a row of the view.
+func rowOf(a entry.Entry) Entry {
+	r := Entry{
+		EIB: a.EIB, EID: a.UploadID, Timestamp: a.UploadedAt,
+		Title: a.Title, Comment: a.Comment,
+		Resource: a.Original, Thumbnail: ThumbnailKey(a.Original), Type: a.MediaType,
+		Owner: a.Owner, ContentType: a.ContentType, Size: a.Size, SHA256: a.SHA256,
+		Width: a.Width, Height: a.Height, Version: a.Version, UpdatedAt: a.UpdatedAt,
+	}
+	st := a.Status
+	if st == entry.Trashed {
+		st, r.TrashUntil = a.TrashedFrom, a.TrashUntil
+	}
+	switch st {
+	case entry.Processing:
+		r.Status = Processing
+	case entry.Ready:
+		r.Status = Ready
+	case entry.Failed:
+		r.Status = Failed
+	case entry.Deleted, entry.Purged:
+		r.Status = Deleted // a tombstone keeps what it showed
+	case entry.Erased:
+		r.Status = Erased
+	}
+	r.Placeholder, r.FailReason = a.Placeholder, a.Failure.Message
+	if a.Failure == (entry.Failure{}) {
+		// The grid thumbnail comes first, then the preview if there is one.
+		if len(a.Renditions) > 0 {
+			t := a.Renditions[0]
+			r.Thumbnail, r.ThumbWidth, r.ThumbHeight = t.Key, t.Width, t.Height
+		}
+		if len(a.Renditions) > 1 {
+			t := a.Renditions[1]
+			r.Preview, r.PreviewWidth, r.PreviewHeight = t.Key, t.Width, t.Height
+		}
+	}
+	return r
 }
 
 // Scrubbed is the erased tombstone that e (a MediaErased) leaves of cur:
