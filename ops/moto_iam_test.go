@@ -227,7 +227,7 @@ func TestServeUnderRolePolicyInMoto(t *testing.T) {
 		"AuthTable": outputs["AuthTableName"], "KeysTable": outputs["KeysTableName"],
 		"EventsTable.StreamArn": aws.ToString(desc.Table.LatestStreamArn), "MediaBucket": outputs["MediaBucketName"],
 		"CookieSecret": outputs["CookieSecretArn"], "ReleaseBucket": name + "-releases", "ReleaseKey": "releases/mediashare-test-linux-arm64.tar.gz",
-		"MetricsLogGroup": "/mediashare/" + name + "/prometheus",
+		"MetricsLogGroup": "/mediashare/" + name + "/prometheus", "MediaDistribution": "E2QWRUHEXAMPLE",
 	}
 	ic := iam.NewFromConfig(admin)
 	web := motoUser(ctx, t, ic, "mediashare-web", motoPolicy(t, vars, ""))

@@ -161,6 +161,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.AWS.Region, "region", "", "aws: region, e.g. eu-west-1")
 	fs.StringVar(&c.AWS.Endpoint, "endpoint", "", "aws: endpoint URL of a compatible server (moto, MinIO, ScyllaDB Alternator)")
 	fs.StringVar(&c.AWS.Prefix, "prefix", "", "aws: key prefix in the bucket")
+	fs.StringVar(&c.AWS.CDNDistributionID, "cdn-distribution-id", "", "aws: the CloudFront distribution in front of the bucket (e.g. E2QWRUHEXAMPLE): erasing an entry invalidates its objects there")
 	fs.BoolVar(&c.AWS.PathStyle, "s3-path-style", false, "aws: path-style S3 addressing (most non-AWS endpoints want it)")
 	fs.BoolVar(&c.ConfigFromIMDS, "config-from-user-data", false, `aws: read {"bucket": …, "table": …, "events_table": …} from EC2 user data (IMDSv2)`)
 	fs.DurationVar(&c.AWSLeaseDuration, "lease-duration", 30*time.Second, "aws: how long a stream shard lease lasts unless renewed")
@@ -247,6 +248,9 @@ func (c *config) validate() error {
 	var errs []error
 	switch c.Backend {
 	case "embedded":
+		if c.AWS.CDNDistributionID != "" {
+			errs = append(errs, errors.New("--cdn-distribution-id (MEDIASHARE_CDN_DISTRIBUTION_ID) is for --backend aws: the embedded backend serves its own media"))
+		}
 	case "aws":
 		if !c.ConfigFromIMDS {
 			if err := c.AWS.Validate(); err != nil {
@@ -384,6 +388,7 @@ func (c *config) resolveAWS(ctx context.Context) error {
 			{"bucket", c.AWS.Bucket, &fromUD.Bucket}, {"table", c.AWS.Table, &fromUD.Table},
 			{"events-table", c.AWS.EventsTable, &fromUD.EventsTable}, {"lease-table", c.AWS.LeaseTable, &fromUD.LeaseTable},
 			{"region", c.AWS.Region, &fromUD.Region}, {"endpoint", c.AWS.Endpoint, &fromUD.Endpoint}, {"prefix", c.AWS.Prefix, &fromUD.Prefix},
+			{"cdn-distribution-id", c.AWS.CDNDistributionID, &fromUD.CDNDistributionID},
 		} {
 			if kv.from != "" {
 				*kv.to = kv.from

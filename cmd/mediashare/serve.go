@@ -146,7 +146,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		OnChange: func(projections.Entry) { a.poller.Poke() },
 	}
 	a.reactor = &reactor.Reactor{
-		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View, Keys: be.Keys,
+		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View, Keys: be.Keys, Invalidate: be.Invalidate,
 		Thumbnail: makeThumbnail(thumbs), ThumbnailTimeout: c.ThumbTimeout,
 		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -117,6 +118,10 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 	be := &Backend{
 		Events: store, Audit: store, Streams: store, Feed: feed, Poison: feed.Poison, Attempts: feed, FeedStats: feed.Stats, StreamStats: true,
 		View: view, Changes: view, Blobs: blobs, Auth: auth, Keys: keys, Close: func() error { return nil },
+	}
+	if cfg.CDNDistributionID != "" {
+		cdn := &CDN{client: cloudfront.NewFromConfig(ac), distribution: cfg.CDNDistributionID, prefix: cfg.Prefix, timeout: cfg.CallTimeout}
+		be.Invalidate = cdn.Invalidate
 	}
 	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping, keys.Ping} {
 		if err := p(ctx); err != nil {

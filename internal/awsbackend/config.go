@@ -36,8 +36,12 @@ type Config struct {
 	Region      string // --region
 	Endpoint    string // --endpoint: optional, for moto, MinIO, ScyllaDB Alternator and the like
 	Prefix      string // --prefix: optional key prefix in the bucket
-	PathStyle   bool   // --s3-path-style: path-style S3 addressing (most non-AWS endpoints want it)
-	MediaURL    string // --media-url: where browsers fetch media (the bucket's or CDN's URL); "" serves them through mediashare
+	// CDNDistributionID (--cdn-distribution-id), when set, is the
+	// CloudFront distribution in front of the bucket: an erasure
+	// invalidates the entry's objects there.
+	CDNDistributionID string
+	PathStyle         bool   // --s3-path-style: path-style S3 addressing (most non-AWS endpoints want it)
+	MediaURL          string // --media-url: where browsers fetch media (the bucket's or CDN's URL); "" serves them through mediashare
 	// TrustedProxies is --trusted-proxies as user data gives it
 	// (trusted_proxies): comma-separated CIDRs of the load balancer, the
 	// only peers whose X-Forwarded-For is believed. "" trusts none.
@@ -137,6 +141,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("--endpoint %q is not an http(s) URL", c.Endpoint))
 		}
 	}
+	if c.CDNDistributionID != "" && !distributionID.MatchString(c.CDNDistributionID) {
+		errs = append(errs, fmt.Errorf("--cdn-distribution-id %q is not a CloudFront distribution id (capital letters and digits, e.g. E2QWRUHEXAMPLE)", c.CDNDistributionID))
+	}
 	if c.Prefix != "" && (strings.HasPrefix(c.Prefix, "/") || strings.Contains(c.Prefix, "..")) {
 		errs = append(errs, fmt.Errorf("--prefix %q must be relative, without '..'", c.Prefix))
 	}
@@ -188,6 +195,8 @@ type userData struct {
 	Endpoint    string `json:"endpoint"`
 	Prefix      string `json:"prefix"`
 	MediaURL    string `json:"media_url"`
+	// CDNDistributionID is the distribution erasures invalidate.
+	CDNDistributionID string `json:"cdn_distribution_id"`
 	// TrustedProxies: the stack puts its load balancer's subnets here.
 	TrustedProxies string `json:"trusted_proxies"`
 }
@@ -220,7 +229,7 @@ func ConfigFromUserData(ctx context.Context, client UserDataClient) (Config, err
 	cfg := Config{
 		Bucket: ud.Bucket, Table: ud.Table, EventsTable: ud.EventsTable, LeaseTable: ud.LeaseTable,
 		Region: ud.Region, Endpoint: ud.Endpoint, Prefix: ud.Prefix, MediaURL: ud.MediaURL,
-		TrustedProxies: ud.TrustedProxies,
+		TrustedProxies: ud.TrustedProxies, CDNDistributionID: ud.CDNDistributionID,
 	}
 	if rc, ok := client.(regionClient); ok && cfg.Region == "" {
 		r, err := rc.GetRegion(c, &imds.GetRegionInput{})

@@ -5,6 +5,8 @@
 package backend
 
 import (
+	"context"
+
 	"mediashare/internal/authstore"
 	"mediashare/internal/blob"
 	"mediashare/internal/events"
@@ -36,6 +38,10 @@ type Backend struct {
 
 	Auth authstore.Store // sessions, API tokens, invites, password credentials
 	Keys keyring.Store   // per-entry data keys (erasure by crypto-shredding)
+
+	// Invalidate, when a CDN is in front of the blobs, makes it forget
+	// blob keys (an erased entry's); nil when there is none.
+	Invalidate func(ctx context.Context, keys []string) error
 
 	// Close releases what the backend holds (the SQLite file).
 	Close func() error
