@@ -357,7 +357,7 @@ func TestUserData(t *testing.T) {
 	ud := userData(t, tpl, map[string]string{
 		"MediaBucket": "media-bucket", "EntriesTable": "entries", "EventsTable": "entries-events",
 		"LeaseTable": "entries-events-leases", "AWS::Region": "eu-west-1", "MediaURL": "https://d111.cloudfront.net",
-		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20",
+		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20", "CDNDistributionID": "E2QWRUHEXAMPLE",
 	})
 	msg, err := mail.ReadMessage(bytes.NewReader(ud))
 	if err != nil {
@@ -388,7 +388,7 @@ func TestUserData(t *testing.T) {
 	want := map[string]string{
 		"bucket": "media-bucket", "table": "entries", "events_table": "entries-events",
 		"lease_table": "entries-events-leases", "region": "eu-west-1", "media_url": "https://d111.cloudfront.net",
-		"trusted_proxies": "10.40.0.0/20,10.40.16.0/20",
+		"trusted_proxies": "10.40.0.0/20,10.40.16.0/20", "cdn_distribution_id": "E2QWRUHEXAMPLE",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("user data configuration %v; want %v", cfg, want)
