@@ -468,14 +468,14 @@ func TestBackendReadsUserData(t *testing.T) {
 	ud := userData(t, tpl, map[string]string{
 		"MediaBucket": "media-bucket", "EntriesTable": "entries", "EventsTable": "entries-events",
 		"LeaseTable": "entries-events-leases", "AWS::Region": "eu-west-1", "MediaURL": "https://d111.cloudfront.net",
-		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20",
+		"TrustedProxies": "10.40.0.0/20,10.40.16.0/20", "CDNDistributionID": "E2QWRUHEXAMPLE",
 	})
 	cfg, err := awsbackend.ConfigFromUserData(context.Background(), fakeUserData(ud))
 	if err != nil {
 		t.Fatalf("awsbackend.ConfigFromUserData cannot read the stack's (MIME multipart) user data: %v", err)
 	}
 	want := awsbackend.Config{Bucket: "media-bucket", Table: "entries", EventsTable: "entries-events", LeaseTable: "entries-events-leases", Region: "eu-west-1", MediaURL: "https://d111.cloudfront.net",
-		TrustedProxies: "10.40.0.0/20,10.40.16.0/20"}
+		TrustedProxies: "10.40.0.0/20,10.40.16.0/20", CDNDistributionID: "E2QWRUHEXAMPLE"}
 	if fmt.Sprintf("%+v", cfg) != fmt.Sprintf("%+v", want) {
 		t.Errorf("ConfigFromUserData = %+v; want %+v", cfg, want)
 	}
