@@ -2,13 +2,12 @@ package accounts
 
 import (
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/events"
 	"mediashare/internal/ids"
+	"mediashare/internal/text"
 )
 
 // Account is an account's state, folded from its events.
@@ -222,21 +221,7 @@ func (a Account) Demote(by Account, at time.Time) (events.Event, error) {
 }
 
 func checkReason(reason string) (string, error) {
-	reason = strings.TrimSpace(reason)
-	switch {
-	case !utf8.ValidString(reason):
-		return "", apperr.FieldError(apperr.Invalid, "reason", "The reason is not valid text.")
-	case reason == "":
-		return "", apperr.FieldError(apperr.Invalid, "reason", "Give a reason.")
-	case utf8.RuneCountInString(reason) > MaxReasonLength:
-		return "", apperr.FieldError(apperr.Invalid, "reason", "Keep the reason under %d characters.", MaxReasonLength)
-	}
-	for _, r := range reason {
-		if r < 0x20 && r != '\n' || r == 0x7f {
-			return "", apperr.FieldError(apperr.Invalid, "reason", "The reason contains a control character.")
-		}
-	}
-	return reason, nil
+	return text.Clean(reason, text.Rules{Field: "reason", What: "reason", Max: MaxReasonLength, Required: "Give a reason.", Lines: true})
 }
 
 // Disable stops the account signing in (its sessions and tokens stop

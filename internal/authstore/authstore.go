@@ -26,9 +26,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"mediashare/internal/apperr"
+	"mediashare/internal/text"
 )
 
 // Errors of the store. Lookups answer ErrNotFound for what is missing,
@@ -209,21 +209,7 @@ const MaxTokenName = 64
 // CheckTokenName trims a token's name and refuses a blank, over-long or
 // control-character one with an Invalid error on the field "name".
 func CheckTokenName(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	switch {
-	case !utf8.ValidString(s):
-		return "", apperr.FieldError(apperr.Invalid, "name", "The token's name is not valid text.")
-	case s == "":
-		return "", apperr.FieldError(apperr.Invalid, "name", "Give the token a name.")
-	case utf8.RuneCountInString(s) > MaxTokenName:
-		return "", apperr.FieldError(apperr.Invalid, "name", "Keep the token's name under %d characters.", MaxTokenName)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return "", apperr.FieldError(apperr.Invalid, "name", "The token's name contains an invisible or control character.")
-		}
-	}
-	return s, nil
+	return text.Clean(s, text.Rules{Field: "name", What: "token's name", Max: MaxTokenName, Required: "Give the token a name.", NoInvisible: true})
 }
 
 // Prefixes of the secrets NewSecret makes, so a leaked one is recognisable

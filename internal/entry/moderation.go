@@ -2,12 +2,11 @@ package entry
 
 import (
 	"slices"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/events"
+	"mediashare/internal/text"
 )
 
 // Erasure is who erased an entry, when and why: what remains of it.
@@ -52,18 +51,10 @@ func (e Entry) applyModeration(ev events.Event, f Fact) Entry {
 	return e
 }
 
-// checkText trims a free text and checks it against max characters.
+// checkText trims a free text (line breaks kept, CR made LF) and checks
+// it against max characters: the one free-text check (internal/text).
 func checkText(field, what, s string, max int) (string, error) {
-	s = strings.TrimSpace(s)
-	switch n := utf8.RuneCountInString(s); {
-	case !utf8.ValidString(s):
-		return "", apperr.FieldError(apperr.Invalid, field, "The %s must be text (UTF-8).", what)
-	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0x7f }):
-		return "", apperr.FieldError(apperr.Invalid, field, "The %s may not hold control characters.", what)
-	case n > max:
-		return "", apperr.FieldError(apperr.Invalid, field, "The %s can be at most %d characters (it has %d).", what, max, n)
-	}
-	return s, nil
+	return text.Clean(s, text.Rules{Field: field, What: what, Max: max, Lines: true})
 }
 
 // MayErase says whether a may erase the entry: its owner or an admin,

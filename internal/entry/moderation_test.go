@@ -356,3 +356,24 @@ func mustKey(t *testing.T) []byte {
 	}
 	return k
 }
+
+// Free texts go through the one check (internal/text): a report's text
+// keeps its line breaks as LF (no CR is stored, where a lone CR would end
+// a server-sent event's line) and refuses C1 controls as the titles do.
+func TestReportTextIsCleanedAsEveryFreeText(t *testing.T) {
+	ready := mustFold(t, upload(t, 1), thumb(t, 2, false))
+	ev, err := ready.Report("carol", events.ReportOther, " one\r\ntwo\rthree ", "r9", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := entry.Read(context.Background(), ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Report.Text, "one\ntwo\nthree"; got != want {
+		t.Errorf("stored text %q, want %q", got, want)
+	}
+	if _, err := ready.Report("carol", events.ReportSpam, "a\u0085b", "r9", t0); apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.MessageOf(err), "control characters") {
+		t.Errorf("a C1 control in a report: %v, want Invalid naming control characters", err)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"mediashare/internal/keyring"
 	"mediashare/internal/media"
 	"mediashare/internal/projections"
+	"mediashare/internal/text"
 )
 
 // Limits on what an upload may be.
@@ -117,9 +118,6 @@ func CleanComment(comment string) string {
 	return strings.TrimSpace(strings.ReplaceAll(comment, "\r", "\n"))
 }
 
-// isControl reports C0 and C1 control characters and DEL.
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
-
 // ValidateText checks the title and comment, the checks that need no file.
 func (s *Service) ValidateText(title, comment string) error {
 	if err := s.validateTitle(title); err != nil {
@@ -128,35 +126,25 @@ func (s *Service) ValidateText(title, comment string) error {
 	return s.ValidateComment(comment)
 }
 
+// titleRules: one line, no control characters at all.
+func (s *Service) titleRules() text.Rules {
+	return text.Rules{Field: "title", What: "title", Max: s.Limits.MaxTitle, Required: "Please give the image a title."}
+}
+
+// commentRules: line breaks (LF) and tabs kept, CRLF stored as LF.
+func (s *Service) commentRules() text.Rules {
+	return text.Rules{Field: "comment", What: "comment", Max: s.Limits.MaxComment, Required: "Please write a comment.", Lines: true}
+}
+
 func (s *Service) validateTitle(title string) error {
-	title = strings.TrimSpace(title)
-	switch n := utf8.RuneCountInString(title); {
-	case !utf8.ValidString(title):
-		return apperr.FieldError(apperr.Invalid, "title", "The title must be text (UTF-8).")
-	case title == "":
-		return apperr.FieldError(apperr.Invalid, "title", "Please give the image a title.")
-	case strings.ContainsFunc(title, isControl):
-		return apperr.FieldError(apperr.Invalid, "title", "The title may not hold control characters or line breaks.")
-	case n > s.Limits.MaxTitle:
-		return apperr.FieldError(apperr.Invalid, "title", "The title can be at most %d characters (it has %d).", s.Limits.MaxTitle, n)
-	}
-	return nil
+	_, err := text.Clean(title, s.titleRules())
+	return err
 }
 
 // ValidateComment checks the comment alone (several files share one).
 func (s *Service) ValidateComment(comment string) error {
-	comment = CleanComment(comment)
-	switch n := utf8.RuneCountInString(comment); {
-	case !utf8.ValidString(comment):
-		return apperr.FieldError(apperr.Invalid, "comment", "The comment must be text (UTF-8).")
-	case comment == "":
-		return apperr.FieldError(apperr.Invalid, "comment", "Please write a comment.")
-	case strings.ContainsFunc(comment, func(r rune) bool { return r != '\n' && r != '\t' && isControl(r) }):
-		return apperr.FieldError(apperr.Invalid, "comment", "The comment may not hold control characters.")
-	case n > s.Limits.MaxComment:
-		return apperr.FieldError(apperr.Invalid, "comment", "The comment can be at most %d characters (it has %d).", s.Limits.MaxComment, n)
-	}
-	return nil
+	_, err := text.Clean(comment, s.commentRules())
+	return err
 }
 
 // TitleFromFilename makes a title from an uploaded file's name.
