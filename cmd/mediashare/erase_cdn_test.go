@@ -31,7 +31,8 @@ func TestEraseInvalidatesTheCDN(t *testing.T) {
 				S3OriginConfig: &cftypes.S3OriginConfig{OriginAccessIdentity: aws.String("")},
 			}}},
 			DefaultCacheBehavior: &cftypes.DefaultCacheBehavior{TargetOriginId: aws.String("media"),
-				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps, MinTTL: aws.Int64(0)},
+				ViewerProtocolPolicy: cftypes.ViewerProtocolPolicyRedirectToHttps,
+				CachePolicyId:        aws.String("658327ea-f89d-4fab-a63d-7e88639e58f6")}, // the managed CachingOptimized
 		}})
 		if err != nil {
 			t.Fatalf("create a distribution in moto: %v", err)
