@@ -415,3 +415,44 @@ func testSignInIsRateLimited(t *testing.T, start func(func(*config)) *site) {
 			resp.StatusCode, resp.Header.Get("Retry-After"), msg)
 	}
 }
+
+// The quota holds for uploads through the API too: a token's account over
+// its quota gets 413 in JSON, nothing stored.
+func TestQuotaThroughTheAPI(t *testing.T) {
+	photo, err := os.ReadFile(mediatest.Photo(t, "Storm.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startSite(t, members(func(c *config) { c.QuotaBytes = int64(len(photo)) * 3 / 2 }))
+	acct := s.mustAccount("quinn", "member")
+	token, _ := s.mustToken(acct, "upload,read", time.Time{})
+	body, ct := apiUpload(t, []part{{name: "title", data: []byte("First")}, {name: "comment", data: []byte("fits")},
+		{name: "file", filename: "Storm.jpg", contentType: "image/jpeg", data: photo}})
+	if res := s.api(apiCall{method: "POST", path: "/api/v1/entries", token: token, body: body, contentType: ct}); res.code != http.StatusCreated {
+		t.Fatalf("the first upload: %d %s", res.code, res.body)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ready := false
+		for _, e := range s.events() {
+			ready = ready || e.Type == events.ThumbnailGenerated
+		}
+		if ready {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first upload's thumbnail was not made")
+		}
+	}
+	files, evs := len(s.mediaFiles()), len(s.events())
+	other := append(append([]byte(nil), photo...), 0) // other bytes: not a duplicate
+	body, ct = apiUpload(t, []part{{name: "title", data: []byte("Second")}, {name: "comment", data: []byte("too much")},
+		{name: "file", filename: "Storm2.jpg", contentType: "image/jpeg", data: other}})
+	res := s.api(apiCall{method: "POST", path: "/api/v1/entries", token: token, body: body, contentType: ct})
+	if _, msg := res.errorBody(t); res.code != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "quota") {
+		t.Fatalf("over the quota through the API: %d %q; want 413 naming the quota", res.code, msg)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if f, e := len(s.mediaFiles()), len(s.events()); f > files || e != evs {
+		t.Errorf("a refused API upload left %d files and %d events", f-files, e-evs)
+	}
+}

@@ -209,9 +209,11 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, acct, err := s.apiToken(r, authstore.ScopeUpload, false)
+	var who policy.Principal
 	if err == nil {
 		// The token's account, as the policy sees a signed-in account.
-		err = s.policy().MayUpload(policy.Principal{AccountID: t.AccountID, Name: acct.DisplayName, Admin: acct.IsAdmin()})
+		who = policy.Principal{AccountID: t.AccountID, Name: acct.DisplayName, Admin: acct.IsAdmin()}
+		err = s.policy().MayUpload(who)
 	}
 	if err != nil {
 		w.Header().Set("Connection", "close") // the body is not read
@@ -260,6 +262,10 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	defer u.remove()
 	s.extendWriteDeadline(w)
+	if err := s.withinQuota(r.Context(), who, u); err != nil {
+		fail(err)
+		return
+	}
 
 	title, comment := u.fields["title"], u.fields["comment"]
 	if len(u.files) <= 1 {

@@ -75,7 +75,7 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 	s.extendWriteDeadline(w)
 
 	form.Title, form.Comment = u.fields["title"], u.fields["comment"]
-	if err := s.withinQuota(r, u); err != nil {
+	if err := s.withinQuota(r.Context(), PrincipalFrom(r.Context()), u); err != nil {
 		s.uploadFailed(w, r, form, err)
 		return
 	}
@@ -257,8 +257,8 @@ type usageReader interface {
 
 // withinQuota asks the policy whether the account may store the files
 // sent (413 over its quota, nothing stored).
-func (s *Server) withinQuota(r *http.Request, u *uploadForm) error {
-	pol, p := s.policy(), PrincipalFrom(r.Context())
+func (s *Server) withinQuota(ctx context.Context, p policy.Principal, u *uploadForm) error {
+	pol := s.policy()
 	ur, ok := s.Gallery.(usageReader)
 	if pol.QuotaBytes <= 0 || !p.SignedIn() || !ok {
 		return nil
@@ -267,7 +267,7 @@ func (s *Server) withinQuota(r *http.Request, u *uploadForm) error {
 	for _, f := range u.files {
 		size += f.Size
 	}
-	used, err := ur.Usage(r.Context(), p.OwnerID())
+	used, err := ur.Usage(ctx, p.OwnerID())
 	if err != nil {
 		return err
 	}
