@@ -530,49 +530,19 @@ func (v *View) query(ctx context.Context, in *dynamodb.QueryInput) ([]row, error
 // Trash implements projections.View: one Query on the owner's trash
 // partition of the gallery index, read backwards.
 func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
-	if limit <= 0 {
-		limit = 24
-	}
-	if owner == "" {
-		return projections.Page{}, nil
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
-		KeyConditionExpression:    aws.String("#g = :g"),
-		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: trashPrefix + owner}},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(int32(limit + 1)),
-	}
-	if cursor != "" {
-		eib, ok := parseCursor(cursor)
-		if !ok {
-			return projections.Page{}, projections.ErrBadCursor
-		}
-		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			AttrEIB:         &types.AttributeValueMemberS{Value: trashPrefix + eib},
-			AttrGallery:     &types.AttributeValueMemberS{Value: trashPrefix + owner},
-			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
-		}
-	}
-	rows, err := v.query(ctx, in)
-	if err != nil {
-		return projections.Page{}, err
-	}
-	var page projections.Page
-	for _, r := range rows {
-		page.Entries = append(page.Entries, r.entry())
-	}
-	if len(rows) > limit {
-		page.Entries = page.Entries[:limit]
-		page.Next = rows[limit-1].GSK
-	}
-	return page, nil
+	return v.ownerPage(ctx, trashPrefix, owner, cursor, limit)
 }
 
 // Owned implements projections.View: one Query on the owner's partition
 // of the gallery index, read backwards.
 func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	return v.ownerPage(ctx, ownedPrefix, owner, cursor, limit)
+}
+
+// ownerPage is a page of one of owner's partitions of the gallery index
+// (prefix names which: the trash, the owned entries), read backwards; its
+// cursor is the sort key of the page's last item.
+func (v *View) ownerPage(ctx context.Context, prefix, owner, cursor string, limit int) (projections.Page, error) {
 	if limit <= 0 {
 		limit = 24
 	}
@@ -583,7 +553,7 @@ func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (proj
 		TableName: aws.String(v.table), IndexName: aws.String(GalleryIndex),
 		KeyConditionExpression:    aws.String("#g = :g"),
 		ExpressionAttributeNames:  map[string]string{"#g": AttrGallery},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: ownedPrefix + owner}},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":g": &types.AttributeValueMemberS{Value: prefix + owner}},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(limit + 1)),
 	}
@@ -593,8 +563,8 @@ func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (proj
 			return projections.Page{}, projections.ErrBadCursor
 		}
 		in.ExclusiveStartKey = map[string]types.AttributeValue{
-			AttrEIB:         &types.AttributeValueMemberS{Value: ownedPrefix + eib},
-			AttrGallery:     &types.AttributeValueMemberS{Value: ownedPrefix + owner},
+			AttrEIB:         &types.AttributeValueMemberS{Value: prefix + eib},
+			AttrGallery:     &types.AttributeValueMemberS{Value: prefix + owner},
 			AttrGallerySort: &types.AttributeValueMemberS{Value: cursor},
 		}
 	}

@@ -441,40 +441,7 @@ const (
 // Trash implements projections.View. The cursor is
 // "<trash_until_ms>.<eib>" of the last entry of the previous page.
 func (v *View) Trash(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
-	if limit <= 0 {
-		limit = 24
-	}
-	if owner == "" {
-		return projections.Page{}, nil
-	}
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if cursor == "" {
-		rows, err = v.db.QueryContext(ctx, trashFirst, owner, limit+1)
-	} else {
-		ts, eib, ok := strings.Cut(cursor, ".")
-		ms, perr := strconv.ParseInt(ts, 10, 64)
-		if !ok || perr != nil || eib == "" {
-			return projections.Page{}, projections.ErrBadCursor
-		}
-		rows, err = v.db.QueryContext(ctx, trashAfter, owner, ms, ms, eib, limit+1)
-	}
-	if err != nil {
-		return projections.Page{}, fmt.Errorf("projections/sqlite: trash of %s: %w", owner, err)
-	}
-	es, err := scanAll(rows)
-	if err != nil {
-		return projections.Page{}, fmt.Errorf("projections/sqlite: trash of %s: %w", owner, err)
-	}
-	page := projections.Page{Entries: es}
-	if len(es) > limit {
-		page.Entries = es[:limit]
-		last := es[limit-1]
-		page.Next = strconv.FormatInt(millis(last.TrashUntil), 10) + "." + last.EIB
-	}
-	return page, nil
+	return v.ownerPage(ctx, "trash", trashFirst, trashAfter, owner, cursor, limit, func(e projections.Entry) int64 { return millis(e.TrashUntil) })
 }
 
 // Expired implements projections.View.
@@ -504,6 +471,14 @@ const (
 // Owned implements projections.View. The cursor is "<timestamp_ms>.<eib>"
 // of the last entry of the page before.
 func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (projections.Page, error) {
+	return v.ownerPage(ctx, "entries", ownedFirst, ownedAfter, owner, cursor, limit, func(e projections.Entry) int64 { return e.Timestamp.UnixMilli() })
+}
+
+// ownerPage is a page of owner's rows in the order of a key in
+// milliseconds (key), then eib, both descending: first reads the first
+// page (owner, limit), after the page after a cursor "<ms>.<eib>"
+// (owner, ms, ms, eib, limit); what names the list in errors.
+func (v *View) ownerPage(ctx context.Context, what, first, after, owner, cursor string, limit int, key func(projections.Entry) int64) (projections.Page, error) {
 	if limit <= 0 {
 		limit = 24
 	}
@@ -515,27 +490,27 @@ func (v *View) Owned(ctx context.Context, owner, cursor string, limit int) (proj
 		err  error
 	)
 	if cursor == "" {
-		rows, err = v.db.QueryContext(ctx, ownedFirst, owner, limit+1)
+		rows, err = v.db.QueryContext(ctx, first, owner, limit+1)
 	} else {
 		ts, eib, ok := strings.Cut(cursor, ".")
 		ms, perr := strconv.ParseInt(ts, 10, 64)
 		if !ok || perr != nil || eib == "" {
 			return projections.Page{}, projections.ErrBadCursor
 		}
-		rows, err = v.db.QueryContext(ctx, ownedAfter, owner, ms, ms, eib, limit+1)
+		rows, err = v.db.QueryContext(ctx, after, owner, ms, ms, eib, limit+1)
 	}
 	if err != nil {
-		return projections.Page{}, fmt.Errorf("projections/sqlite: entries of %s: %w", owner, err)
+		return projections.Page{}, fmt.Errorf("projections/sqlite: %s of %s: %w", what, owner, err)
 	}
 	es, err := scanAll(rows)
 	if err != nil {
-		return projections.Page{}, fmt.Errorf("projections/sqlite: entries of %s: %w", owner, err)
+		return projections.Page{}, fmt.Errorf("projections/sqlite: %s of %s: %w", what, owner, err)
 	}
 	page := projections.Page{Entries: es}
 	if len(es) > limit {
 		page.Entries = es[:limit]
 		last := es[limit-1]
-		page.Next = strconv.FormatInt(last.Timestamp.UnixMilli(), 10) + "." + last.EIB
+		page.Next = strconv.FormatInt(key(last), 10) + "." + last.EIB
 	}
 	return page, nil
 }
