@@ -32,6 +32,7 @@ func accountsOf(c config, be *backend.Backend, log *slog.Logger) (policy.Policy,
 	return pol, &people.Service{
 		Events: be.Events, Audit: be.Audit, Auth: be.Auth, Hasher: accounts.NewHasher(accounts.OWASP, 2),
 		Policy: pol, SessionTTL: c.SessionTTL, InviteTTL: c.InviteTTL, Failures: failures, Log: log.With("component", "accounts"),
+		OIDCAdminClaim: c.OIDCAdminClaim,
 	}, nil
 }
 

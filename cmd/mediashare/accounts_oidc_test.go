@@ -130,3 +130,62 @@ func TestOIDCOnly(t *testing.T) {
 		t.Error("the sign-in page still offers passwords, or not the provider")
 	}
 }
+
+// The provider's admin claim decides both ways: a person whose groups
+// lose "admins" at the provider is a member from their next login, and
+// the audit log says the system demoted them because of the claim. A
+// member without the claim is left alone.
+func TestOIDCAdminClaimRemoved(t *testing.T) {
+	s, p := oidcSite(t, func(m func(*config)) *site { return startSite(t, m) }, nil)
+	role := func(c *http.Client) string {
+		t.Helper()
+		return mustDoc(t, s.get(c, "/account")).Find(`[data-testid=role]`).Text()
+	}
+	login := func(c *http.Client, subject string) {
+		t.Helper()
+		p.LoginAs(subject)
+		if r := s.get(c, "/login/oidc"); r.StatusCode != http.StatusOK {
+			t.Fatalf("%s's login: %d at %s", subject, r.StatusCode, r.Request.URL)
+		}
+	}
+	login(follower(t), "sub-ben") // the site's first account: its admin, whatever the claim
+	ada := follower(t)
+	login(ada, "sub-ada")
+	if got := role(ada); got != "Admin" {
+		t.Fatalf("ada with the claim: role %q, want Admin", got)
+	}
+	p.AddUser(oidctest.User{Subject: "sub-ada", Username: "ada", Name: "Ada", Groups: []string{"staff"}})
+	again := follower(t)
+	login(again, "sub-ada")
+	if got := role(again); got != "" {
+		t.Errorf("ada without the claim: role %q, want a member", got)
+	}
+	var demoted []events.Event
+	for _, e := range s.events() {
+		if e.Type == events.AccountDemoted {
+			demoted = append(demoted, e)
+		}
+	}
+	if len(demoted) != 1 {
+		t.Fatalf("%d AccountDemoted events, want 1 (ada's)", len(demoted))
+	}
+	var rc events.RoleChange
+	if err := demoted[0].Decode(&rc); err != nil {
+		t.Fatal(err)
+	}
+	if demoted[0].Actor != events.SystemActor || !strings.Contains(rc.Reason, "groups=admins") {
+		t.Errorf("the demotion: actor %q, reason %q; want the system, naming the claim", demoted[0].Actor, rc.Reason)
+	}
+	// Another login without the claim changes nothing more.
+	login(follower(t), "sub-ada")
+	if n := countType(s.events(), events.AccountDemoted); n != 1 {
+		t.Errorf("%d AccountDemoted events after a second login without the claim, want 1", n)
+	}
+	// Getting the claim back promotes again.
+	p.AddUser(oidctest.User{Subject: "sub-ada", Username: "ada", Name: "Ada", Groups: []string{"admins"}})
+	back := follower(t)
+	login(back, "sub-ada")
+	if got := role(back); got != "Admin" {
+		t.Errorf("ada with the claim again: role %q, want Admin", got)
+	}
+}

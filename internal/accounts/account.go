@@ -205,6 +205,12 @@ func (a Account) Promote(by Account, at time.Time) (events.Event, error) {
 // Demote makes an admin a member again. by must be another admin: nobody
 // demotes themself (so a site does not lose its last admin by a slip).
 func (a Account) Demote(by Account, at time.Time) (events.Event, error) {
+	return a.DemoteFor(by, "", at)
+}
+
+// DemoteFor is Demote with the reason the audit log shows (the identity
+// provider no longer carries the admin claim).
+func (a Account) DemoteFor(by Account, reason string, at time.Time) (events.Event, error) {
 	if err := a.mustExist(); err != nil {
 		return events.Event{}, err
 	}
@@ -217,7 +223,7 @@ func (a Account) Demote(by Account, at time.Time) (events.Event, error) {
 	if a.Role != events.RoleAdmin {
 		return events.Event{}, apperr.New(apperr.Conflict, "%s is not an admin.", a.DisplayName)
 	}
-	return a.event(events.AccountDemoted, by, at, events.RoleChange{By: by.ID})
+	return a.event(events.AccountDemoted, by, at, events.RoleChange{By: by.ID, Reason: reason})
 }
 
 func checkReason(reason string) (string, error) {

@@ -60,6 +60,10 @@ type Registered struct {
 // RoleChange is the payload of AccountPromoted and AccountDemoted.
 type RoleChange struct {
 	By string `json:"by"` // account id of the admin, or "system"
+	// Reason says why, when the system changed the role (the identity
+	// provider's admin claim appeared or went away); "" for an admin's
+	// own decision.
+	Reason string `json:"reason,omitempty"`
 }
 
 // AccountStatusChange is the payload of AccountDisabled and AccountEnabled.

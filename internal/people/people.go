@@ -37,8 +37,12 @@ type Service struct {
 	// Failures limits failed sign-ins per account and per client; nil:
 	// no limit.
 	Failures *Failures
-	Log      *slog.Logger
-	Now      func() time.Time
+	// OIDCAdminClaim is --oidc-admin-claim as configured ("" for none):
+	// when set, the provider decides who of its accounts is admin, so an
+	// admin whose login lacks the claim is demoted (by the system).
+	OIDCAdminClaim string
+	Log            *slog.Logger
+	Now            func() time.Time
 
 	hasAccounts atomic.Bool // once true, for good
 }
@@ -563,7 +567,9 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity, c Client) (Si
 	if err != nil {
 		return Signed{}, err
 	}
+	registered := false // by this login, which decided its role
 	if !a.Exists() {
+		registered = true
 		has, err := s.HasAccounts(ctx)
 		if err != nil {
 			return Signed{}, err
@@ -601,13 +607,28 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity, c Client) (Si
 	if err := a.CanSignIn(); err != nil {
 		return Signed{}, err
 	}
-	if id.Admin && !a.IsAdmin() {
-		ev, err := a.Promote(accounts.Operator, s.now())
-		if err != nil {
-			return Signed{}, err
-		}
+	var (
+		ev   events.Event
+		what string
+	)
+	err = nil
+	switch {
+	case id.Admin && !a.IsAdmin():
+		ev, err = a.Promote(accounts.Operator, s.now())
+		what = "promote"
+	case !id.Admin && !registered && s.OIDCAdminClaim != "" && a.Via == events.ViaOIDC && a.Role == events.RoleAdmin:
+		// The provider took the claim away: its word is the role (a
+		// fresh site's first account is its admin at registration, and
+		// keeps that only while the provider gives it the claim).
+		ev, err = a.DemoteFor(accounts.Operator, "the identity provider no longer gives the admin claim "+s.OIDCAdminClaim, s.now())
+		what = "demote"
+	}
+	if err != nil {
+		return Signed{}, err
+	}
+	if what != "" {
 		if _, err := s.Events.Append(ctx, a.ID, a.Version, ev); err != nil {
-			return Signed{}, fmt.Errorf("people: promote %s from the admin claim: %w", a.ID, err)
+			return Signed{}, fmt.Errorf("people: %s %s from the admin claim: %w", what, a.ID, err)
 		}
 		if a, err = s.Account(ctx, a.ID); err != nil {
 			return Signed{}, err
