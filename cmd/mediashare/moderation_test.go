@@ -292,9 +292,12 @@ func TestAdminManagesAccounts(t *testing.T) {
 			",AccountDisabled user-"+ids["eve"][5:8]+",AccountEnabled user-"+ids["eve"][5:8] {
 			t.Errorf("the account events: %v", got)
 		}
-		hist := string(readBody(t, s.get(eve, "/history?type=AccountDisabled")))
+		hist := string(readBody(t, s.get(root, "/history?type=AccountDisabled")))
 		if !strings.Contains(hist, "AccountDisabled") {
-			t.Error("/history does not show the disabling")
+			t.Error("/history does not show the disabling to an admin")
+		}
+		if resp := s.get(eve, "/history?type=AccountDisabled"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("a member asking /history for the disabling: %d, want 403 (accounts' events are for admins)", resp.StatusCode)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"mediashare/internal/authstore"
 	"mediashare/internal/events"
 	"mediashare/internal/gallery"
+	"mediashare/internal/policy"
 )
 
 // apiEvents is a run of events as the API shows them: the records of
@@ -38,17 +39,24 @@ func (s *Server) apiEntryHistory(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiHistory serves GET /api/v1/history: every event, newest first, by
-// ?type= and ?entry=, a page at a time (?limit=, ?cursor=).
+// ?type= and ?entry=, a page at a time (?limit=, ?cursor=); accounts'
+// events only with an admin's token (historyScope).
 func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 	if !s.apiQuery(w, r, "type", "entry", "cursor", "limit") {
 		return
 	}
-	if _, _, err := s.apiToken(r, authstore.ScopeRead, true); err != nil {
+	t, acct, err := s.apiToken(r, authstore.ScopeRead, true)
+	if err != nil {
 		s.apiError(w, r, err)
 		return
 	}
 	q := r.URL.Query()
 	f, err := gallery.ParseFilter(q.Get("type"), q.Get("entry"))
+	if err != nil {
+		s.apiError(w, r, err)
+		return
+	}
+	f, seesAccounts, err := s.historyScope(policy.Principal{AccountID: t.AccountID, Name: acct.DisplayName, Admin: acct.IsAdmin()}, f)
 	if err != nil {
 		s.apiError(w, r, err)
 		return
@@ -65,6 +73,7 @@ func (s *Server) apiHistory(w http.ResponseWriter, r *http.Request) {
 		s.apiError(w, r, err)
 		return
 	}
+	rows = visibleRows(rows, seesAccounts)
 	out := apiEvents{Events: make([]events.Record, len(rows)), NextCursor: next}
 	for i, row := range rows {
 		out.Events[i] = row.Event.Record()

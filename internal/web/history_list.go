@@ -23,10 +23,16 @@ type auditLog interface {
 const historyPageSize = 50
 
 // historyList serves GET /history: every event, newest first, filterable
-// by type and entry, paginated.
+// by type and entry, paginated; accounts' events only for admins
+// (historyScope).
 func (s *Server) historyList(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f, err := gallery.ParseFilter(q.Get("type"), q.Get("entry"))
+	if err != nil {
+		s.renderError(w, r, err)
+		return
+	}
+	f, seesAccounts, err := s.historyScope(PrincipalFrom(r.Context()), f)
 	if err != nil {
 		s.renderError(w, r, err)
 		return
@@ -36,13 +42,14 @@ func (s *Server) historyList(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, err)
 		return
 	}
+	rows = visibleRows(rows, seesAccounts)
 	filters := url.Values{}
 	for _, k := range []string{"type", "entry"} {
 		if v := q.Get(k); v != "" {
 			filters.Set(k, v)
 		}
 	}
-	h := views.HistoryPage{Rows: auditRowsOf(rows), Types: eventTypes(), Type: q.Get("type"), Entry: q.Get("entry"), NDJSONURL: "/history.ndjson"}
+	h := views.HistoryPage{Rows: auditRowsOf(rows), Types: historyTypes(seesAccounts), Type: q.Get("type"), Entry: q.Get("entry"), NDJSONURL: "/history.ndjson"}
 	if len(filters) > 0 {
 		h.NDJSONURL += "?" + filters.Encode()
 	}
@@ -78,6 +85,11 @@ func (s *Server) historyExport(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
+	f, seesAccounts, err := s.historyScope(PrincipalFrom(r.Context()), f)
+	if err != nil {
+		fail(err)
+		return
+	}
 	limit := exportMaxRows
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -95,7 +107,7 @@ func (s *Server) historyExport(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
-		rows = append(rows, page...)
+		rows = append(rows, visibleRows(page, seesAccounts)...)
 		before = next
 		if next == "" {
 			break

@@ -88,14 +88,6 @@ func auditRowsOf(rows []gallery.AuditRow) []views.EventRow {
 	return out
 }
 
-func eventTypes() []string {
-	out := make([]string, len(events.Types))
-	for i, t := range events.Types {
-		out[i] = string(t)
-	}
-	return out
-}
-
 // describe summarises an event for the history tables.
 func describe(e events.Event) string {
 	f, err := entry.Read(context.Background(), e, nil) // history rows come revealed (gallery)
