@@ -256,12 +256,22 @@ func rawScan(t *testing.T, s *site, gone []string, present string) {
 		ctx := context.Background()
 		cfg := awstest.Config(t, s.cfg.AWS.Endpoint)
 		db := dynamodb.NewFromConfig(cfg)
-		tables, err := db.ListTables(ctx, &dynamodb.ListTablesInput{})
-		if err != nil {
-			t.Fatal(err)
+		// ListTables answers 100 names a page, and the package's moto
+		// server holds every test's tables: read every page.
+		var names []string
+		for in := (&dynamodb.ListTablesInput{}); ; {
+			out, err := db.ListTables(ctx, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, out.TableNames...)
+			if out.LastEvaluatedTableName == nil {
+				break
+			}
+			in = &dynamodb.ListTablesInput{ExclusiveStartTableName: out.LastEvaluatedTableName}
 		}
 		scanned := 0
-		for _, name := range tables.TableNames {
+		for _, name := range names {
 			if name != s.cfg.AWS.Table && !strings.HasPrefix(name, s.cfg.AWS.EventsTable) {
 				continue
 			}
