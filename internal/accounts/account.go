@@ -105,9 +105,11 @@ func (a Account) CanSignIn() error {
 	return nil
 }
 
-// SessionValid reports whether a session or token made at created may
-// still act for the account: the account may sign in and the password
-// has not changed since (a change signs out every session made before it).
+// SessionValid reports whether a session made at created may still act
+// for the account: the account may sign in and the password has not
+// changed since (a change signs out every session made before it). API
+// tokens are not sessions: a password change leaves them working (they
+// are revoked one by one, and stop when the account is disabled).
 func (a Account) SessionValid(created time.Time) bool {
 	return a.CanSignIn() == nil && !created.Before(a.PasswordChangedAt)
 }
@@ -272,9 +274,10 @@ func (a Account) Enable(by Account, reason string, at time.Time) (events.Event, 
 }
 
 // ChangePassword returns the PasswordChanged event that records a new
-// password set by the account itself or by an admin. Store the new hash
-// in the credentials record first, then append this: the event's time
-// signs out every older session (SessionValid).
+// password set by the account itself or by an admin. Append this first,
+// then store the new hash in the credentials record: the event's time
+// signs out every older session (SessionValid), so no old session
+// outlives the new password.
 func (a Account) ChangePassword(by Account, at time.Time) (events.Event, error) {
 	if err := a.mustExist(); err != nil {
 		return events.Event{}, err

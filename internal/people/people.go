@@ -417,9 +417,9 @@ func (s *Service) RevokeSession(ctx context.Context, accountID, hash string) err
 	return s.SignOut(ctx, accountID, hash)
 }
 
-// ChangePassword checks the current password, stores the new one,
-// records the change and ends every session; it returns a fresh session
-// for the browser that asked.
+// ChangePassword checks the current password, records the change,
+// stores the new one and ends every session (API tokens stay); it
+// returns a fresh session for the browser that asked.
 func (s *Service) ChangePassword(ctx context.Context, accountID, current, next string, c Client) (Signed, error) {
 	if err := s.Policy.MayUsePasswords(); err != nil {
 		return Signed{}, err
@@ -444,9 +444,13 @@ func (s *Service) ChangePassword(ctx context.Context, accountID, current, next s
 	return s.SetPassword(ctx, a, a, next, c)
 }
 
-// SetPassword stores a new password for a (by a itself, an admin or the
-// operator), records it and ends a's sessions. It returns a new session
-// when by is a.
+// passwordAttempts bounds SetPassword's appends when the account's
+// stream keeps moving on.
+const passwordAttempts = 3
+
+// SetPassword records a new password for a (by a itself, an admin or the
+// operator), stores it and ends a's sessions (not its API tokens). It
+// returns a new session when by is a.
 func (s *Service) SetPassword(ctx context.Context, a, by accounts.Account, password string, c Client) (Signed, error) {
 	if err := accounts.CheckPassword(password, a.Name); err != nil {
 		return Signed{}, err
@@ -455,16 +459,37 @@ func (s *Service) SetPassword(ctx context.Context, a, by accounts.Account, passw
 	if err != nil {
 		return Signed{}, err
 	}
-	ev, err := a.ChangePassword(by, s.now())
-	if err != nil {
-		return Signed{}, err
+	// The change is recorded first: its time ends every older session
+	// (SessionValid), so once the new password is live no old session
+	// survives it. A conflict (the account moved on meanwhile) is retried
+	// on the account as it is now, a bounded number of times; if the
+	// record cannot be made, nothing changed and the old password stands.
+	for attempt := 1; ; attempt++ {
+		ev, err := a.ChangePassword(by, s.now())
+		if err != nil {
+			return Signed{}, err
+		}
+		_, err = s.Events.Append(ctx, a.ID, a.Version, ev)
+		if err == nil {
+			break
+		}
+		if !events.IsConflict(err) {
+			return Signed{}, fmt.Errorf("people: set password: %w", err)
+		}
+		if attempt == passwordAttempts {
+			return Signed{}, apperr.New(apperr.Conflict, "The account changed while the password was being set. Nothing was changed; please try again.")
+		}
+		if a, err = s.Account(ctx, a.ID); err != nil {
+			return Signed{}, err
+		}
 	}
 	if err := s.Auth.SetCredential(ctx, authstore.Credential{AccountID: a.ID, Hash: hash, Updated: s.now()}); err != nil {
 		return Signed{}, fmt.Errorf("people: set password: %w", err)
 	}
-	if _, err := s.Events.Append(ctx, a.ID, a.Version, ev); err != nil {
-		return Signed{}, fmt.Errorf("people: set password: %w", err)
-	}
+	// The sessions' records go too (the event already ends them). API
+	// tokens stay: they are credentials of their own, revoked one by one
+	// on the account page, and end when the account is disabled (as on
+	// most sites; accounts.SessionValid says so).
 	if err := s.Auth.RevokeSessions(ctx, a.ID); err != nil {
 		return Signed{}, fmt.Errorf("people: set password: sign out: %w", err)
 	}
