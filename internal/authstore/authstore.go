@@ -133,6 +133,11 @@ type Invites interface {
 	// two concurrent calls exactly one succeeds, the other gets
 	// ErrInviteUsed. ErrNotFound and ErrInviteExpired as Invite.
 	ConsumeInvite(ctx context.Context, tokenHash, accountID string) (Invite, error)
+	// ReleaseInvite undoes ConsumeInvite by accountID, for a sign-up that
+	// failed after consuming the invite: it can be used again. When the
+	// invite is not consumed by accountID (missing, revoked, unused, used
+	// by another) nothing changes and it is not an error.
+	ReleaseInvite(ctx context.Context, tokenHash, accountID string) error
 	// RevokeInvite removes an invite; not an error when there is none.
 	RevokeInvite(ctx context.Context, tokenHash string) error
 	// Invites lists the invites that can still be used, newest first.

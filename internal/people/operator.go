@@ -30,14 +30,22 @@ func (s *Service) AddUser(ctx context.Context, username, password string, admin 
 	if err != nil {
 		return accounts.Account{}, err
 	}
-	if _, err := s.takeFirstAdmin(ctx, name.ID()); err != nil {
+	first, err := s.takeFirstAdmin(ctx, name.ID())
+	if err != nil {
 		return accounts.Account{}, err
 	}
 	role := events.RoleMember
 	if admin {
 		role = events.RoleAdmin
 	}
-	return s.register(ctx, accounts.Registration{Name: name, Role: role, Via: events.ViaPassword, By: accounts.Operator}, hash)
+	a, err := s.register(ctx, accounts.Registration{Name: name, Role: role, Via: events.ViaPassword, By: accounts.Operator}, hash)
+	switch {
+	case err == nil && first:
+		s.hasAccounts.Store(true)
+	case err != nil && first && !registered(err):
+		s.release(ctx, firstAdminHash, name.ID())
+	}
+	return a, err
 }
 
 // Users lists every account, oldest first. It reads the audit log's

@@ -87,7 +87,9 @@ func (s *Service) HasAccounts(ctx context.Context) (bool, error) {
 }
 
 // takeFirstAdmin consumes the first-admin slot for accountID, making it
-// first. It reports false when someone else took it.
+// first. It reports false when someone else took it. The caller
+// registers the account, then calls madeFirst, or release when the
+// registration failed (the slot is usable again).
 func (s *Service) takeFirstAdmin(ctx context.Context, accountID string) (bool, error) {
 	now := s.now()
 	err := s.Auth.CreateInvite(ctx, authstore.Invite{
@@ -100,13 +102,22 @@ func (s *Service) takeFirstAdmin(ctx context.Context, accountID string) (bool, e
 	_, err = s.Auth.ConsumeInvite(ctx, firstAdminHash, accountID)
 	switch {
 	case err == nil:
-		s.hasAccounts.Store(true)
 		return true, nil
 	case errors.Is(err, authstore.ErrInviteUsed):
-		s.hasAccounts.Store(true)
-		return false, nil
+		return false, nil // not cached: the taker may still give it back
 	}
 	return false, fmt.Errorf("people: first admin: %w", err)
+}
+
+// release gives back what a sign-up consumed (an invite, or the
+// first-admin slot) when making its account failed, so that a name race
+// or a store error does not burn it. If the release itself fails the
+// invite stays used (an admin makes another; for the first-admin slot,
+// the operator's users add --admin).
+func (s *Service) release(ctx context.Context, hash, accountID string) {
+	if err := s.Auth.ReleaseInvite(context.WithoutCancel(ctx), hash, accountID); err != nil {
+		s.log().Error("could not give back the invite of a failed sign-up", "account", accountID, "error", err)
+	}
 }
 
 // Account loads an account by id (a zero Account when there is none).
@@ -228,6 +239,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Signed, error) {
 		return Signed{}, fmt.Errorf("people: sign up: %w", err)
 	}
 	reg := accounts.Registration{Name: name, Role: outcome.Role, Via: events.ViaPassword}
+	consumed := "" // the invite (or first-admin slot) to give back if registering fails
 	switch {
 	case !has:
 		first, err := s.takeFirstAdmin(ctx, name.ID())
@@ -237,15 +249,23 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Signed, error) {
 		if !first {
 			return Signed{}, apperr.New(apperr.Conflict, "Someone else has just made this site's first account. Ask them for an invite link. Nothing was created.")
 		}
+		consumed = firstAdminHash
 	case outcome.NeedInvite:
 		if _, err := s.Auth.ConsumeInvite(ctx, inv.TokenHash, name.ID()); err != nil {
 			return Signed{}, inviteError(err)
 		}
 		reg.Invite = inv.TokenHash
+		consumed = inv.TokenHash
 	}
 	a, err := s.register(ctx, reg, hash)
 	if err != nil {
+		if consumed != "" && !registered(err) {
+			s.release(ctx, consumed, name.ID())
+		}
 		return Signed{}, err
+	}
+	if consumed == firstAdminHash {
+		s.hasAccounts.Store(true)
 	}
 	return s.newSession(ctx, a, in.Client)
 }
@@ -253,6 +273,13 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Signed, error) {
 func taken() error {
 	return apperr.FieldError(apperr.Conflict, "username", "This name is taken. Please choose another.")
 }
+
+// errNoPassword marks a registration whose event was appended but whose
+// password could not be stored: the account exists, so what its sign-up
+// consumed stays consumed.
+var errNoPassword = errors.New("people: the account was made without its password")
+
+func registered(err error) bool { return errors.Is(err, errNoPassword) }
 
 // register appends the account's first event, then stores its password
 // hash (docs/accounts.md: in that order).
@@ -270,7 +297,7 @@ func (s *Service) register(ctx context.Context, reg accounts.Registration, hash 
 	}
 	if hash != "" {
 		if err := s.Auth.SetCredential(ctx, authstore.Credential{AccountID: reg.Name.ID(), Hash: hash, Updated: s.now()}); err != nil {
-			return accounts.Account{}, fmt.Errorf("people: register %s: store the password: %w", reg.Name.ID(), err)
+			return accounts.Account{}, fmt.Errorf("people: register %s: store the password: %w: %w", reg.Name.ID(), errNoPassword, err)
 		}
 	}
 	return accounts.Fold(stored)
@@ -606,11 +633,13 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity, c Client) (Si
 		if id.Admin {
 			outcome.Role = events.RoleAdmin
 		}
+		tookFirst := false
 		if !has {
 			first, err := s.takeFirstAdmin(ctx, name.ID())
 			if err != nil {
 				return Signed{}, err
 			}
+			tookFirst = first
 			if !first && !id.Admin {
 				if _, err := s.Policy.MaySignUp(true, false); err != nil {
 					return Signed{}, apperr.New(apperr.Conflict, "Someone else has just made this site's first account. Please try again.")
@@ -619,7 +648,14 @@ func (s *Service) SignInOIDC(ctx context.Context, id OIDCIdentity, c Client) (Si
 			}
 		}
 		reg := accounts.Registration{Name: name, Role: outcome.Role, Via: events.ViaOIDC, OIDCIssuer: id.Issuer, OIDCSubject: id.Subject}
-		if a, err = s.register(ctx, reg, ""); err != nil {
+		a, err = s.register(ctx, reg, "")
+		switch {
+		case err == nil && tookFirst:
+			s.hasAccounts.Store(true)
+		case err != nil && tookFirst:
+			s.release(ctx, firstAdminHash, name.ID())
+		}
+		if err != nil {
 			if apperr.CodeOf(err) == apperr.Conflict { // a second tab made it meanwhile
 				if a, err = s.Account(ctx, name.ID()); err != nil {
 					return Signed{}, err

@@ -173,3 +173,65 @@ func TestChangePasswordRecordsFirst(t *testing.T) {
 		t.Error("a change that was not recorded ended the sessions")
 	}
 }
+
+// A sign-up that loses a race for its name gives back what it consumed:
+// on a fresh site the first-admin slot (the operator's users add took
+// the name meanwhile), later an invite. The next sign-up becomes the
+// admin, or uses the invite.
+func TestFailedSignUpGivesBackItsInvite(t *testing.T) {
+	f := newService(t, policy.Policy{SignUp: policy.SignUpInvite})
+	ctx := context.Background()
+	// Just before the sign-up's registration, the operator adds the same
+	// name (users add finds the slot taken and makes a member).
+	raceName := func(name string) {
+		done := false
+		f.events.set(func(ctx context.Context, stream string, evs []events.Event) {
+			if done || len(evs) != 1 || evs[0].Type != events.AccountRegistered {
+				return
+			}
+			done = true
+			if _, err := f.svc.AddUser(ctx, name, pw2, false); err != nil {
+				t.Errorf("the racing users add: %v", err)
+			}
+		})
+	}
+
+	raceName("ada")
+	_, err := f.svc.SignUp(ctx, people.SignUpInput{Username: "ada", Password: pw1, Client: client})
+	if apperr.CodeOf(err) != apperr.Conflict || apperr.FieldOf(err) != "username" {
+		t.Fatalf("a sign-up that lost its name: %v, want the name taken", err)
+	}
+	f.events.set(nil)
+	has, err := f.svc.HasAccounts(ctx)
+	if err != nil || has {
+		t.Errorf("HasAccounts after the first sign-up failed: %v, %v; want false (the slot given back)", has, err)
+	}
+	bo, err := f.svc.SignUp(ctx, people.SignUpInput{Username: "bo", Password: pw1, Client: client})
+	if err != nil {
+		t.Fatalf("the next sign-up on the fresh site: %v", err)
+	}
+	if !bo.Account.IsAdmin() {
+		t.Errorf("the next sign-up is %s, want the site's admin", bo.Account.Role)
+	}
+
+	admin := policy.Principal{AccountID: bo.Account.ID, Admin: true}
+	secret, _, err := f.svc.CreateInvite(ctx, admin, events.RoleMember)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raceName("cy")
+	_, err = f.svc.SignUp(ctx, people.SignUpInput{Username: "cy", Password: pw1, Invite: secret, Client: client})
+	if apperr.CodeOf(err) != apperr.Conflict || apperr.FieldOf(err) != "username" {
+		t.Fatalf("an invited sign-up that lost its name: %v, want the name taken", err)
+	}
+	f.events.set(nil)
+	if _, err := f.svc.Invite(ctx, secret); err != nil {
+		t.Errorf("the invite after a failed sign-up: %v, want it usable", err)
+	}
+	if _, err := f.svc.SignUp(ctx, people.SignUpInput{Username: "dee", Password: pw1, Invite: secret, Client: client}); err != nil {
+		t.Errorf("a sign-up with the given-back invite: %v", err)
+	}
+	if _, err := f.svc.Invite(ctx, secret); err == nil {
+		t.Error("the invite is still usable after a sign-up used it")
+	}
+}

@@ -90,6 +90,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
 	t.Run("TokenExpiry", func(t *testing.T) { testTokenExpiry(t, newStore) })
 	t.Run("Invites", func(t *testing.T) { testInvites(t, newStore) })
+	t.Run("ReleaseInvite", func(t *testing.T) { testReleaseInvite(t, newStore) })
 	t.Run("InviteConsumedOnce", func(t *testing.T) { testInviteRace(t, newStore) })
 	t.Run("Credentials", func(t *testing.T) { testCredentials(t, newStore) })
 }
@@ -390,6 +391,38 @@ func testInvites(t *testing.T, newStore NewStore) {
 	if len(list) != 0 {
 		t.Errorf("invites after all used, expired or revoked: %v", list)
 	}
+}
+
+// testReleaseInvite: a sign-up that failed after consuming gives the
+// invite back, usable as before; only its consumer can, and a revoked
+// invite stays revoked.
+func testReleaseInvite(t *testing.T, newStore NewStore) {
+	f := setup(t, newStore)
+	a := newInvite(t, f, time.Hour)
+	must(t, "release an unused invite", f.s.ReleaseInvite(f.ctx, a.TokenHash, "user-new"))
+	must(t, "release an unknown invite", f.s.ReleaseInvite(f.ctx, secret(t, authstore.InvitePrefix), "user-new"))
+	_, err := f.s.ConsumeInvite(f.ctx, a.TokenHash, "user-new")
+	must(t, "consume", err)
+	must(t, "release by another account", f.s.ReleaseInvite(f.ctx, a.TokenHash, "user-other"))
+	_, err = f.s.Invite(f.ctx, a.TokenHash)
+	wantErr(t, "look up an invite another account released", err, authstore.ErrInviteUsed)
+	must(t, "release", f.s.ReleaseInvite(f.ctx, a.TokenHash, "user-new"))
+	got, err := f.s.Invite(f.ctx, a.TokenHash)
+	must(t, "look up a released invite", err)
+	if got.ConsumedBy != "" || !got.ConsumedAt.IsZero() || !got.Expires.Equal(a.Expires) || got.Role != a.Role {
+		t.Errorf("released invite: %+v, want it as made: %+v", got, a)
+	}
+	if list, _ := f.s.Invites(f.ctx); len(list) != 1 {
+		t.Errorf("%d usable invites after a release, want 1", len(list))
+	}
+	used, err := f.s.ConsumeInvite(f.ctx, a.TokenHash, "user-second")
+	if err != nil || used.ConsumedBy != "user-second" {
+		t.Errorf("consume a released invite: %+v, %v", used, err)
+	}
+	must(t, "revoke", f.s.RevokeInvite(f.ctx, a.TokenHash))
+	must(t, "release a revoked invite", f.s.ReleaseInvite(f.ctx, a.TokenHash, "user-second"))
+	_, err = f.s.Invite(f.ctx, a.TokenHash)
+	wantErr(t, "look up a revoked invite after a release", err, authstore.ErrNotFound)
 }
 
 func testInviteRace(t *testing.T, newStore NewStore) {

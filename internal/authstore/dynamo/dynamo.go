@@ -567,6 +567,28 @@ func (s *Store) ConsumeInvite(ctx context.Context, hash, account string) (authst
 	return toInvite(it), nil
 }
 
+// ReleaseInvite implements authstore.Invites: one conditional update
+// (consumed by this account and not revoked).
+func (s *Store) ReleaseInvite(ctx context.Context, hash, account string) error {
+	if hash == "" || account == "" {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(invitePK + hash),
+		UpdateExpression:          aws.String("REMOVE #by, #at"),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND attribute_not_exists(#rev) AND #by = :by"),
+		ExpressionAttributeNames:  map[string]string{"#by": "consumed_by", "#at": "consumed_at", "#pk": AttrPK, "#rev": "revoked"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":by": str(account)},
+	})
+	if isCCF(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("authstore/dynamo: release invite: %w", err)
+	}
+	return nil
+}
+
 // RevokeInvite implements authstore.Invites.
 func (s *Store) RevokeInvite(ctx context.Context, hash string) error {
 	_, err := s.revoke(ctx, invitePK+hash, "", map[string]string{}, map[string]types.AttributeValue{}, "invite")

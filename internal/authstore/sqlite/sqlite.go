@@ -355,6 +355,17 @@ func (s *Store) ConsumeInvite(ctx context.Context, hash, account string) (authst
 	return authstore.Invite{}, authstore.ErrInviteUsed // it was usable a moment ago: someone else won
 }
 
+// ReleaseInvite implements authstore.Invites: one conditional UPDATE.
+func (s *Store) ReleaseInvite(ctx context.Context, hash, account string) error {
+	if account == "" {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE auth_invites SET consumed_by = '', consumed_at = 0 WHERE hash = ? AND consumed_by = ?`, hash, account); err != nil {
+		return fmt.Errorf("authstore/sqlite: release invite: %w", err)
+	}
+	return nil
+}
+
 // RevokeInvite implements authstore.Invites.
 func (s *Store) RevokeInvite(ctx context.Context, hash string) error {
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM auth_invites WHERE hash = ?`, hash); err != nil {
