@@ -23,7 +23,7 @@ type Failures struct {
 	PerAccount int           // failures one name may take in a window; 0: no limit
 	PerClient  int           // failures one client may make in a window; 0: no limit
 	Window     time.Duration // default 15 minutes
-	MaxKeys    int           // names and clients remembered (default 10000); the oldest go first
+	MaxKeys    int           // names and clients remembered (default 10000); the fewest failures go first
 	Now        func() time.Time
 
 	mu      sync.Mutex
@@ -120,7 +120,10 @@ func (f *Failures) Succeed(name string) {
 	delete(f.counts, "n:"+name)
 }
 
-// evict keeps the map bounded: expired counts go, then the oldest.
+// evict keeps the map bounded: expired counts go, then the one with the
+// fewest failures (the oldest of those). A flood of new names or clients
+// (one failure each) so evicts its own entries first, and the count of
+// a name someone keeps guessing at survives it.
 func (f *Failures) evict(now time.Time) {
 	max := f.MaxKeys
 	if max <= 0 {
@@ -129,19 +132,19 @@ func (f *Failures) evict(now time.Time) {
 	if len(f.counts) < max {
 		return
 	}
-	var oldest string
-	var at time.Time
+	var victim string
+	var least *failCount
 	for k, c := range f.counts {
 		if now.Sub(c.start) >= f.window() {
 			delete(f.counts, k)
 			continue
 		}
-		if oldest == "" || c.start.Before(at) {
-			oldest, at = k, c.start
+		if least == nil || c.n < least.n || c.n == least.n && c.start.Before(least.start) {
+			victim, least = k, c
 		}
 	}
-	if len(f.counts) >= max && oldest != "" {
-		delete(f.counts, oldest)
+	if len(f.counts) >= max && least != nil {
+		delete(f.counts, victim)
 		f.evicted++
 	}
 }

@@ -66,3 +66,28 @@ func TestFailuresStayBounded(t *testing.T) {
 		t.Errorf("%d keys remembered, want at most about 100", n)
 	}
 }
+
+// A flood of new names from new clients (one failure each) does not
+// evict the count of a name someone keeps guessing at: the victim's name
+// still locks at its limit.
+func TestFailuresSurviveAFlood(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	f := &Failures{PerAccount: 5, PerClient: 50, Window: 10 * time.Minute, MaxKeys: 20, Now: func() time.Time { return now }}
+	for i := 0; i < 3; i++ {
+		if err := f.Fail("victim", fmt.Sprintf("ip:guesser-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+	}
+	for i := 0; i < 500; i++ {
+		f.Fail(fmt.Sprintf("flood-%d", i), fmt.Sprintf("ip:flood-%d", i))
+		now = now.Add(time.Millisecond)
+	}
+	f.Fail("victim", "ip:guesser-3")
+	if err := f.Fail("victim", "ip:guesser-4"); apperr.CodeOf(err) != apperr.TooMany {
+		t.Errorf("the fifth failure for the name after a flood of 500 names: %v, want 429 (its count survived)", err)
+	}
+	if len(f.counts) > 20 {
+		t.Errorf("%d counts kept, want at most MaxKeys (20)", len(f.counts))
+	}
+}
