@@ -80,7 +80,7 @@ func testAPITokensOnAccountPage(t *testing.T, start func(func(*config)) *site) {
 		message string
 	}{
 		{"no name", c, "/account/tokens", url.Values{"name": {" "}, "scope": {"read"}}, 400, "Give the token a name"},
-		{"long name", c, "/account/tokens", url.Values{"name": {strings.Repeat("n", 65)}, "scope": {"read"}}, 400, "under 64"},
+		{"long name", c, "/account/tokens", url.Values{"name": {strings.Repeat("n", 65)}, "scope": {"read"}}, 400, "at most 64"},
 		{"control characters", c, "/account/tokens", url.Values{"name": {"a\u202eb"}, "scope": {"read"}}, 400, "invisible or control"},
 		{"no scope", c, "/account/tokens", url.Values{"name": {"x"}}, 400, "at least one scope"},
 		{"unknown scope", c, "/account/tokens", url.Values{"name": {"x"}, "scope": {"admin"}}, 400, "Unknown scope"},
