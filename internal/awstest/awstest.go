@@ -158,14 +158,10 @@ func serialize(target string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	direct := rp.Director
-	rp.Director = func(r *http.Request) {
-		host := r.Host
-		direct(r)
-		r.Host = host // SigV4 signs the Host the client used
-	}
-	rp.FlushInterval = -1
+	rp := &httputil.ReverseProxy{FlushInterval: -1, Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		pr.Out.Host = pr.In.Host // SigV4 signs the Host the client used
+	}}
 	var one sync.Mutex
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
