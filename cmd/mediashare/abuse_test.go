@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"mediashare/internal/events"
 )
 
 // The abuse suite: a real `mediashare serve` process, traffic an attacker
@@ -580,6 +582,17 @@ func TestHistoryExportIsPaged(t *testing.T) {
 	for i := range 3 {
 		readBody(t, s.post(c, "/entries", uploadParts(fmt.Sprint("paged ", i), "c", "p.png", "image/png", smallPNG(t, i)), false))
 	}
+	// Count once every thumbnail is recorded: the log must not grow while
+	// it is paged through.
+	waitFor(t, "the three thumbnails", func() bool {
+		n := 0
+		for _, e := range s.events() {
+			if e.Type == events.ThumbnailGenerated {
+				n++
+			}
+		}
+		return n == 3
+	})
 	total := len(s.events())
 	seen := map[string]bool{}
 	pages := 0
