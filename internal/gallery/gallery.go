@@ -113,9 +113,11 @@ type UploadInput struct {
 // CleanComment is the comment as stored: trimmed, with the browser's CRLF
 // (and any lone CR) line breaks made LF, so that no CR reaches a page or a
 // server-sent event, where a lone CR ends a line.
+// The rule is text.Clean's for multi-line text; the comment has passed
+// ValidateComment when it is stored.
 func CleanComment(comment string) string {
-	comment = strings.ReplaceAll(comment, "\r\n", "\n")
-	return strings.TrimSpace(strings.ReplaceAll(comment, "\r", "\n"))
+	c, _ := text.Clean(comment, text.Rules{Lines: true})
+	return c
 }
 
 // ValidateText checks the title and comment, the checks that need no file.
