@@ -39,10 +39,10 @@ func newPersonal(t *testing.T) personal {
 
 func (p personal) strings() []string { return []string{p.title, p.comment, p.filename} }
 
-// uploadPersonal uploads storm640.jpg with p's fields and waits for its thumbnail.
+// uploadPersonal uploads Storm.jpg scaled to 640 px with p's fields and waits for its thumbnail.
 func uploadPersonal(t *testing.T, s *site, c *http.Client, p personal) string {
 	t.Helper()
-	photo, err := os.ReadFile(mediatest.Photo(t, "storm640.jpg"))
+	photo, err := os.ReadFile(mediatest.Scaled(t, "Storm.jpg", 640))
 	if err != nil {
 		t.Fatal(err)
 	}

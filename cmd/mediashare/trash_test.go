@@ -39,9 +39,14 @@ func bothBackends(t *testing.T, fn func(t *testing.T, backend string)) {
 	}
 }
 
+// photoBytes reads a photo: a name in the shared photos or a path.
 func photoBytes(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(mediatest.Photo(t, name))
+	path := name
+	if !filepath.IsAbs(name) {
+		path = mediatest.Photo(t, name)
+	}
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,8 +250,8 @@ func testTrashRetentionPurgesOnce(t *testing.T, backend string) {
 	a, b := instances(t, backend, 2*time.Second)
 	alice := browser(t)
 	var eibs []string
-	for i, p := range []string{"Storm.jpg", "RainDrops.jpg", "storm640.jpg"} {
-		eib := uploadOne(t, a, alice, p, photoBytes(t, p))
+	for i, p := range []string{"Storm.jpg", "RainDrops.jpg", mediatest.Scaled(t, "Storm.jpg", 640)} {
+		eib := uploadOne(t, a, alice, filepath.Base(p), photoBytes(t, p))
 		b.waitStatus(alice, eib, "ready")
 		if i == 0 {
 			readBody(t, a.post(alice, "/entries/"+eib+"/delete", nil, false))

@@ -3,6 +3,7 @@ package gallery_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -31,15 +32,20 @@ func newLiveService(t *testing.T) (*gallery.Service, events.Store) {
 	return s, store
 }
 
+// upload uploads photo (a name in the shared photos or a path) as owner.
 func upload(t *testing.T, s *gallery.Service, owner, photo string) gallery.Uploaded {
 	t.Helper()
-	f, err := os.Open(mediatest.Photo(t, photo))
+	path := photo
+	if !filepath.IsAbs(photo) {
+		path = mediatest.Photo(t, photo)
+	}
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	fi, _ := f.Stat()
-	u, err := s.Upload(context.Background(), gallery.UploadInput{Title: "T", Comment: "c", Filename: photo, File: f, Size: fi.Size(), Owner: owner})
+	u, err := s.Upload(context.Background(), gallery.UploadInput{Title: "T", Comment: "c", Filename: filepath.Base(path), File: f, Size: fi.Size(), Owner: owner})
 	if err != nil {
 		t.Fatalf("upload of %s by %s: %v", photo, owner, err)
 	}
@@ -217,7 +223,7 @@ func TestEmptyTrashAndAdminPurge(t *testing.T) {
 		}
 		mine = append(mine, eib)
 	}
-	kept := upload(t, s, "alice", "storm640.jpg").Entry.EIB
+	kept := upload(t, s, "alice", mediatest.Scaled(t, "Storm.jpg", 640)).Entry.EIB
 	theirs := upload(t, s, "bob", "Storm.jpg").Entry.EIB
 	if err := s.Delete(ctx, theirs, entry.Actor{Owner: "bob"}); err != nil {
 		t.Fatal(err)
@@ -292,7 +298,7 @@ func TestDuplicateUploads(t *testing.T) {
 	}
 	// A retry of the same request is its own entry, not a duplicate.
 	req := ids.New(time.Now())
-	f, _ := os.Open(mediatest.Photo(t, "storm640.jpg"))
+	f, _ := os.Open(mediatest.Scaled(t, "Storm.jpg", 640))
 	defer f.Close()
 	fi, _ := f.Stat()
 	in := gallery.UploadInput{Title: "Cat", Comment: "c", File: f, Size: fi.Size(), Owner: "alice", RequestID: req}
@@ -322,10 +328,11 @@ func TestDuplicateUploads(t *testing.T) {
 func TestDoubleClickMakesOneEntry(t *testing.T) {
 	s, store := newLiveService(t)
 	ctx := context.Background()
+	small := mediatest.Scaled(t, "Storm.jpg", 640)
 	results := make(chan gallery.Uploaded, 2)
 	for range 2 {
 		go func() {
-			f, err := os.Open(mediatest.Photo(t, "storm640.jpg"))
+			f, err := os.Open(small)
 			if err != nil {
 				t.Error(err)
 				results <- gallery.Uploaded{}
