@@ -33,6 +33,7 @@ type config struct {
 	LogLevel        string
 	LogFormat       string
 	ShutdownTimeout time.Duration
+	DebugAddr       string // pprof listener; empty = none
 	KeepMetadata    bool
 	MediaURL        string
 	ThumbTimeout    time.Duration
@@ -174,6 +175,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.BoolVar(&c.CookieSecure, "cookie-secure", false, "mark cookies Secure (serve behind HTTPS)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve: address of a second listener with Go's profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it private: it has no authentication")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
 	fs.DurationVar(&c.TrashRetention, "trash-retention", 720*time.Hour, "how long a deleted entry stays in its owner's trash, restorable, before it is deleted for good; 0 deletes at once")

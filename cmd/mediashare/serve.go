@@ -42,6 +42,7 @@ type app struct {
 	poller    *live.Poller
 	gallery   *gallery.Service
 	done      chan struct{} // closed when shutdown begins
+	debugAddr string        // the --debug-addr listener's address, once listening
 }
 
 // newApp opens the backend and wires everything; it serves nothing yet.
@@ -216,6 +217,17 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 		}()
 	}
 
+	if c.DebugAddr != "" {
+		dln, err := net.Listen("tcp", c.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("listen on --debug-addr %s: %w", c.DebugAddr, err)
+		}
+		dsrv := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go dsrv.Serve(dln)
+		defer dsrv.Close()
+		a.debugAddr = dln.Addr().String()
+		log.Info("profiling endpoints", "addr", "http://"+displayAddr(dln.Addr())+"/debug/pprof/")
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("mediashare is serving", "addr", "http://"+displayAddr(ln.Addr()), "data", c.Data, "backend", c.Backend, "decoders", decoders())
