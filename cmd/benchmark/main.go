@@ -29,18 +29,19 @@ import (
 )
 
 type options struct {
-	bin      string // the mediashare binary
-	photos   string // the photos directory
-	runs     int    // runs per photo (ready; the median is reported)
-	burstN   int    // uploads in the burst
-	entries  int    // entries seeded for gallery, entry and replay
-	awsRows  int    // entries seeded for rebuild-aws
-	uploads  int    // concurrent uploads of ingest
-	duration float64
-	conns    int
-	vips     string
-	cores    int
-	keep     bool
+	bin        string // the mediashare binary
+	photos     string // the photos directory
+	runs       int    // runs per photo (ready; the median is reported)
+	burstN     int    // uploads in the burst
+	entries    int    // entries seeded for gallery, entry and replay
+	awsRows    int    // entries seeded for rebuild-aws
+	uploads    int    // concurrent uploads of ingest
+	duration   float64
+	conns      int
+	vips       string
+	cores      int
+	keep       bool
+	serveFlags string // extra serve flags, space-separated
 }
 
 func main() {
@@ -59,6 +60,7 @@ func main() {
 	flag.IntVar(&o.conns, "conns", 16, "gallery, entry: connections")
 	flag.StringVar(&o.vips, "vips", "vipsthumbnail", "the vipsthumbnail command")
 	flag.IntVar(&o.cores, "cores", runtime.NumCPU(), "burst: vipsthumbnail processes (one per core)")
+	flag.StringVar(&o.serveFlags, "serve-flags", "", "extra flags for every `mediashare serve` it starts, space-separated (e.g. --debug-addr 127.0.0.1:6060 to profile one figure)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the data directories (their path is printed)")
 	only := flag.String("only", "ready,burst,replay,rebuild-aws,gallery,entry,ingest", "figures to run, comma-separated")
 	flag.Parse()

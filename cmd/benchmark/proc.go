@@ -63,6 +63,7 @@ func (b *bench) serve(data string, flags ...string) (*server, error) {
 	// Anyone may upload (the original lab's site): the figures measure
 	// the upload path, not signing in.
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--log-format", "json", "--uploads", "anyone"}, flags...)
+	args = append(args, strings.Fields(b.serveFlags)...)
 	cmd := exec.Command(b.bin, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
