@@ -101,50 +101,196 @@ func parallelRows(rows, pixels int, fn func(y0, y1 int)) {
 
 // resizeLinear resamples src to w×h.
 func resizeLinear(src *image.RGBA, w, h int) *image.RGBA {
+	return (*scratch)(nil).resizeLinear(src, w, h)
+}
+
+// resizeLinear resamples src to w×h, its buffers from s. Each output row
+// is the vertical pass over the horizontal passes of the source rows it
+// reads, which are made once each into a ring of rows (as many as the
+// vertical filter has taps): the intermediate image is never held whole,
+// so what the vertical pass reads is in the cache. An opaque source is
+// filtered in three channels and its alpha set, not computed.
+func (s *scratch) resizeLinear(src *image.RGBA, w, h int) *image.RGBA {
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	if w <= 0 || h <= 0 || sw <= 0 || sh <= 0 {
-		return dst
+		return image.NewRGBA(image.Rect(0, 0, max(0, w), max(0, h)))
 	}
-	// Horizontally into tmp (w × sh), then vertically into dst.
-	tx := linearTaps(sw, w)
-	tmp := make([]uint8, 4*w*sh)
-	parallelRows(sh, w*sh*tx.n, func(y0, y1 int) {
-		for y := y0; y < y1; y++ {
-			in := src.Pix[y*src.Stride : y*src.Stride+4*sw]
-			out := tmp[4*w*y : 4*w*(y+1)]
-			for o := range w {
-				wt := tx.w[o*tx.n : o*tx.n+tx.count[o]]
-				p := in[4*tx.start[o] : 4*(tx.start[o]+len(wt))]
-				var r, g, b, a int32
-				for k, c := range wt {
-					q := p[4*k : 4*k+4 : 4*k+4]
-					r += int32(q[0]) * c
-					g += int32(q[1]) * c
-					b += int32(q[2]) * c
-					a += int32(q[3]) * c
-				}
-				out[4*o], out[4*o+1], out[4*o+2], out[4*o+3] = clamp8(r), clamp8(g), clamp8(b), clamp8(a)
-			}
+	ch := 4
+	if opaqueRGBA(src) {
+		ch = 3
+	}
+	return s.resizeChannels(src, w, h, ch)
+}
+
+// resizeChannels is resizeLinear filtering ch channels: 4, or 3 for an
+// opaque source.
+func (s *scratch) resizeChannels(src *image.RGBA, w, h, ch int) *image.RGBA {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	dst := s.rgba(w, h)
+	tx, ty := linearTaps(sw, w), linearTaps(sh, h)
+	parallelRows(h, w*sh*tx.n+w*h*ty.n, func(y0, y1 int) {
+		rw := ch * w // bytes of one filtered row
+		ring := s.bytes(ty.n * rw)
+		have := make([]int, ty.n) // the source row each slot holds
+		for i := range have {
+			have[i] = -1
 		}
-	})
-	ty := linearTaps(sh, h)
-	parallelRows(h, w*h*ty.n, func(y0, y1 int) {
-		acc := make([]int32, 4*w)
+		acc := make([]int32, rw)
+		rows := make([][]uint8, ty.n)
 		for y := y0; y < y1; y++ {
-			clear(acc)
-			wt := ty.w[y*ty.n : y*ty.n+ty.count[y]]
-			for k, c := range wt {
-				row := tmp[4*w*(ty.start[y]+k) : 4*w*(ty.start[y]+k+1)]
-				for i, v := range row {
-					acc[i] += int32(v) * c
+			cnt := ty.count[y]
+			for k := range cnt {
+				r := ty.start[y] + k
+				slot := r % ty.n
+				row := ring[slot*rw : (slot+1)*rw]
+				if have[slot] != r {
+					in := src.Pix[r*src.Stride : r*src.Stride+4*sw]
+					if ch == 3 {
+						horizontal3(in, row, &tx)
+					} else {
+						horizontal4(in, row, &tx)
+					}
+					have[slot] = r
 				}
+				rows[k] = row
 			}
+			vertical(acc, rows[:cnt], ty.w[y*ty.n:y*ty.n+cnt])
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-			for i, v := range acc {
-				out[i] = clamp8(v)
+			if ch == 3 {
+				for o := range w {
+					q := out[4*o : 4*o+4 : 4*o+4]
+					a := acc[3*o : 3*o+3 : 3*o+3]
+					q[0], q[1], q[2], q[3] = clamp8(a[0]), clamp8(a[1]), clamp8(a[2]), 255
+				}
+			} else {
+				for i, v := range acc {
+					out[i] = clamp8(v)
+				}
 			}
 		}
 	})
 	return dst
+}
+
+// opaqueRGBA reports whether every pixel of img has full alpha.
+func opaqueRGBA(img *image.RGBA) bool {
+	w := img.Rect.Dx()
+	for y := range img.Rect.Dy() {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		for i := 3; i < len(row); i += 4 {
+			if row[i] != 255 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// horizontal4 filters one RGBA row into out (4 bytes an output pixel).
+func horizontal4(in, out []uint8, t *taps) {
+	for o := range len(out) / 4 {
+		wt := t.w[o*t.n : o*t.n+t.count[o]]
+		p := in[4*t.start[o] : 4*(t.start[o]+len(wt))]
+		var r, g, b, a int32
+		for k, c := range wt {
+			q := p[4*k : 4*k+4 : 4*k+4]
+			r += int32(q[0]) * c
+			g += int32(q[1]) * c
+			b += int32(q[2]) * c
+			a += int32(q[3]) * c
+		}
+		q := out[4*o : 4*o+4 : 4*o+4]
+		q[0], q[1], q[2], q[3] = clamp8(r), clamp8(g), clamp8(b), clamp8(a)
+	}
+}
+
+// horizontal3 filters the colour of one opaque RGBA row into out (3 bytes
+// an output pixel). The usual filter lengths have unrolled loops; the
+// outputs whose taps would run past the row's end take the general one.
+func horizontal3(in, out []uint8, t *taps) {
+	w := len(out) / 3
+	o := 0
+	switch t.n {
+	case 4:
+		for ; o < w && t.start[o]+4 <= len(in)/4; o++ {
+			c := (*[4]int32)(t.w[o*4:])
+			p := (*[16]uint8)(in[4*t.start[o]:])
+			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3])
+			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3])
+			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3])
+		}
+	case 5:
+		for ; o < w && t.start[o]+5 <= len(in)/4; o++ {
+			c := (*[5]int32)(t.w[o*5:])
+			p := (*[20]uint8)(in[4*t.start[o]:])
+			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3] + int32(p[16])*c[4])
+			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3] + int32(p[17])*c[4])
+			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3] + int32(p[18])*c[4])
+		}
+	case 6:
+		for ; o < w && t.start[o]+6 <= len(in)/4; o++ {
+			c := (*[6]int32)(t.w[o*6:])
+			p := (*[24]uint8)(in[4*t.start[o]:])
+			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3] + int32(p[16])*c[4] + int32(p[20])*c[5])
+			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3] + int32(p[17])*c[4] + int32(p[21])*c[5])
+			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3] + int32(p[18])*c[4] + int32(p[22])*c[5])
+		}
+	}
+	for ; o < w; o++ {
+		wt := t.w[o*t.n : o*t.n+t.count[o]]
+		p := in[4*t.start[o] : 4*(t.start[o]+len(wt))]
+		var r, g, b int32
+		for k, c := range wt {
+			q := p[4*k : 4*k+3 : 4*k+3]
+			r += int32(q[0]) * c
+			g += int32(q[1]) * c
+			b += int32(q[2]) * c
+		}
+		q := out[3*o : 3*o+3 : 3*o+3]
+		q[0], q[1], q[2] = clamp8(r), clamp8(g), clamp8(b)
+	}
+}
+
+// vertical sets acc to the weighted sum of rows, four rows a pass over acc.
+func vertical(acc []int32, rows [][]uint8, wt []int32) {
+	n := len(acc)
+	k := 0
+	switch {
+	case len(rows) >= 2:
+		r0, r1 := rows[0][:n], rows[1][:n]
+		c0, c1 := wt[0], wt[1]
+		for i := range acc {
+			acc[i] = int32(r0[i])*c0 + int32(r1[i])*c1
+		}
+		k = 2
+	case len(rows) == 1:
+		r0, c0 := rows[0][:n], wt[0]
+		for i := range acc {
+			acc[i] = int32(r0[i]) * c0
+		}
+		return
+	default:
+		clear(acc)
+		return
+	}
+	for ; k+4 <= len(rows); k += 4 {
+		r0, r1, r2, r3 := rows[k][:n], rows[k+1][:n], rows[k+2][:n], rows[k+3][:n]
+		c0, c1, c2, c3 := wt[k], wt[k+1], wt[k+2], wt[k+3]
+		for i := range acc {
+			acc[i] += int32(r0[i])*c0 + int32(r1[i])*c1 + int32(r2[i])*c2 + int32(r3[i])*c3
+		}
+	}
+	for ; k+2 <= len(rows); k += 2 {
+		r0, r1 := rows[k][:n], rows[k+1][:n]
+		c0, c1 := wt[k], wt[k+1]
+		for i := range acc {
+			acc[i] += int32(r0[i])*c0 + int32(r1[i])*c1
+		}
+	}
+	if k < len(rows) {
+		r0, c0 := rows[k][:n], wt[k]
+		for i := range acc {
+			acc[i] += int32(r0[i]) * c0
+		}
+	}
 }

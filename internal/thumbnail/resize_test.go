@@ -56,6 +56,27 @@ func TestResizeLinearMatchesBild(t *testing.T) {
 			}
 		}
 	}
+	// An opaque image, filtered in three channels, gives exactly what the
+	// four-channel filter gives, alpha included.
+	for _, tc := range []struct{ sw, sh, w, h int }{
+		{1920, 1280, 1280, 853}, {1440, 960, 1280, 853}, {480, 320, 320, 213}, {705, 397, 320, 180},
+		{640, 427, 320, 213}, {1000, 10, 37, 3}, {7, 5, 3, 2}, {3, 3, 1, 1}, {100, 80, 150, 120}, {1, 1, 1, 1}, {2, 300, 1, 17},
+	} {
+		src := noisy(tc.sw, tc.sh)
+		for i := 3; i < len(src.Pix); i += 4 {
+			src.Pix[i] = 255
+		}
+		if !opaqueRGBA(src) {
+			t.Fatal("opaqueRGBA: false for an opaque image")
+		}
+		s := new(scratch)
+		got := s.resizeLinear(src, tc.w, tc.h)
+		want := s.resizeChannels(src, tc.w, tc.h, 4)
+		if !bytes.Equal(got.Pix, want.Pix) {
+			t.Errorf("%d×%d → %d×%d opaque: three channels differ from four", tc.sw, tc.sh, tc.w, tc.h)
+		}
+		s.release()
+	}
 	flat := image.NewRGBA(image.Rect(0, 0, 333, 222))
 	for i := range flat.Pix {
 		flat.Pix[i] = []uint8{90, 60, 30, 200}[i%4]
@@ -76,6 +97,18 @@ func BenchmarkResizeLinear(b *testing.B) {
 	b.Run("ours", func(b *testing.B) {
 		for b.Loop() {
 			resizeLinear(src, 1280, 853)
+		}
+	})
+	opaque := image.NewRGBA(src.Rect)
+	copy(opaque.Pix, src.Pix)
+	for i := 3; i < len(opaque.Pix); i += 4 {
+		opaque.Pix[i] = 255
+	}
+	b.Run("opaque", func(b *testing.B) {
+		s := new(scratch)
+		for b.Loop() {
+			s.resizeLinear(opaque, 1280, 853)
+			s.release()
 		}
 	})
 	b.Run("bild", func(b *testing.B) {

@@ -423,20 +423,30 @@ func TestMakeFromPlainReadSeeker(t *testing.T) {
 	}
 }
 
+// BenchmarkMake times the grid thumbnail alone (as the reactor's first
+// job makes it) and with the 1280 px preview, per photo.
 func BenchmarkMake(b *testing.B) {
 	for _, p := range mediatest.Photos() {
-		b.Run(p.Name, func(b *testing.B) {
-			f, err := os.Open(mediatest.Photo(b, p.Name))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer f.Close()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := thumbnail.Make(context.Background(), f, thumbnail.Options{MaxSide: 320}); err != nil {
+		for _, o := range []struct {
+			name string
+			opts thumbnail.Options
+		}{
+			{"thumb", thumbnail.Options{MaxSide: 320}},
+			{"preview", thumbnail.Options{MaxSide: 320, PreviewSide: thumbnail.DefaultPreviewSide}},
+		} {
+			b.Run(p.Name+"/"+o.name, func(b *testing.B) {
+				f, err := os.Open(mediatest.Photo(b, p.Name))
+				if err != nil {
 					b.Fatal(err)
 				}
-			}
-		})
+				defer f.Close()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := thumbnail.Make(context.Background(), f, o.opts); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
