@@ -46,19 +46,6 @@ static int tj_decode(const unsigned char *buf, unsigned long n, unsigned char *d
 	return rc;
 }
 
-// tj_scale picks the smallest scaling factor whose result is at least
-// minw×minh, writing the scaled size.
-static void tj_scale(int w, int h, int minw, int minh, int *sw, int *sh) {
-	int n = 0;
-	tjscalingfactor *f = tjGetScalingFactors(&n);
-	*sw = w; *sh = h;
-	for (int i = 0; i < n; i++) {
-		if (f[i].num > f[i].denom) continue; // never upscale
-		int x = TJSCALED(w, f[i]), y = TJSCALED(h, f[i]);
-		if (x >= minw && y >= minh && (long)x * y < (long)*sw * *sh) { *sw = x; *sh = y; }
-	}
-}
-
 static int webp_features(const uint8_t *buf, size_t n, int *w, int *h, int *anim) {
 	WebPBitstreamFeatures f;
 	if (WebPGetFeatures(buf, n, &f) != VP8_STATUS_OK) return -1;
@@ -127,19 +114,30 @@ const (
 // when it does not handle the file (CMYK JPEGs): the caller
 // then uses the Go decoders, as it does after an error.
 func nativeDecode(data []byte, format string, minW, minH int) (img image.Image, ok bool, err error) {
+	return (*scratch)(nil).nativeDecode(data, format, minW, minH)
+}
+
+// nativeDecode is nativeDecode with the decoded image's buffer from s.
+func (s *scratch) nativeDecode(data []byte, format string, minW, minH int) (img image.Image, ok bool, err error) {
 	if len(data) == 0 {
 		return nil, false, errors.New("empty")
 	}
 	switch format {
 	case media.JPEG:
-		return turboDecode(data, minW, minH)
+		return s.turboDecode(data, minW, minH)
 	case media.WebP:
-		return webpDecode(data, minW, minH)
+		return s.webpDecode(data, minW, minH)
 	}
 	return nil, false, nil
 }
 
 func turboDecode(data []byte, minW, minH int) (image.Image, bool, error) {
+	return (*scratch)(nil).turboDecode(data, minW, minH)
+}
+
+// turboDecode decodes at the scale turboScaled chooses (which the decode
+// budget's estimate uses too), into a buffer from s.
+func (s *scratch) turboDecode(data []byte, minW, minH int) (image.Image, bool, error) {
 	var msg [256]C.char
 	buf := (*C.uchar)(unsafe.Pointer(&data[0]))
 	n := C.ulong(len(data))
@@ -150,16 +148,16 @@ func turboDecode(data []byte, minW, minH int) (image.Image, bool, error) {
 	if cs != tjcsYCbCr && cs != tjcsGray && cs != tjcsRGB {
 		return nil, false, nil // CMYK and YCCK: the Go decoder inverts Adobe's CMYK correctly
 	}
-	var sw, sh C.int
-	C.tj_scale(w, h, C.int(minW), C.int(minH), &sw, &sh)
+	gw, gh := turboScaled(int(w), int(h), minW, minH)
+	sw, sh := C.int(gw), C.int(gh)
 	var img image.Image
 	var pix []byte
 	var pitch int
 	if cs == tjcsGray {
-		g := image.NewGray(image.Rect(0, 0, int(sw), int(sh)))
+		g := &image.Gray{Pix: s.bytes(gw * gh), Stride: gw, Rect: image.Rect(0, 0, gw, gh)}
 		img, pix, pitch = g, g.Pix, g.Stride
 	} else {
-		rgba := image.NewRGBA(image.Rect(0, 0, int(sw), int(sh)))
+		rgba := s.rgba(gw, gh)
 		img, pix, pitch = rgba, rgba.Pix, rgba.Stride
 	}
 	gray := C.int(0)
@@ -193,7 +191,7 @@ func nativeEncodeJPEG(img *image.RGBA, quality int) (data []byte, ok bool, err e
 	return C.GoBytes(unsafe.Pointer(out), C.int(n)), true, nil
 }
 
-func webpDecode(data []byte, minW, minH int) (image.Image, bool, error) {
+func (s *scratch) webpDecode(data []byte, minW, minH int) (image.Image, bool, error) {
 	buf := (*C.uint8_t)(unsafe.Pointer(&data[0]))
 	n := C.size_t(len(data))
 	var w, h, anim C.int
@@ -208,7 +206,7 @@ func webpDecode(data []byte, minW, minH int) (image.Image, bool, error) {
 	// minW×minH (as libvips does); bild does the rest.
 	k := max(1, min(int(w)/max(1, minW), int(h)/max(1, minH)))
 	sw, sh := (int(w)+k-1)/k, (int(h)+k-1)/k
-	img := image.NewRGBA(image.Rect(0, 0, sw, sh))
+	img := s.rgba(sw, sh)
 	scale := C.int(0)
 	if k > 1 {
 		scale = 1

@@ -13,5 +13,9 @@ func nativeDecode([]byte, string, int, int) (image.Image, bool, error) {
 	return nil, false, nil
 }
 
+func (*scratch) nativeDecode([]byte, string, int, int) (image.Image, bool, error) {
+	return nil, false, nil
+}
+
 // nativeEncodeJPEG is not available in this build: image/jpeg encodes.
 func nativeEncodeJPEG(*image.RGBA, int) ([]byte, bool, error) { return nil, false, nil }

@@ -11,6 +11,11 @@ import "image"
 //	3 turned 180°         7 transversed (mirror along the other diagonal)
 //	4 mirrored top-bottom 8 turned 90° counter-clockwise
 func orient(src *image.RGBA, o int) *image.RGBA {
+	return (*scratch)(nil).orient(src, o)
+}
+
+// orient is orient with the turned image's buffer from s.
+func (s *scratch) orient(src *image.RGBA, o int) *image.RGBA {
 	if o < 2 || o > 8 {
 		return src
 	}
@@ -37,7 +42,7 @@ func orient(src *image.RGBA, o int) *image.RGBA {
 	case 8:
 		from = func(x, y int) (int, int) { return w - 1 - y, x }
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	dst := s.rgba(dw, dh)
 	for y := range dh {
 		for x := range dw {
 			sx, sy := from(x, y)

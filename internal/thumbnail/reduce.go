@@ -10,12 +10,22 @@ import (
 // smaller), straight from the decoder's own pixel layout. It returns nil
 // for layouts it does not handle; the caller then lets bild convert.
 func boxReduce(img image.Image, k int) *image.RGBA {
+	return (*scratch)(nil).boxReduce(img, k)
+}
+
+// boxReduce is boxReduce with the result's buffer from s.
+func (s *scratch) boxReduce(img image.Image, k int) *image.RGBA {
 	b := img.Bounds()
 	if k < 2 || b.Empty() {
 		return nil
 	}
 	ow, oh := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
-	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
+	switch img.(type) {
+	case *image.YCbCr, *image.RGBA, *image.NRGBA, *image.Gray, *image.Paletted:
+	default:
+		return nil
+	}
+	dst := s.rgba(ow, oh)
 	var px func(x0, y0, x1, y1 int) [4]uint8
 	switch src := img.(type) {
 	case *image.YCbCr:
