@@ -31,19 +31,19 @@ func TestAccountFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Uploads != "members" || c.SignUp != "invite" || c.SessionTTL != 720*time.Hour || c.QuotaBytes != 0 || !c.PasswordLogin ||
-		c.SignInFailures != 10 || c.OIDCIssuer != "" || c.InviteTTL != 7*24*time.Hour {
+		c.SignInFailures != 10 || c.OIDCIssuer != "" || c.InviteTTL != 7*24*time.Hour || c.AccountCache != time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	secret := filepath.Join(t.TempDir(), "oidc-secret")
 	os.WriteFile(secret, []byte("x\n"), 0o600)
 	t.Run("set", func(t *testing.T) {
 		c, err := parseServe(t, []string{"--uploads", "anyone", "--quota-bytes", "1GiB", "--oidc-issuer", "https://id.example.org"},
-			map[string]string{"MEDIASHARE_SIGNUP": "open", "MEDIASHARE_SESSION_TTL": "24h", "MEDIASHARE_OIDC_CLIENT_ID": "ms",
+			map[string]string{"MEDIASHARE_SIGNUP": "open", "MEDIASHARE_SESSION_TTL": "24h", "MEDIASHARE_ACCOUNT_CACHE": "250ms", "MEDIASHARE_OIDC_CLIENT_ID": "ms",
 				"MEDIASHARE_OIDC_CLIENT_SECRET_FILE": secret, "MEDIASHARE_PUBLIC_URL": "https://photos.example.org", "MEDIASHARE_PASSWORD_LOGIN": "false"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Uploads != "anyone" || c.SignUp != "open" || c.SessionTTL != 24*time.Hour || c.QuotaBytes != 1<<30 || c.PasswordLogin || c.OIDCClientID != "ms" {
+		if c.Uploads != "anyone" || c.SignUp != "open" || c.SessionTTL != 24*time.Hour || c.AccountCache != 250*time.Millisecond || c.QuotaBytes != 1<<30 || c.PasswordLogin || c.OIDCClientID != "ms" {
 			t.Errorf("set: %+v", c)
 		}
 	})
@@ -61,6 +61,9 @@ func TestAccountFlags(t *testing.T) {
 		{"quota garbage", "quota-bytes", []string{"--quota-bytes", "lots"}, nil},
 		{"quota negative", "quota-bytes", []string{"--quota-bytes", "-1GiB"}, nil},
 		{"signin failures negative", "signin-failures", []string{"--signin-failures", "-1"}, nil},
+		{"account cache negative", "account-cache", []string{"--account-cache", "-1s"}, nil},
+		{"account cache too long", "account-cache", nil, map[string]string{"MEDIASHARE_ACCOUNT_CACHE": "1h"}},
+		{"account cache garbage", "account-cache", []string{"--account-cache", "soon"}, nil},
 		{"public url with a path", "public-url", []string{"--public-url", "https://photos.example.org/app"}, nil},
 		{"public url not a url", "public-url", []string{"--public-url", "photos"}, nil},
 		{"passwords off without a provider", "password-login", []string{"--password-login=false"}, nil},

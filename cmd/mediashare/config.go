@@ -20,6 +20,9 @@ import (
 	"mediashare/internal/policy"
 )
 
+// maxAccountCache bounds --account-cache.
+const maxAccountCache = 30 * time.Second
+
 // config is everything the commands read from flags and MEDIASHARE_* twins.
 type config struct {
 	Addr            string
@@ -64,6 +67,7 @@ type config struct {
 	Uploads        string // members or anyone
 	SignUp         string // invite, open or closed
 	SessionTTL     time.Duration
+	AccountCache   time.Duration // how long an instance keeps what a session cookie resolved to
 	InviteTTL      time.Duration
 	QuotaBytes     int64 // 0: unlimited
 	PublicURL      string
@@ -204,6 +208,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.Uploads, "uploads", "members", "who may upload: members (signed-in accounts) or anyone (anonymous visitors too, owned by a signed cookie)")
 	fs.StringVar(&c.SignUp, "signup", "invite", "who may make an account once the site has its admin: invite (with a link an admin makes), open or closed")
 	fs.DurationVar(&c.SessionTTL, "session-ttl", 720*time.Hour, "how long a sign-in lasts")
+	fs.DurationVar(&c.AccountCache, "account-cache", time.Second, "how long an instance keeps whom a session cookie signs in (and that a fresh site has no account yet) before asking the stores again; its own changes apply at once, another instance's sign-out or disabled account within this; 0: ask on every request")
 	fs.DurationVar(&c.InviteTTL, "invite-ttl", 7*24*time.Hour, "how long an invite link works")
 	fs.Var(sizeValue{&c.QuotaBytes}, "quota-bytes", "bytes of uploads one account may keep, e.g. 1GiB (413 over it); 0: unlimited")
 	fs.StringVar(&c.PublicURL, "public-url", "", "the site's address as people reach it, e.g. https://photos.example.org (invite links, the OIDC callback, the API's absolute URLs and deletion links; without it the API derives them from a request's Host when that is a plain host name)")
@@ -321,6 +326,9 @@ func (c *config) validate() error {
 		if d.v < time.Minute {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be at least a minute", d.flag, envName(d.flag)))
 		}
+	}
+	if c.AccountCache < 0 || c.AccountCache > maxAccountCache {
+		errs = append(errs, fmt.Errorf("--account-cache (%s) must be between 0 and %s: a sign-out or a disabled account made through another instance takes that long to reach this one", envName("account-cache"), maxAccountCache))
 	}
 	if c.SignInFailures < 0 {
 		errs = append(errs, fmt.Errorf("--signin-failures (%s) must be 0 (no limit) or positive", envName("signin-failures")))

@@ -123,6 +123,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
+		AccountCache: c.AccountCache,
 		API: web.APIConfig{Tokens: be.Auth, Account: accountLookup(store),
 			CORSOrigins: origins},
 	}

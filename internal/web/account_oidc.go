@@ -36,6 +36,11 @@ func (s *Server) oidcBegin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// oidcCallbackPath is where the provider sends people back. A login there
+// may change an account (an admin demoted by --oidc-admin-claim), so it
+// counts as a write (countWrites) though it is a GET.
+const oidcCallbackPath = "/oidc/callback"
+
 // oidcCallback serves the provider's redirect back: the account (made on
 // first login when sign-up allows), a session, 303 to the return path.
 func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {

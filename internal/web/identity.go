@@ -119,20 +119,13 @@ func (s *Server) identify(next http.Handler) http.Handler {
 		}
 		st := principalState{p: policy.Principal{Owner: OwnerFrom(r.Context()), OwnerUnverified: OwnerUnverified(r.Context())}}
 		if c, err := r.Cookie(s.sessionName()); err == nil && s.People != nil {
-			secret, ok := s.sessionSecret(c.Value)
-			var (
-				a    accounts.Account
-				sess authstore.Session
-			)
-			if ok {
-				a, sess, ok, err = s.People.Resolve(r.Context(), secret)
-				if err != nil {
-					s.renderError(w, r, err)
-					return
-				}
+			signed, ok, err := s.resolveSession(r.Context(), c.Value)
+			if err != nil {
+				s.renderError(w, r, err)
+				return
 			}
 			if ok {
-				st.p.AccountID, st.p.Name, st.p.Admin, st.p.Session = a.ID, a.DisplayName, a.IsAdmin(), sess.TokenHash
+				st.p.AccountID, st.p.Name, st.p.Admin, st.p.Session = signed.AccountID, signed.Name, signed.Admin, signed.Session
 			} else {
 				st.refused = true
 				s.clearSession(w)
@@ -140,6 +133,35 @@ func (s *Server) identify(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, st)))
 	})
+}
+
+// resolveSession is whom the session cookie's value signs in (the
+// principal's account fields), from what this instance keeps
+// (accountcache.go) or the stores.
+func (s *Server) resolveSession(ctx context.Context, cookie string) (policy.Principal, bool, error) {
+	writes, now := s.pages.writes.Load(), s.clock() // before asking: a write meanwhile voids the answer
+	if s.AccountCache > 0 {
+		if p, ok := s.accounts.session(cookie, writes, now); ok {
+			return p, true, nil
+		}
+	}
+	secret, ok := s.sessionSecret(cookie)
+	if !ok {
+		return policy.Principal{}, false, nil
+	}
+	a, sess, ok, err := s.People.Resolve(ctx, secret)
+	if err != nil || !ok {
+		return policy.Principal{}, false, err
+	}
+	p := policy.Principal{AccountID: a.ID, Name: a.DisplayName, Admin: a.IsAdmin(), Session: sess.TokenHash}
+	if s.AccountCache > 0 {
+		until := now.Add(s.AccountCache)
+		if sess.Expires.Before(until) {
+			until = sess.Expires
+		}
+		s.accounts.keep(cookie, p, writes, now, until)
+	}
+	return p, true, nil
 }
 
 // notSignedIn is the refusal of something that needs an account, saying

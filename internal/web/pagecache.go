@@ -38,10 +38,12 @@ type pageCache struct {
 	token string // stands for the request id in a kept page; random per process
 	build string // names this build's templates and assets in every ETag
 
-	// writes counts the requests that may have changed the view through
-	// this instance (every method but GET and HEAD), each counted when it
-	// has answered: a browser reads its own writes at once, before the
-	// change log's head (settled, followed by the poller) shows them.
+	// writes counts the requests that may have changed the view or an
+	// account through this instance (every method but GET and HEAD, and
+	// the OpenID callback), each counted when it has answered: a browser
+	// reads its own writes at once, before the change log's head
+	// (settled, followed by the poller) shows them, and what this
+	// instance keeps of accounts (accountcache.go) is asked again.
 	writes atomic.Int64
 
 	mu    sync.Mutex
@@ -186,7 +188,7 @@ func (p *keptPage) write(w http.ResponseWriter) {
 func (s *Server) countWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r)
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead || r.URL.Path == oidcCallbackPath {
 			s.pages.writes.Add(1)
 		}
 	})

@@ -89,9 +89,21 @@ type Server struct {
 	// The JSON API (api.go): tokens, accounts, public URL, CORS.
 	API APIConfig
 
+	// AccountCache is how long this instance keeps what a session cookie
+	// resolved to (the account, its role, the session), and that a fresh
+	// site has no account yet, before asking the stores again
+	// (accountcache.go). This instance's own changes take effect at
+	// once; a change made through another instance (a sign-out, a
+	// disabled account) reaches this one within AccountCache. Zero: ask
+	// on every request.
+	AccountCache time.Duration
+	// now is the clock of AccountCache (nil: time.Now); tests set it.
+	now func() time.Time
+
 	spoolOnce sync.Once
 	ready     readyCache
 	pages     pageCache // rendered gallery and entry pages, per version of the view
+	accounts  accountCache
 }
 
 // Handler returns the site with its middleware.
@@ -120,7 +132,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /login", s.loginCreate)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("GET /login/oidc", s.oidcBegin)
-	mux.HandleFunc("GET /oidc/callback", s.oidcCallback)
+	mux.HandleFunc("GET "+oidcCallbackPath, s.oidcCallback)
 	mux.HandleFunc("GET /account", s.accountShow)
 	mux.HandleFunc("POST /account/password", s.passwordChange)
 	mux.HandleFunc("POST /account/sessions/{id}/revoke", s.sessionRevoke)
@@ -169,9 +181,7 @@ func (s *Server) page(r *http.Request, title string) views.Page {
 	pg := views.Page{Asset: s.Assets.URL, Viewer: p.OwnerID(), Title: title, OwnerUnverified: p.OwnerUnverified && !p.SignedIn(),
 		UserName: p.Name, Admin: p.Admin}
 	if s.People != nil && !p.SignedIn() {
-		if has, err := s.People.HasAccounts(r.Context()); err == nil && !has {
-			pg.FirstAdmin = true
-		}
+		pg.FirstAdmin = s.firstAdmin(r.Context())
 	}
 	return pg
 }
