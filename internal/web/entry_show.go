@@ -2,8 +2,8 @@ package web
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"mediashare/views"
@@ -22,7 +22,7 @@ func (s *Server) entryShow(w http.ResponseWriter, r *http.Request) {
 	eib, viewer := r.PathValue("eib"), PrincipalFrom(r.Context())
 	pg := s.page(r, "")
 	reported := r.URL.Query().Get("reported") == "1"
-	key := pageKey("entry", eib, fmt.Sprint(reported), fmt.Sprintf("%+v", viewer), fmt.Sprintf("%+v", pageFacts(pg)))
+	key := pageKey("entry", eib, strconv.FormatBool(reported), viewerKey(viewer, pg))
 	s.servePage(w, r, head, key, func(buf *bytes.Buffer, _ string) (bool, error) {
 		e, history, err := s.Gallery.EntryFor(r.Context(), eib, viewer.OwnerID())
 		if err != nil {

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 
 	"mediashare/internal/projections"
@@ -38,7 +37,7 @@ func (s *Server) galleryList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "")
-	key := pageKey("gallery", after, fmt.Sprintf("%+v", PrincipalFrom(r.Context())), fmt.Sprintf("%+v", pageFacts(p)))
+	key := pageKey("gallery", after, viewerKey(PrincipalFrom(r.Context()), p))
 	s.servePage(w, r, head, key, func(buf *bytes.Buffer, token string) (bool, error) {
 		g, err := s.galleryAt(r, head, views.UploadForm{MaxBytes: s.Gallery.UploadLimits().MaxBytes})
 		if err != nil {

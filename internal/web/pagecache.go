@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"mediashare/internal/ids"
+	"mediashare/internal/policy"
 	"mediashare/views"
 )
 
@@ -53,6 +55,12 @@ type pageCache struct {
 
 type keptPage struct {
 	parts [][]byte // the body split at each request id
+	etag  []string // the ETag header's value: etagOf its key
+}
+
+// keptPageOf keeps body, split at each token, under etag.
+func keptPageOf(body []byte, token, etag string) *keptPage {
+	return &keptPage{parts: bytes.Split(body, []byte(token)), etag: []string{etag}}
 }
 
 func (c *pageCache) init() {
@@ -125,13 +133,25 @@ func notModified(r *http.Request, etag string) bool {
 
 // cacheHeaders are the headers of a page that browsers keep and ask
 // about again (never use without asking).
-func cacheHeaders(w http.ResponseWriter, etag string) {
+func cacheHeaders(w http.ResponseWriter, etag []string) {
 	h := w.Header()
-	h.Set("ETag", etag)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Add("Vary", "HX-Request")
-	h.Add("Vary", "Cookie")
+	h["Etag"] = etag
+	h["Cache-Control"] = revalidate
+	if v, ok := h["Vary"]; ok {
+		h["Vary"] = append(v, pageVary...)
+	} else {
+		h["Vary"] = pageVary
+	}
 }
+
+// The values every kept page's answer carries, made once. Header values
+// are shared read-only (Set replaces them; an Add copies, their length
+// being their capacity).
+var (
+	revalidate = []string{"private, no-cache"}
+	pageVary   = []string{"HX-Request", "Cookie"}
+	htmlType   = []string{"text/html; charset=utf-8"}
+)
 
 // servePage answers with the page kept under key for head, or renders it
 // (render writes the body, with token wherever a request id goes), keeps
@@ -139,15 +159,20 @@ func cacheHeaders(w http.ResponseWriter, etag string) {
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, head, key string, render func(w *bytes.Buffer, token string) (keep bool, err error)) {
 	c := &s.pages
 	c.init()
-	head = head + "." + fmt.Sprint(c.writes.Load())
+	head = head + "." + strconv.FormatInt(c.writes.Load(), 10)
 	key = pageKey(c.build, head, key)
-	etag := etagOf(key)
+	p := c.get(head, key)
+	var etag string
+	if p != nil {
+		etag = p.etag[0]
+	} else {
+		etag = etagOf(key)
+	}
 	if notModified(r, etag) {
-		cacheHeaders(w, etag)
+		cacheHeaders(w, []string{etag})
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	p := c.get(head, key)
 	if p == nil {
 		var buf bytes.Buffer
 		keep, err := render(&buf, c.token)
@@ -155,32 +180,47 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, head, key str
 			s.renderError(w, r, err)
 			return
 		}
-		p = &keptPage{parts: bytes.Split(buf.Bytes(), []byte(c.token))}
+		p = keptPageOf(buf.Bytes(), c.token, etag)
 		if !keep {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
 			w.Header().Add("Vary", "HX-Request")
-			w.WriteHeader(http.StatusOK)
 			p.write(w)
 			return
 		}
 		c.put(head, key, p)
 	}
-	cacheHeaders(w, etag)
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
+	cacheHeaders(w, p.etag)
 	p.write(w)
 }
 
-// write writes the page with a fresh request id wherever one goes.
+// answers holds the buffers pages with request ids are answered from.
+var answers = sync.Pool{New: func() any { return new([]byte) }}
+
+// write answers 200 with the page, a fresh request id wherever one goes,
+// in one write of a known length.
 func (p *keptPage) write(w http.ResponseWriter) {
+	h := w.Header()
+	h["Content-Type"] = htmlType
+	if len(p.parts) == 1 {
+		h.Set("Content-Length", strconv.Itoa(len(p.parts[0])))
+		w.WriteHeader(http.StatusOK)
+		w.Write(p.parts[0])
+		return
+	}
+	bp := answers.Get().(*[]byte)
+	b := (*bp)[:0]
 	now := time.Now()
 	for i, part := range p.parts {
 		if i > 0 {
-			w.Write([]byte(ids.New(now)))
+			b = append(b, ids.New(now)...)
 		}
-		w.Write(part)
+		b = append(b, part...)
 	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	*bp = b
+	answers.Put(bp)
 }
 
 // countWrites counts each request that may change the view once it has
@@ -205,11 +245,24 @@ func (s *Server) viewVersion(ctx context.Context) (string, error) {
 	return s.Changes.LastChange(ctx)
 }
 
-// pageFacts is what a page's frame shows of the request, for the keys of
-// kept pages: the views.Page without its functions.
-func pageFacts(p views.Page) views.Page {
-	p.Asset = nil
-	return p
+// viewerKey names, for the keys of kept pages, everything a page may
+// show differently to one viewer and another: who the principal is and
+// what the page's frame shows of the request (views.Page without its
+// functions). Each field goes in with its length, so no two viewers
+// share a key. TestViewerKeyNamesEveryField fails when either struct
+// gains a field this does not name.
+func viewerKey(p policy.Principal, pg views.Page) string {
+	b := make([]byte, 0, 160)
+	for _, v := range [...]string{p.AccountID, p.Name, p.Session, p.Owner, pg.Viewer, pg.Title, pg.UserName} {
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
+		b = append(b, v...)
+	}
+	for _, v := range [...]bool{p.Admin, p.OwnerUnverified, pg.OwnerUnverified, pg.Admin, pg.FirstAdmin} {
+		b = strconv.AppendBool(b, v)
+		b = append(b, ',')
+	}
+	return string(b)
 }
 
 // pageKey joins what a page depends on besides the view.
