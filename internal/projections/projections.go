@@ -129,6 +129,19 @@ type BatchPutter interface {
 	PutBatch(ctx context.Context, rows []Entry) ([]bool, error)
 }
 
+// Loader is implemented by a view that a rebuild fills in bulk. Load
+// stores rows (one per eib) into a view that Reset emptied, each recorded
+// as a change, as fast as the store allows: it need not be one
+// transaction, and it may skip Put's version guard (a row written
+// meanwhile by a live projector can be replaced by an older one). Rebuild
+// makes up for that: once loaded, it reads the events again from its last
+// page on and applies what is new with Put, so the view ends as the live
+// projection. A failed Load leaves some rows stored; the rebuild is run
+// again, Reset first.
+type Loader interface {
+	Load(ctx context.Context, rows []Entry) error
+}
+
 // Apply is the projection: the row that results from applying e to cur
 // (the zero Entry when the view has no row). It reports false when e
 // changes nothing: an event at or below the row's version, or an event

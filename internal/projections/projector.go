@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"mediashare/internal/entry"
 	"mediashare/internal/events"
@@ -145,17 +146,44 @@ func (p *Projector) Handle(ctx context.Context, e events.Event) error {
 	return nil
 }
 
+// RebuildOptions tune Rebuild.
+type RebuildOptions struct {
+	// Settle bounds how late the store's global read may show an event
+	// that another writer appended (an index read eventually consistently,
+	// positions from the writers' clocks). When events were appended
+	// while the rebuild ran (serving instances take uploads), the rebuild
+	// waits this long after its last write and reads the tail once more,
+	// so that what a live projector applied meanwhile is in the view. Zero
+	// for a store whose read shows every committed event at once (SQLite).
+	Settle time.Duration
+}
+
 // Rebuild empties the view and projects every event again from the
 // store's global read, returning how many events it read. A view that
-// stores rows in batches (BatchPutter) gets one write per page of events:
-// the rows are folded in memory with Apply, the same projection as the
-// live projector's, and written once per page.
+// stores rows in bulk (Loader) or in batches (BatchPutter) gets one write
+// per page of events: the rows are folded in memory with Apply, the same
+// projection as the live projector's, and written once per page; then the
+// events from the last page on are read again and what is new (appended
+// during the rebuild) is applied with Put, so that a live projector
+// running meanwhile cannot leave the view behind the events.
 func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys) (int, error) {
+	return RebuildWith(ctx, store, view, keys, RebuildOptions{})
+}
+
+// RebuildWith is Rebuild with options.
+func RebuildWith(ctx context.Context, store events.Store, view View, keys entry.Keys, opt RebuildOptions) (int, error) {
 	if err := view.Reset(ctx); err != nil {
 		return 0, err
 	}
+	if l, ok := view.(Loader); ok {
+		return rebuildBatched(ctx, store, view, l.Load, keys, opt)
+	}
 	if bp, ok := view.(BatchPutter); ok {
-		return rebuildBatched(ctx, store, view, bp, keys)
+		write := func(ctx context.Context, rows []Entry) error {
+			_, err := bp.PutBatch(ctx, rows)
+			return err
+		}
+		return rebuildBatched(ctx, store, view, write, keys, opt)
 	}
 	p := &Projector{View: view, Keys: keys}
 	n, pos := 0, ""
@@ -189,29 +217,69 @@ var (
 	rebuildRows = 100_000
 )
 
-func rebuildBatched(ctx context.Context, store events.Store, view View, bp BatchPutter, keys entry.Keys) (int, error) {
-	log := slog.Default()
-	// rows holds the latest row of each stream met so far. Until it is
-	// first cleared, a stream not in it has no row of ours: the read
-	// starts at the oldest event, so folding from the zero row is right.
-	rows := map[string]Entry{}
-	forgot := false
+// rebuilder is the state of a batched rebuild: the latest row of each
+// stream met so far. Until it is first cleared (forgot), a stream not in
+// rows has no row of ours: the read starts at the oldest event, so
+// folding from the zero row is right.
+type rebuilder struct {
+	view   View
+	keys   entry.Keys
+	rows   map[string]Entry
+	forgot bool
+}
+
+// row returns the latest row of stream.
+func (r *rebuilder) row(ctx context.Context, stream string) (Entry, error) {
+	cur, ok := r.rows[stream]
+	if !ok && r.forgot {
+		var err error
+		cur, err = r.view.Get(ctx, stream)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return cur, err
+		}
+	}
+	return cur, nil
+}
+
+// apply folds e into its stream's row and reports whether the row changed.
+func (r *rebuilder) apply(ctx context.Context, e events.Event) (bool, error) {
+	cur, err := r.row(ctx, e.Stream)
+	if err != nil {
+		return false, err
+	}
+	next, change, err := Apply(ctx, r.keys, cur, e)
+	if errors.Is(err, entry.ErrKeys) {
+		return false, err
+	}
+	if err != nil {
+		slog.Default().Error("projection skipped an unreadable event", "stream", e.Stream, "version", e.Version, "type", e.Type, "error", err)
+		return false, nil
+	}
+	if change {
+		r.rows[e.Stream] = next
+	}
+	return change, nil
+}
+
+func rebuildBatched(ctx context.Context, store events.Store, view View, write func(context.Context, []Entry) error, keys entry.Keys, opt RebuildOptions) (int, error) {
+	r := &rebuilder{view: view, keys: keys, rows: map[string]Entry{}}
 	// The next page is read while this one is applied and written.
-	ctx, cancel := context.WithCancel(ctx)
+	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type page struct {
-		evs []events.Event
-		err error
+		evs  []events.Event
+		from string // the position the page was read after
+		err  error
 	}
 	pages := make(chan page, 1)
 	produce := func() {
 		defer close(pages)
 		pos := ""
 		for {
-			evs, next, err := store.ReadAll(ctx, pos, rebuildPage)
+			evs, next, err := store.ReadAll(rctx, pos, rebuildPage)
 			select {
-			case pages <- page{evs, err}:
-			case <-ctx.Done():
+			case pages <- page{evs, pos, err}:
+			case <-rctx.Done():
 				return
 			}
 			if err != nil || len(evs) == 0 {
@@ -222,7 +290,10 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, bp Batch
 	}
 	go produce()
 	n := 0
-	var batch []Entry
+	var (
+		batch []Entry
+		last  page // the last page of events
+	)
 	for pg := range pages {
 		if pg.err != nil {
 			return n, pg.err
@@ -233,44 +304,90 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, bp Batch
 		changed := map[string]bool{}
 		batch = batch[:0]
 		for _, e := range pg.evs {
-			cur, ok := rows[e.Stream]
-			if !ok && forgot {
-				var err error
-				cur, err = view.Get(ctx, e.Stream)
-				if err != nil && !errors.Is(err, ErrNotFound) {
-					return n, err
-				}
-			}
-			next, change, err := Apply(ctx, keys, cur, e)
-			if errors.Is(err, entry.ErrKeys) {
+			change, err := r.apply(ctx, e)
+			if err != nil {
 				return n, err
 			}
-			if err != nil {
-				log.Error("projection skipped an unreadable event", "stream", e.Stream, "version", e.Version, "type", e.Type, "error", err)
+			if change {
+				changed[e.Stream] = true
+			}
+		}
+		for _, e := range pg.evs { // in the order of their first event
+			if changed[e.Stream] {
+				batch = append(batch, r.rows[e.Stream])
+				delete(changed, e.Stream)
+			}
+		}
+		if len(batch) > 0 {
+			if err := write(ctx, batch); err != nil {
+				return n, fmt.Errorf("projections: rebuild: %w", err)
+			}
+		}
+		n += len(pg.evs)
+		last = pg
+		if len(r.rows) > rebuildRows {
+			clear(r.rows)
+			r.forgot = true
+		}
+	}
+	cancel()
+	// The tail: what was appended while the rows were written (and what a
+	// live projector may have applied to a row the load then replaced) is
+	// applied with Put's version guard, from the last page on.
+	seen := make(map[string]bool, len(last.evs))
+	for _, e := range last.evs {
+		seen[e.Position] = true
+	}
+	fresh, err := r.tail(ctx, store, last.from, seen)
+	n += fresh
+	if err != nil || fresh == 0 || opt.Settle <= 0 {
+		return n, err
+	}
+	// Events came in during the rebuild: others write now. Once the
+	// store's read has settled, every event appended before the last
+	// write shows, so one more read of the tail leaves nothing behind.
+	t := time.NewTimer(opt.Settle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return n, ctx.Err()
+	case <-t.C:
+	}
+	more, err := r.tail(ctx, store, last.from, seen)
+	return n + more, err
+}
+
+// tail applies with Put every event after from that is not in seen, and
+// adds it to seen; it returns how many it read.
+func (r *rebuilder) tail(ctx context.Context, store events.Store, from string, seen map[string]bool) (int, error) {
+	n, pos := 0, from
+	for {
+		evs, next, err := store.ReadAll(ctx, pos, rebuildPage)
+		if err != nil {
+			return n, fmt.Errorf("projections: rebuild: read the tail: %w", err)
+		}
+		if len(evs) == 0 {
+			return n, nil
+		}
+		for _, e := range evs {
+			if seen[e.Position] {
 				continue
+			}
+			seen[e.Position] = true
+			n++
+			change, err := r.apply(ctx, e)
+			if err != nil {
+				return n, err
 			}
 			if !change {
 				continue
 			}
-			rows[e.Stream] = next
-			changed[e.Stream] = true
-		}
-		for _, e := range pg.evs { // in the order of their first event
-			if changed[e.Stream] {
-				batch = append(batch, rows[e.Stream])
-				delete(changed, e.Stream)
+			if _, err := r.view.Put(ctx, r.rows[e.Stream]); err != nil {
+				return n, fmt.Errorf("projections: rebuild: apply the tail: %w", err)
 			}
 		}
-		if _, err := bp.PutBatch(ctx, batch); err != nil {
-			return n, fmt.Errorf("projections: rebuild: %w", err)
-		}
-		n += len(pg.evs)
-		if len(rows) > rebuildRows {
-			clear(rows)
-			forgot = true
-		}
+		pos = next
 	}
-	return n, nil
 }
 
 func (p *Projector) log() *slog.Logger {

@@ -26,8 +26,9 @@
 // states the copy items stay without the index attributes (out of the
 // index) and expire by TTL. A third copy, eib "#owner/<eib>" with gallery =
 // "#owner/<owner>" and the row's gsk, lists an owner's entries while the
-// row is not deleted (the account page, claims, quotas). Only PutItem and
-// Query are used.
+// row is not deleted (the account page, claims, quotas). Rows are written
+// with TransactWriteItems (the row conditional on its version, with its
+// change and copies); a rebuild loads them with BatchWriteItem (Load).
 package dynamo
 
 import (
@@ -50,6 +51,7 @@ import (
 var (
 	_ projections.View      = (*View)(nil)
 	_ projections.ChangeLog = (*View)(nil)
+	_ projections.Loader    = (*View)(nil)
 )
 
 // Names of the table's key attributes and index.
@@ -90,9 +92,16 @@ type View struct {
 	// It bounds clock skew plus index lag (DefaultSettle when zero).
 	Settle time.Duration
 
+	// Writers is how many BatchWriteItem requests Load keeps in flight
+	// (DefaultWriters when zero).
+	Writers int
+
 	mu     sync.Mutex
 	lastMS int64 // the last change position's milliseconds
 }
+
+// DefaultWriters is the View's default Writers.
+const DefaultWriters = 4
 
 // DefaultSettle is the View's default Settle.
 const DefaultSettle = 500 * time.Millisecond
@@ -294,15 +303,7 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("projections/dynamo: put %s v%d: encode: %w", e.EIB, e.Version, err)
 	}
-	pos := v.nextPosition(e.EIB, e.Version)
-	change := map[string]types.AttributeValue{
-		AttrEIB:         &types.AttributeValueMemberS{Value: changePrefix + pos},
-		AttrGallery:     &types.AttributeValueMemberS{Value: ChangesPartition},
-		AttrGallerySort: &types.AttributeValueMemberS{Value: pos},
-		"change_eib":    &types.AttributeValueMemberS{Value: e.EIB},
-		"version":       &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)},
-		AttrTTL:         &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(ChangeTTL).Unix(), 10)},
-	}
+	change := v.changeItem(e)
 	c, cancel := v.call(ctx)
 	defer cancel()
 	items := []types.TransactWriteItem{
@@ -326,6 +327,113 @@ func (v *View) Put(ctx context.Context, e projections.Entry) (bool, error) {
 		return false, fmt.Errorf("projections/dynamo: put %s v%d in table %s: %w", e.EIB, e.Version, v.table, err)
 	}
 	return true, nil
+}
+
+// changeItem is the change log's item for storing e, at a new position.
+func (v *View) changeItem(e projections.Entry) map[string]types.AttributeValue {
+	pos := v.nextPosition(e.EIB, e.Version)
+	return map[string]types.AttributeValue{
+		AttrEIB:         &types.AttributeValueMemberS{Value: changePrefix + pos},
+		AttrGallery:     &types.AttributeValueMemberS{Value: ChangesPartition},
+		AttrGallerySort: &types.AttributeValueMemberS{Value: pos},
+		"change_eib":    &types.AttributeValueMemberS{Value: e.EIB},
+		"version":       &types.AttributeValueMemberN{Value: strconv.Itoa(e.Version)},
+		AttrTTL:         &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(ChangeTTL).Unix(), 10)},
+	}
+}
+
+// Load implements projections.Loader: each row's items (the row, its
+// change and its three copies, as Put writes them) go out in
+// BatchWriteItem requests of 25, Writers of them at a time, unprocessed
+// items retried with backoff. The puts are unconditional: the rebuild
+// owns the emptied view, and its tail read repairs what a live projector
+// wrote meanwhile. Rows must have distinct eibs (a request may not name
+// an item twice).
+func (v *View) Load(ctx context.Context, rows []projections.Entry) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	reqs := make([]types.WriteRequest, 0, 5*len(rows))
+	seen := make(map[string]bool, len(rows))
+	for _, e := range rows {
+		if e.EIB == "" || strings.HasPrefix(e.EIB, "#") {
+			return fmt.Errorf("projections/dynamo: load: invalid eib %q", e.EIB)
+		}
+		if seen[e.EIB] {
+			return fmt.Errorf("projections/dynamo: load: %s twice in one load", e.EIB)
+		}
+		seen[e.EIB] = true
+		av, err := attributevalue.MarshalMap(toRow(e))
+		if err != nil {
+			return fmt.Errorf("projections/dynamo: load %s v%d: encode: %w", e.EIB, e.Version, err)
+		}
+		aux, err := auxItems(e)
+		if err != nil {
+			return fmt.Errorf("projections/dynamo: load %s v%d: encode: %w", e.EIB, e.Version, err)
+		}
+		for _, it := range append([]map[string]types.AttributeValue{av, v.changeItem(e)}, aux...) {
+			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+		}
+	}
+	writers := v.Writers
+	if writers <= 0 {
+		writers = DefaultWriters
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []types.WriteRequest)
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for b := range batches {
+				if err := v.writeBatch(ctx, b); err != nil {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+		})
+	}
+feed:
+	for i := 0; i < len(reqs); i += 25 {
+		select {
+		case batches <- reqs[i:min(i+25, len(reqs))]:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(batches)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return fmt.Errorf("projections/dynamo: load %d rows: %w", len(rows), err)
+	}
+	return ctx.Err()
+}
+
+// writeBatch writes one BatchWriteItem request, and again what it left
+// unprocessed, with backoff.
+func (v *View) writeBatch(ctx context.Context, reqs []types.WriteRequest) error {
+	for attempt := 0; len(reqs) > 0; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(time.Duration(25<<min(attempt, 6)) * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		c, cancel := v.call(ctx)
+		out, err := v.db.BatchWriteItem(c, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{v.table: reqs}})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("write to table %s: %w", v.table, err)
+		}
+		reqs = out.UnprocessedItems[v.table]
+	}
+	return nil
 }
 
 // conditionFailed reports whether a transaction was cancelled because the

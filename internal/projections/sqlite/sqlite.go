@@ -19,6 +19,7 @@ var (
 	_ projections.View        = (*View)(nil)
 	_ projections.ChangeLog   = (*View)(nil)
 	_ projections.BatchPutter = (*View)(nil)
+	_ projections.Loader      = (*View)(nil)
 )
 
 // View is a projections.View on SQLite.
@@ -295,6 +296,13 @@ func (v *View) PutBatch(ctx context.Context, rows []projections.Entry) ([]bool, 
 		return stored, v.forget(ctx, erased)
 	}
 	return stored, nil
+}
+
+// Load implements projections.Loader with PutBatch: one transaction,
+// with Put's version guard kept (it costs SQLite nothing).
+func (v *View) Load(ctx context.Context, rows []projections.Entry) error {
+	_, err := v.PutBatch(ctx, rows)
+	return err
 }
 
 // forget makes an erased row's old contents unrecoverable from the file:

@@ -34,6 +34,7 @@ func Run(t *testing.T, newView func(t *testing.T) projections.View) {
 		{"CopiesFindAnOwnersCopiesOfSomeBytes", testCopies},
 		{"OwnedListsAnOwnersEntriesInPages", testOwned},
 		{"PutBatchKeepsPutsRule", testPutBatch},
+		{"LoadFillsAnEmptiedView", testLoad},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, newView(t)) })
@@ -592,5 +593,108 @@ func testPutBatch(t *testing.T, v projections.View) {
 	page, err := v.List(c, "", 10)
 	if err != nil || len(page.Entries) != 3 {
 		t.Errorf("gallery after batches: %d entries (%v), want 3", len(page.Entries), err)
+	}
+}
+
+// testLoad: a view a rebuild fills in bulk (projections.Loader) stores
+// every row with its change, and the rows are found as Put's are: by Get,
+// in the gallery, the trash, an owner's entries and copies. A row loaded
+// again (the next page of a rebuild) replaces its copies too, and Put's
+// version guard holds against loaded rows.
+func testLoad(t *testing.T, v projections.View) {
+	l, ok := v.(projections.Loader)
+	if !ok {
+		t.Fatalf("%T does not implement projections.Loader (a rebuild loads rows in bulk)", v)
+	}
+	c := ctx(t)
+	if err := v.Reset(c); err != nil {
+		t.Fatal(err)
+	}
+	before, err := v.(projections.ChangeLog).LastChange(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Load(c, nil); err != nil {
+		t.Errorf("Load(nil) = %v, want nil", err)
+	}
+	var rows []projections.Entry
+	for i := range 30 { // more than one request of 25 items on DynamoDB
+		e := entry(100 + i)
+		e.Version, e.Status, e.ThumbWidth, e.ThumbHeight, e.Placeholder = 2, projections.Ready, 320, 240, "#0a0b0c"
+		rows = append(rows, e)
+	}
+	inTrash := trashed(rows[3], base.Add(48*time.Hour))
+	gone := rows[4]
+	gone.Version, gone.Status = 3, projections.Deleted
+	rows[3], rows[4] = inTrash, gone
+	if err := l.Load(c, rows); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, e := range rows {
+		got := mustGet(t, v, e.EIB)
+		if fmt.Sprint(got) != fmt.Sprint(e) {
+			t.Errorf("loaded row:\n got %+v\nwant %+v", got, e)
+		}
+	}
+	var want []string // the gallery: newest first, not the trash or the deleted
+	for _, e := range slices.Backward(rows) {
+		if e.Visible() {
+			want = append(want, e.EIB)
+		}
+	}
+	page, err := v.List(c, "", 100)
+	if err != nil || fmt.Sprint(eibs(page.Entries)) != fmt.Sprint(want) {
+		t.Errorf("gallery after Load: %v (%v)\nwant %v", eibs(page.Entries), err, want)
+	}
+	if tr, err := v.Trash(c, "owner-1", "", 10); err != nil || fmt.Sprint(eibs(tr.Entries)) != fmt.Sprint([]string{inTrash.EIB}) {
+		t.Errorf("trash after Load: %v (%v), want [%s]", eibs(tr.Entries), err, inTrash.EIB)
+	}
+	if cp, err := v.Copies(c, "owner-1", rows[5].SHA256); err != nil || fmt.Sprint(eibs(cp)) != fmt.Sprint([]string{rows[5].EIB}) {
+		t.Errorf("copies after Load: %v (%v), want [%s]", eibs(cp), err, rows[5].EIB)
+	}
+	if cp, _ := v.Copies(c, "owner-1", gone.SHA256); len(cp) != 0 {
+		t.Errorf("a deleted row is a copy after Load: %v", eibs(cp))
+	}
+	if own, err := v.Owned(c, "owner-1", "", 100); err != nil || len(own.Entries) != len(rows)-1 {
+		t.Errorf("owned after Load: %d entries (%v), want %d (all but the deleted)", len(own.Entries), err, len(rows)-1)
+	}
+	changes, err := v.(projections.ChangeLog).Changes(c, before, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, ch := range changes {
+		got[ch.EIB]++
+		if ch.Version != mustGet(t, v, ch.EIB).Version {
+			t.Errorf("change %+v: not the loaded row's version", ch)
+		}
+	}
+	if len(got) != len(rows) || len(changes) != len(rows) {
+		t.Errorf("changes of the load: %d for %d rows, want one each", len(changes), len(got))
+	}
+
+	// The next page: the trashed row restored, a row trashed.
+	restored := inTrash
+	restored.Version, restored.TrashUntil = restored.Version+1, time.Time{}
+	nowTrashed := trashed(rows[6], base.Add(72*time.Hour))
+	if err := l.Load(c, []projections.Entry{restored, nowTrashed}); err != nil {
+		t.Fatalf("Load again: %v", err)
+	}
+	if tr, err := v.Trash(c, "owner-1", "", 10); err != nil || fmt.Sprint(eibs(tr.Entries)) != fmt.Sprint([]string{nowTrashed.EIB}) {
+		t.Errorf("trash after the second Load: %v (%v), want [%s]", eibs(tr.Entries), err, nowTrashed.EIB)
+	}
+	if page, _ := v.List(c, "", 100); !slices.Contains(eibs(page.Entries), restored.EIB) || slices.Contains(eibs(page.Entries), nowTrashed.EIB) {
+		t.Errorf("gallery after the second Load: %v", eibs(page.Entries))
+	}
+	// Put's guard holds against loaded rows.
+	stale := rows[7]
+	stale.Version, stale.Title = 1, "stale"
+	if mustPut(t, v, stale) {
+		t.Error("a stale Put replaced a loaded row")
+	}
+	newer := rows[7]
+	newer.Version, newer.Title = 3, "newer"
+	if !mustPut(t, v, newer) || mustGet(t, v, newer.EIB).Title != "newer" {
+		t.Error("a newer Put did not replace a loaded row")
 	}
 }
