@@ -267,9 +267,9 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type page struct {
-		evs  []events.Event
-		from string // the position the page was read after
-		err  error
+		evs        []events.Event
+		from, next string // the positions the page was read after, and of its end
+		err        error
 	}
 	pages := make(chan page, 1)
 	produce := func() {
@@ -278,7 +278,7 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 		for {
 			evs, next, err := store.ReadAll(rctx, pos, rebuildPage)
 			select {
-			case pages <- page{evs, pos, err}:
+			case pages <- page{evs, pos, next, err}:
 			case <-rctx.Done():
 				return
 			}
@@ -333,19 +333,21 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 	cancel()
 	// The tail: what was appended while the rows were written (and what a
 	// live projector may have applied to a row the load then replaced) is
-	// applied with Put's version guard, from the last page on.
+	// applied with Put's version guard.
 	seen := make(map[string]bool, len(last.evs))
 	for _, e := range last.evs {
 		seen[e.Position] = true
 	}
-	fresh, err := r.tail(ctx, store, last.from, seen)
+	fresh, err := r.tail(ctx, store, last.next, seen)
 	n += fresh
 	if err != nil || fresh == 0 || opt.Settle <= 0 {
 		return n, err
 	}
 	// Events came in during the rebuild: others write now. Once the
 	// store's read has settled, every event appended before the last
-	// write shows, so one more read of the tail leaves nothing behind.
+	// write shows, so one more read, from the last page on (an event that
+	// showed late may sort before the end of the first read), leaves
+	// nothing behind.
 	t := time.NewTimer(opt.Settle)
 	defer t.Stop()
 	select {
