@@ -8,10 +8,15 @@ import (
 	"time"
 
 	"mediashare/internal/projections"
+	viewdynamo "mediashare/internal/projections/dynamo"
 )
 
-// replay rebuilds the entries view from the events. Run it with the site
-// stopped, or accept that the live projector re-applies what it finds.
+// replay rebuilds the entries view from the events. Serving instances may
+// run meanwhile: the gallery is empty or partial until it ends, and what
+// they append during it is applied after the load (projections.Rebuild's
+// tail read). On AWS the events' read is an eventually consistent index
+// read, so when events came in during the rebuild it reads the tail once
+// more after the change log's settle time.
 func replay(ctx context.Context, c config, log *slog.Logger, out io.Writer) error {
 	be, err := openBackend(ctx, c, log)
 	if err != nil {
@@ -19,7 +24,11 @@ func replay(ctx context.Context, c config, log *slog.Logger, out io.Writer) erro
 	}
 	defer be.Close()
 	start := time.Now()
-	n, err := projections.Rebuild(ctx, be.Events, be.View, be.Keys)
+	var opt projections.RebuildOptions
+	if c.Backend == "aws" {
+		opt.Settle = viewdynamo.DefaultSettle
+	}
+	n, err := projections.Rebuild(ctx, be.Events, be.View, be.Keys, opt)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}

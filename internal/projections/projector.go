@@ -166,12 +166,7 @@ type RebuildOptions struct {
 // events from the last page on are read again and what is new (appended
 // during the rebuild) is applied with Put, so that a live projector
 // running meanwhile cannot leave the view behind the events.
-func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys) (int, error) {
-	return RebuildWith(ctx, store, view, keys, RebuildOptions{})
-}
-
-// RebuildWith is Rebuild with options.
-func RebuildWith(ctx context.Context, store events.Store, view View, keys entry.Keys, opt RebuildOptions) (int, error) {
+func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys, opt RebuildOptions) (int, error) {
 	if err := view.Reset(ctx); err != nil {
 		return 0, err
 	}

@@ -231,7 +231,7 @@ func TestReplayRebuildsTheLiveView(t *testing.T) {
 	live := snapshot(t, f.view, streams)
 	livePage, _ := f.view.List(context.Background(), "", 100)
 
-	n, err := projections.Rebuild(context.Background(), f.store, f.view, nil)
+	n, err := projections.Rebuild(context.Background(), f.store, f.view, nil, projections.RebuildOptions{})
 	if err != nil {
 		t.Fatalf("Rebuild: %v", err)
 	}
@@ -361,7 +361,7 @@ func TestBatchedRebuildMatchesTheLiveProjector(t *testing.T) {
 			before, _ := f.view.LastChange(ctx)
 
 			defer projections.SetRebuildBatch(tc.page, tc.rows)()
-			n, err := projections.Rebuild(ctx, f.store, f.view, nil)
+			n, err := projections.Rebuild(ctx, f.store, f.view, nil, projections.RebuildOptions{})
 			if err != nil {
 				t.Fatalf("Rebuild: %v", err)
 			}

@@ -96,7 +96,7 @@ func TestRebuildAppliesWhatCameInMeanwhile(t *testing.T) {
 		appendLive(second, trash(second), true)
 		time.AfterFunc(300*time.Millisecond, func() { store.revealed.Store(true) })
 	}}
-	if _, err := projections.RebuildWith(ctx, store, v, nil, projections.RebuildOptions{Settle: time.Second}); err != nil {
+	if _, err := projections.Rebuild(ctx, store, v, nil, projections.RebuildOptions{Settle: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	for _, eib := range []string{first, second} {

@@ -119,7 +119,7 @@ func TestReplayOfTheTrash(t *testing.T) {
 			t.Errorf("%s: back from the trash as %q, want ready with its thumbnail", eib, e.Status)
 		}
 	}
-	if n, err := projections.Rebuild(context.Background(), f.store, f.view, nil); err != nil || n != total {
+	if n, err := projections.Rebuild(context.Background(), f.store, f.view, nil, projections.RebuildOptions{}); err != nil || n != total {
 		t.Fatalf("Rebuild: %d events (%v), want %d", n, err, total)
 	}
 	rebuilt, rebuiltGallery, rebuiltTrash := read()

@@ -161,7 +161,7 @@ func TestRebuildMatchesTheLiveProjector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := projections.Rebuild(ctx, store, rebuilt, nil)
+	got, err := projections.Rebuild(ctx, store, rebuilt, nil, projections.RebuildOptions{})
 	if err != nil || got != len(evs) {
 		t.Fatalf("Rebuild = %d, %v; want %d events", got, err, len(evs))
 	}
@@ -170,7 +170,7 @@ func TestRebuildMatchesTheLiveProjector(t *testing.T) {
 		t.Errorf("rebuilt view differs from the live one:\n got %s\nwant %s", have, want)
 	}
 	// A rebuild over the rebuilt view (Reset first) gives it again.
-	if _, err := projections.Rebuild(ctx, store, rebuilt, nil); err != nil {
+	if _, err := projections.Rebuild(ctx, store, rebuilt, nil, projections.RebuildOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if have := everything(t, rebuilt, n); have != want {
@@ -257,7 +257,7 @@ func TestRebuildBesideALiveProjector(t *testing.T) {
 	for i := range n {
 		total += len(lifeOf(t, i))
 	}
-	got, err := projections.Rebuild(ctx, store, v, nil)
+	got, err := projections.Rebuild(ctx, store, v, nil, projections.RebuildOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
