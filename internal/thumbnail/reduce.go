@@ -26,6 +26,10 @@ func (s *scratch) boxReduce(img image.Image, k int) *image.RGBA {
 		return nil
 	}
 	dst := s.rgba(ow, oh)
+	if src, ok := img.(*image.RGBA); ok {
+		rgbaReduce(dst, src, k)
+		return dst
+	}
 	var px func(x0, y0, x1, y1 int) [4]uint8
 	switch src := img.(type) {
 	case *image.YCbCr:
@@ -53,6 +57,42 @@ func (s *scratch) boxReduce(img image.Image, k int) *image.RGBA {
 		}
 	}
 	return dst
+}
+
+// rgbaReduce is boxReduce of premultiplied RGBA, row by row: the k rows
+// of a block are summed column by column, then each block's columns; the
+// same means and rounding as rgbaBox.
+func rgbaReduce(dst, src *image.RGBA, k int) {
+	sw, sh := src.Rect.Dx(), src.Rect.Dy()
+	ow := dst.Rect.Dx()
+	cols := make([]uint32, 4*sw)
+	for oy := range dst.Rect.Dy() {
+		y0, y1 := oy*k, min(oy*k+k, sh)
+		clear(cols)
+		for y := y0; y < y1; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+4*sw]
+			for i, v := range row {
+				cols[i] += uint32(v)
+			}
+		}
+		out := dst.Pix[oy*dst.Stride : oy*dst.Stride+4*ow]
+		for ox := range ow {
+			x0, x1 := ox*k, min(ox*k+k, sw)
+			var r, g, b, a uint64
+			c := cols[4*x0 : 4*x1]
+			for j := 0; j+4 <= len(c); j += 4 {
+				q := c[j : j+4 : j+4]
+				r += uint64(q[0])
+				g += uint64(q[1])
+				b += uint64(q[2])
+				a += uint64(q[3])
+			}
+			n := uint64((x1 - x0) * (y1 - y0))
+			av := (a + n/2) / n
+			q := out[4*ox : 4*ox+4 : 4*ox+4]
+			q[0], q[1], q[2], q[3] = uint8(min(av, (r+n/2)/n)), uint8(min(av, (g+n/2)/n)), uint8(min(av, (b+n/2)/n)), uint8(av)
+		}
+	}
 }
 
 // yCbCrBox averages luma over the block and chroma over the chroma samples
