@@ -1,6 +1,6 @@
 //go:build !unix
 
-package thumbnail_test
+package thumbnail
 
 import "time"
 

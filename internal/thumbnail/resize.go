@@ -71,7 +71,9 @@ func linearTaps(in, out int) taps {
 	return t
 }
 
-// clamp8 rounds a fixed-point sum to a byte.
+// clamp8 rounds a fixed-point sum to a byte. The weights are never
+// negative and sum to weightOne, so a sum is never below 0 nor, rounded,
+// above 255; the min is a guard that costs no branch.
 func clamp8(v int32) uint8 {
 	v = (v + weightOne/2) >> weightBits
 	switch {
@@ -116,7 +118,7 @@ func (s *scratch) resizeLinear(src *image.RGBA, w, h int) *image.RGBA {
 		return image.NewRGBA(image.Rect(0, 0, max(0, w), max(0, h)))
 	}
 	ch := 4
-	if opaqueRGBA(src) {
+	if s != nil && s.opaque || opaqueRGBA(src) {
 		ch = 3
 	}
 	return s.resizeChannels(src, w, h, ch)

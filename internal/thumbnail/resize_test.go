@@ -106,10 +106,12 @@ func BenchmarkResizeLinear(b *testing.B) {
 	}
 	b.Run("opaque", func(b *testing.B) {
 		s := new(scratch)
+		cpu := processCPU()
 		for b.Loop() {
 			s.resizeLinear(opaque, 1280, 853)
 			s.release()
 		}
+		b.ReportMetric(float64(processCPU()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	})
 	b.Run("bild", func(b *testing.B) {
 		for b.Loop() {

@@ -43,6 +43,9 @@ func classSize(c int) int {
 type scratch struct {
 	mu   sync.Mutex // the resizers' workers take buffers concurrently
 	held []*[]byte
+	// opaque, when set, says that every image made in this call is
+	// opaque, sparing the resizers and encoders a look at each alpha.
+	opaque bool
 }
 
 // bytes returns a buffer of n bytes whose contents are undefined.

@@ -148,6 +148,11 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 			img = reduced
 		}
 	}
+	// Whether the image is opaque, found once: a JPEG always is, and the
+	// renditions of an opaque image are (the filters' weights sum to one).
+	if rgba, ok := img.(*image.RGBA); ok {
+		s.opaque = info.Format == media.JPEG || opaqueRGBA(rgba)
+	}
 
 	var res Result
 	if len(g.renditions) > 1 {
@@ -166,7 +171,7 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		rend, err := encodePreview(p)
+		rend, err := s.encodePreview(p)
 		if err != nil {
 			return Result{}, err
 		}
@@ -195,9 +200,15 @@ func (s *scratch) cloneRGBA(src *image.RGBA) *image.RGBA {
 // encodePreview encodes an opaque preview as JPEG, one with transparency
 // as PNG.
 func encodePreview(img *image.RGBA) (Rendition, error) {
+	return (*scratch)(nil).encodePreview(img)
+}
+
+// encodePreview is encodePreview knowing, when s.opaque is set, that the
+// image is opaque.
+func (s *scratch) encodePreview(img *image.RGBA) (Rendition, error) {
 	var buf bytes.Buffer
 	rend := Rendition{Width: img.Rect.Dx(), Height: img.Rect.Dy()}
-	if img.Opaque() {
+	if s != nil && s.opaque || img.Opaque() {
 		if data, ok, err := nativeEncodeJPEG(img, previewQuality); ok {
 			if err != nil {
 				return Rendition{}, fmt.Errorf("thumbnail: encode preview: %w", err)

@@ -441,13 +441,13 @@ func BenchmarkMake(b *testing.B) {
 				}
 				defer f.Close()
 				b.ReportAllocs()
-				cpu := processCPU()
+				cpu := thumbnail.ProcessCPU()
 				for b.Loop() {
 					if _, err := thumbnail.Make(context.Background(), f, o.opts); err != nil {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(processCPU()-cpu)/1e6/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(thumbnail.ProcessCPU()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
