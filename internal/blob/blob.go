@@ -35,6 +35,14 @@ type Store interface {
 	// previous object. The object is visible only once it is durably and
 	// completely written; a failed Put leaves nothing behind.
 	Put(ctx context.Context, key string, r io.Reader, contentType string) (Info, error)
+	// PutFile stores the bytes of the local file at path under key, as Put
+	// does, with the same durability; sha256 is their checksum (lower-case
+	// hex), which the caller computed while it had them. The store may take
+	// the file rather than copy it (fileblob renames it into place when it
+	// lies on the same file system), so the file at path may be gone
+	// afterwards; the caller removes it if it is still there. A failed
+	// PutFile stores nothing.
+	PutFile(ctx context.Context, key, path, contentType, sha256 string) (Info, error)
 	// Open opens the object at key, or returns ErrNotFound.
 	Open(ctx context.Context, key string) (Object, error)
 	// Stat describes the object at key, or returns ErrNotFound.
@@ -64,6 +72,20 @@ func ValidKey(key string) bool {
 		}
 		c := key[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidSHA256 reports whether sum is a SHA-256 in lower-case hex, as
+// PutFile takes it.
+func ValidSHA256(sum string) bool {
+	if len(sum) != 64 {
+		return false
+	}
+	for i := 0; i < len(sum); i++ {
+		if c := sum[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false
 		}
 	}

@@ -254,6 +254,13 @@ func (t *timedBlobs) Put(ctx context.Context, key string, r io.Reader, contentTy
 	return info, err
 }
 
+func (t *timedBlobs) PutFile(ctx context.Context, key, path, contentType, sum string) (blob.Info, error) {
+	start := time.Now()
+	info, err := t.b.PutFile(ctx, key, path, contentType, sum)
+	t.m.observe("blobs", "put_file", start, err)
+	return info, err
+}
+
 func (t *timedBlobs) Open(ctx context.Context, key string) (blob.Object, error) {
 	start := time.Now()
 	o, err := t.b.Open(ctx, key)

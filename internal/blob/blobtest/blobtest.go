@@ -6,8 +6,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -30,6 +34,9 @@ func Run(t *testing.T, newStore func(t *testing.T) blob.Store) {
 		{"MissingKey", testMissing},
 		{"DeleteIsIdempotent", testDelete},
 		{"RejectsEscapingKeys", testBadKeys},
+		{"PutFileRoundTrip", testPutFile},
+		{"PutFileReplaces", testPutFileReplace},
+		{"PutFileRefusals", testPutFileRefusals},
 		{"Ping", func(t *testing.T, s blob.Store) {
 			if err := s.Ping(ctx(t)); err != nil {
 				t.Errorf("Ping: %v", err)
@@ -189,5 +196,100 @@ func testBadKeys(t *testing.T, s blob.Store) {
 		if _, err := s.Put(ctx(t), key, strings.NewReader("x"), "image/png"); err == nil {
 			t.Errorf("Put(%q) succeeded, want an error", key)
 		}
+	}
+}
+
+// localFile writes data to a new file of the test's and returns its path
+// and SHA-256.
+func localFile(t *testing.T, data []byte) (string, string) {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "upload-spooled")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return p, hex.EncodeToString(sum[:])
+}
+
+func testPutFile(t *testing.T, s blob.Store) {
+	data := make([]byte, 12<<20+321) // larger than one multipart part
+	rand.Read(data)
+	path, sum := localFile(t, data)
+	info, err := s.PutFile(ctx(t), "files/photo.jpg", path, "image/jpeg", sum)
+	if err != nil {
+		t.Fatalf("PutFile: %v", err)
+	}
+	if info.Size != int64(len(data)) || info.ContentType != "image/jpeg" || info.ETag == "" || info.Key != "files/photo.jpg" {
+		t.Errorf("PutFile info: got %+v, want size %d, image/jpeg, an ETag", info, len(data))
+	}
+	got, oi := readAll(t, s, "files/photo.jpg")
+	if !bytes.Equal(got, data) {
+		t.Errorf("content: got %d bytes, want the %d of the file", len(got), len(data))
+	}
+	if oi.Size != info.Size || oi.ETag != info.ETag || oi.ContentType != "image/jpeg" {
+		t.Errorf("Open info: got %+v, want %+v", oi, info)
+	}
+	// The file was taken or left whole; the caller removes what is left,
+	// and the stored object does not depend on it.
+	if left, err := os.ReadFile(path); err == nil && !bytes.Equal(left, data) {
+		t.Errorf("the file left at %s changed: %d bytes", path, len(left))
+	}
+	os.Remove(path)
+	if got, _ := readAll(t, s, "files/photo.jpg"); !bytes.Equal(got, data) {
+		t.Errorf("after the caller removed its file: got %d bytes, want %d", len(got), len(data))
+	}
+}
+
+func testPutFileReplace(t *testing.T, s blob.Store) {
+	first, err := s.Put(ctx(t), "a/c.png", strings.NewReader("first"), "image/png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, sum := localFile(t, []byte("second, from a file"))
+	second, err := s.PutFile(ctx(t), "a/c.png", path, "image/png", sum)
+	if err != nil {
+		t.Fatalf("PutFile over an object: %v", err)
+	}
+	if first.ETag == second.ETag {
+		t.Errorf("different contents share the ETag %s", first.ETag)
+	}
+	if got, _ := readAll(t, s, "a/c.png"); string(got) != "second, from a file" {
+		t.Errorf("after replace: got %q, want the file's bytes", got)
+	}
+}
+
+func testPutFileRefusals(t *testing.T, s blob.Store) {
+	path, sum := localFile(t, []byte("GIF89a and more"))
+	tests := []struct {
+		name, key, path, sum string
+	}{
+		{"missing file", "missing.gif", filepath.Join(t.TempDir(), "nope"), sum},
+		{"a directory", "dir.gif", t.TempDir(), sum},
+		{"escaping key", "../escape.gif", path, sum},
+		{"empty sum", "nosum.gif", path, ""},
+		{"sum not hex", "badsum.gif", path, strings.Repeat("z", 64)},
+		{"upper-case sum", "upper.gif", path, strings.ToUpper(sum)},
+		{"short sum", "short.gif", path, sum[:63]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.PutFile(ctx(t), tt.key, tt.path, "image/gif", tt.sum); err == nil {
+				t.Fatalf("PutFile(%q, %q, sum %q) succeeded, want an error", tt.key, tt.path, tt.sum)
+			}
+			if blob.ValidKey(tt.key) {
+				if _, err := s.Open(ctx(t), tt.key); !errors.Is(err, blob.ErrNotFound) {
+					t.Errorf("after a refused PutFile Open: got %v, want ErrNotFound", err)
+				}
+			}
+		})
+	}
+	// A cancelled context stores nothing either.
+	c, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.PutFile(c, "cancelled.gif", path, "image/gif", sum); err == nil {
+		t.Error("PutFile with a cancelled context succeeded")
+	}
+	if _, err := s.Open(ctx(t), "cancelled.gif"); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("after a cancelled PutFile Open: got %v, want ErrNotFound", err)
 	}
 }

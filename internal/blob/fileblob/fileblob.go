@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"mediashare/internal/blob"
 )
@@ -22,14 +23,17 @@ import (
 var _ blob.Store = (*Store)(nil)
 
 // Store keeps blobs under Root.
-type Store struct{ root string }
+type Store struct {
+	root   string
+	rename func(oldpath, newpath string) error // os.Rename; tests make it fail
+}
 
 // New returns a store rooted at dir, creating it if needed.
 func New(dir string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, ".tmp"), 0o750); err != nil {
 		return nil, fmt.Errorf("fileblob: create %s: %w", dir, err)
 	}
-	return &Store{root: dir}, nil
+	return &Store{root: dir, rename: os.Rename}, nil
 }
 
 type meta struct {
@@ -56,13 +60,13 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
 	}
 	h := sha256.New()
-	n, err := writeAtomic(ctx, s.root, p, io.TeeReader(r, h))
+	n, err := writeAtomic(ctx, s.root, p, io.TeeReader(r, h), nil)
 	if err != nil {
 		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
 	}
 	m := meta{ContentType: contentType, SHA256: hex.EncodeToString(h.Sum(nil))}
 	mb, _ := json.Marshal(m)
-	if _, err := writeAtomic(ctx, s.root, metaPath(p), bytes.NewReader(mb)); err != nil {
+	if _, err := writeAtomic(ctx, s.root, metaPath(p), bytes.NewReader(mb), nil); err != nil {
 		os.Remove(p)
 		return blob.Info{}, fmt.Errorf("fileblob: put %s: metadata: %w", key, err)
 	}
@@ -74,6 +78,89 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
 	}
 	return info(key, n, m, st), nil
+}
+
+// PutFile implements blob.Store. A file on the store's file system is
+// fsynced and renamed into place: no byte is read or copied, and sum is
+// taken as its checksum. From another file system (the rename fails with
+// EXDEV) it is copied as Put copies, and sum is checked against the
+// copy's. The metadata sidecar and the directory are fsynced as Put does.
+func (s *Store) PutFile(ctx context.Context, key, path, contentType, sum string) (blob.Info, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	if !blob.ValidSHA256(sum) {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: %q is not a SHA-256 in hex", key, sum)
+	}
+	if err := ctx.Err(); err != nil {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	n, err := s.moveIn(path, p)
+	if errors.Is(err, syscall.EXDEV) {
+		n, err = s.copyIn(ctx, path, p, sum)
+	}
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s from %s: %w", key, path, err)
+	}
+	m := meta{ContentType: contentType, SHA256: sum}
+	mb, _ := json.Marshal(m)
+	if _, err := writeAtomic(ctx, s.root, metaPath(p), bytes.NewReader(mb), nil); err != nil {
+		os.Remove(p)
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: metadata: %w", key, err)
+	}
+	if err := syncDir(filepath.Dir(p)); err != nil {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
+	}
+	return info(key, n, m, st), nil
+}
+
+// moveIn makes the regular file src durable and renames it to dst,
+// returning its size. Across file systems the error is EXDEV and src is
+// left as it was.
+func (s *Store) moveIn(src, dst string) (int64, error) {
+	f, err := os.OpenFile(src, os.O_RDWR, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	if !st.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s is not a regular file", src)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	if err := s.rename(src, dst); err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// copyIn copies src to dst as Put does and checks its checksum.
+func (s *Store) copyIn(ctx context.Context, src, dst, sum string) (int64, error) {
+	f, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	return writeAtomic(ctx, s.root, dst, io.TeeReader(f, h), func() error {
+		if got := hex.EncodeToString(h.Sum(nil)); got != sum {
+			return fmt.Errorf("the file's SHA-256 is %s, not the %s given", got, sum)
+		}
+		return nil
+	})
 }
 
 type ctxReader struct {
@@ -89,8 +176,9 @@ func (c ctxReader) Read(p []byte) (int, error) {
 }
 
 // writeAtomic writes r to a temporary file under root/.tmp, fsyncs it and
-// renames it to dst. On any failure nothing is left behind.
-func writeAtomic(ctx context.Context, root, dst string, r io.Reader) (int64, error) {
+// renames it to dst; check, when given, may refuse what was written
+// before it is renamed. On any failure nothing is left behind.
+func writeAtomic(ctx context.Context, root, dst string, r io.Reader, check func() error) (int64, error) {
 	f, err := os.CreateTemp(filepath.Join(root, ".tmp"), "put-*")
 	if err != nil {
 		return 0, err
@@ -112,6 +200,11 @@ func writeAtomic(ctx context.Context, root, dst string, r io.Reader) (int64, err
 	}
 	if err := f.Close(); err != nil {
 		return 0, err
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return 0, err
+		}
 	}
 	if err := os.Rename(tmp, dst); err != nil {
 		return 0, err

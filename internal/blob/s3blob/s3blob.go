@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -118,6 +119,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // PUT and larger ones in parts; a failed upload is aborted, so nothing is
 // left behind and the previous object, if any, stays.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType string) (blob.Info, error) {
+	body := &countingReader{r: r}
+	return s.upload(ctx, key, body, contentType, func() int64 { return body.n })
+}
+
+// upload sends body under key; sent says, once it is sent, how many
+// bytes it held, which the stored object must have.
+func (s *Store) upload(ctx context.Context, key string, body io.Reader, contentType string, sent func() int64) (blob.Info, error) {
 	k, err := s.objectKey(key)
 	if err != nil {
 		return blob.Info{}, err
@@ -132,7 +140,6 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 			u.PartSize = DefaultPartSize
 		}
 	})
-	body := &countingReader{r: r}
 	c, cancel := s.transfer(ctx)
 	defer cancel()
 	//lint:ignore SA1019 see above
@@ -150,10 +157,38 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 	if err != nil {
 		return blob.Info{}, fmt.Errorf("s3blob: put s3://%s/%s: %w", s.bucket, k, err)
 	}
-	if info.Size != body.n {
-		return blob.Info{}, fmt.Errorf("s3blob: put s3://%s/%s: stored %d bytes, sent %d", s.bucket, k, info.Size, body.n)
+	if n := sent(); info.Size != n {
+		return blob.Info{}, fmt.Errorf("s3blob: put s3://%s/%s: stored %d bytes, sent %d", s.bucket, k, info.Size, n)
 	}
 	return info, nil
+}
+
+// PutFile implements blob.Store: the local file is uploaded as Put
+// uploads it, in parts read from the file at their offsets (the upload
+// manager reads a file in parallel without buffering it); the file stays
+// where it is. sum is not sent: S3 keeps checksums of its own.
+func (s *Store) PutFile(ctx context.Context, key, path, contentType, sum string) (blob.Info, error) {
+	if _, err := s.objectKey(key); err != nil {
+		return blob.Info{}, err
+	}
+	if !blob.ValidSHA256(sum) {
+		return blob.Info{}, fmt.Errorf("s3blob: put %s: %q is not a SHA-256 in hex", key, sum)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("s3blob: put %s from %s: %w", key, path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return blob.Info{}, fmt.Errorf("s3blob: put %s from %s: %w", key, path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return blob.Info{}, fmt.Errorf("s3blob: put %s: %s is not a regular file", key, path)
+	}
+	// The file itself, not a wrapper: the manager reads a ReaderAt's
+	// parts in place instead of buffering each one.
+	return s.upload(ctx, key, f, contentType, st.Size)
 }
 
 // Stat implements blob.Store with a HEAD request.
