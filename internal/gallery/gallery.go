@@ -108,6 +108,31 @@ type UploadInput struct {
 	// files of one request apart.
 	RequestID string
 	Index     int
+	// Spooled, when set, says File lies whole in a local file that the
+	// blob store may take as it is (no copy when nothing is rewritten).
+	Spooled *Spooled
+}
+
+// Spooled describes an upload the server received into a local file.
+type Spooled struct {
+	Path string // the file File reads
+	// SHA256 is the hex SHA-256 of File's bytes when they were hashed as
+	// they arrived ("" when not): it spares a reading of the file when it
+	// is stored as it is.
+	SHA256 string
+	// Scratch, when set, makes a new empty local file (beside Path, on the
+	// same file system) for a rewritten copy, the file without its
+	// location, which is then stored as it is. Without it the copy is
+	// streamed into the blob store.
+	Scratch func() (Scratch, error)
+}
+
+// Scratch is a local file an upload's rewritten copy is written to; the
+// upload removes it when it is done.
+type Scratch interface {
+	io.Writer
+	Name() string
+	Remove() error
 }
 
 // CleanComment is the comment as stored: trimmed, with the browser's CRLF
@@ -204,19 +229,11 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 			return Uploaded{}, err
 		}
 	}
-	// What will be stored: the file, or the file without its location.
-	toStore := func() (io.Reader, error) {
-		if _, err := in.File.Seek(0, io.SeekStart); err != nil {
-			return nil, fmt.Errorf("gallery: upload: rewind: %w", err)
+	strip := false
+	if !s.Limits.KeepOriginalMetadata {
+		if strip, err = media.HasLocation(in.File, in.Size, info); err != nil {
+			return Uploaded{}, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
 		}
-		if s.Limits.KeepOriginalMetadata {
-			return in.File, nil
-		}
-		cleaned, _, err := media.StripLocation(in.File, in.Size, info)
-		if err != nil {
-			return nil, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
-		}
-		return cleaned, nil
 	}
 
 	at := s.now()
@@ -230,35 +247,29 @@ func (s *Service) Upload(ctx context.Context, in UploadInput) (Uploaded, error) 
 			return Uploaded{Entry: e}, err
 		}
 	}
-	if in.Owner != "" {
-		r, err := toStore()
-		if err != nil {
-			return Uploaded{}, err
-		}
-		sum := newHashingReader(r)
-		if _, err := io.Copy(io.Discard, sum); err != nil {
-			return Uploaded{}, fmt.Errorf("gallery: upload: hash: %w", err)
-		}
-		// Held until this upload is in the view (or refused), so a second
-		// sending of the same bytes here finds it.
-		defer s.copies.lock(in.Owner + "/" + sum.sum())()
-		if dup, ok, err := s.copyOf(ctx, in.Owner, sum.sum()); err != nil || ok {
-			return dup, err
-		}
-	}
-	original, err := toStore()
+	// What will be stored: the file, or once written, the file without its
+	// location; read once here (to hash it or to write the copy) at most.
+	orig, err := s.original(in, info, strip)
 	if err != nil {
 		return Uploaded{}, err
 	}
+	defer orig.remove()
+	if in.Owner != "" {
+		// Held until this upload is in the view (or refused), so a second
+		// sending of the same bytes here finds it.
+		defer s.copies.lock(in.Owner + "/" + orig.sha256)()
+		if dup, ok, err := s.copyOf(ctx, in.Owner, orig.sha256); err != nil || ok {
+			return dup, err
+		}
+	}
 	key := eib + info.Ext
-	hashed := newHashingReader(original)
-	stored, err := s.Blobs.Put(ctx, key, hashed, info.ContentType)
+	stored, err := s.store(ctx, key, info.ContentType, orig)
 	if err != nil {
 		return Uploaded{}, fmt.Errorf("gallery: upload %s: store original: %w", eib, err)
 	}
 	payload := events.Uploaded{
 		Title: strings.TrimSpace(in.Title), Comment: CleanComment(in.Comment), MediaType: "image",
-		ContentType: info.ContentType, Size: stored.Size, SHA256: hashed.sum(),
+		ContentType: info.ContentType, Size: stored.Size, SHA256: orig.sha256,
 		Width: info.Width, Height: info.Height, Original: key, Owner: in.Owner, Filename: cleanFilename(in.Filename),
 	}
 	plain, err := events.New(eventID, events.MediaUploaded, eib, at, entry.ActorOf(in.Owner), payload)
