@@ -29,9 +29,11 @@ var (
 // GPS IFD from EXIF (JPEG APP1, PNG eXIf, WebP EXIF, HEIF Exif items) — the rest of EXIF,
 // the orientation included, stays byte for byte, at the same offsets — and
 // drops XMP packets, which may carry exif:GPS* and photoshop:City and the
-// like (HEIF's XMP items are blanked to the same length instead, so no item
-// moves). Pixel data is never decoded or re-encoded: the result reads the
-// untouched parts of r lazily, between small rewritten blocks. A file with
+// like (JPEG's XMP segments become comment segments of zeros and HEIF's
+// XMP items are blanked, both to the same length, so that nothing moves
+// and StripLocationInPlace can do it in place). Pixel data is never
+// decoded or re-encoded: the result reads the untouched parts of r
+// lazily, between small rewritten blocks. A file with
 // nothing to remove comes back as it is. GIF is returned unchanged.
 func StripLocation(r io.ReaderAt, size int64, info Info) (io.Reader, int64, error) {
 	edits, err := locationEdits(r, size, info.Format)
@@ -57,6 +59,33 @@ func StripLocation(r io.ReaderAt, size int64, info Info) (io.Reader, int64, erro
 		return parts[0], n, nil
 	}
 	return io.MultiReader(parts...), n, nil
+}
+
+// StripLocationInPlace removes the location metadata as StripLocation
+// does, writing the few rewritten blocks into f at their offsets, when
+// every one keeps its length (always for JPEG, HEIC and AVIF, whose XMP
+// is blanked; PNG and WebP drop theirs). It reports whether it did: when
+// it did not, f is untouched and StripLocation must make a copy. After a
+// write error f is damaged and must be dropped.
+func StripLocationInPlace(f interface {
+	io.ReaderAt
+	io.WriterAt
+}, size int64, info Info) (bool, error) {
+	edits, err := locationEdits(f, size, info.Format)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range edits {
+		if int64(len(e.repl)) != e.end-e.start {
+			return false, nil
+		}
+	}
+	for _, e := range edits {
+		if _, err := f.WriteAt(e.repl, e.start); err != nil {
+			return false, fmt.Errorf("media: strip location in place: %w", err)
+		}
+	}
+	return true, nil
 }
 
 // HasLocation reports whether StripLocation would remove anything: a GPS
@@ -128,10 +157,20 @@ func jpegLocationEdits(r io.ReaderAt, size int64) ([]edit, error) {
 				edits = append(edits, edit{start, end, seg})
 			}
 		case bytes.HasPrefix(payload, xmpStandard), bytes.HasPrefix(payload, xmpExtended):
-			edits = append(edits, edit{start, end, nil})
+			edits = append(edits, edit{start, end, blankJPEGSegment(seg)})
 		}
 	}
 	return edits, nil
+}
+
+// blankJPEGSegment turns a segment (marker, length, payload) into a
+// comment segment of the same length, all zeros: the XMP packet is gone
+// and nothing after it moves, so the file can be rewritten in place.
+func blankJPEGSegment(seg []byte) []byte {
+	b := make([]byte, len(seg))
+	copy(b, seg[:4])
+	b[1] = 0xFE // COM
+	return b
 }
 
 // pngXMPKeyword is the keyword of the text chunk that holds XMP.

@@ -6,6 +6,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"mediashare/internal/media"
@@ -169,5 +171,69 @@ func TestStripLocationDamagedExif(t *testing.T) {
 	out, _ := io.ReadAll(r)
 	if n != int64(len(data)) || !bytes.Equal(out, data) {
 		t.Error("a file with an unreadable Exif block was changed")
+	}
+}
+
+// inPlace writes data to a file, strips it in place and returns whether
+// it was done and what the file holds then.
+func inPlace(t *testing.T, data []byte) (bool, []byte) {
+	t.Helper()
+	info, err := inspectBytes(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "spooled")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done, err := media.StripLocationInPlace(f, int64(len(data)), info)
+	if err != nil {
+		t.Fatalf("StripLocationInPlace: %v", err)
+	}
+	out, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return done, out
+}
+
+// A JPEG's location goes in place, giving the very bytes StripLocation
+// gives (its XMP a comment of zeros of the same length); a PNG's XMP is
+// dropped, which moves what follows, so the file is left for a copy.
+func TestStripLocationInPlace(t *testing.T) {
+	jpg, err := mediatest.JPEGWithMetadata(testImage(64, 48), mediatest.ExifWithGPS(6), mediatest.XMPWithLocation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, out := inPlace(t, jpg)
+	if !done {
+		t.Fatal("a JPEG with EXIF GPS and XMP was not stripped in place")
+	}
+	if want := mustStrip(t, jpg); !bytes.Equal(out, want) {
+		t.Errorf("in place: got %d bytes, want the %d StripLocation gives, identical", len(out), len(want))
+	}
+	if len(out) != len(jpg) {
+		t.Errorf("in place: got %d bytes, want the %d of the upload", len(out), len(jpg))
+	}
+	if _, err := jpeg.Decode(bytes.NewReader(out)); err != nil {
+		t.Errorf("the JPEG stripped in place does not decode: %v", err)
+	}
+
+	plain := mustPNG(t, testImage(30, 10))
+	xmp := append([]byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00"), mediatest.XMPWithLocation...)
+	pngData := append(append(append([]byte{}, plain[:33]...), pngChunk("iTXt", xmp)...), plain[33:]...)
+	done, out = inPlace(t, pngData)
+	if done || !bytes.Equal(out, pngData) {
+		t.Errorf("PNG with XMP: got done=%v and %d bytes, want not done and the file untouched", done, len(out))
+	}
+
+	clean := mustPNG(t, testImage(8, 8))
+	if done, out := inPlace(t, clean); !done || !bytes.Equal(out, clean) {
+		t.Errorf("a clean PNG: got done=%v, changed=%v; want done (nothing to do), unchanged", done, !bytes.Equal(out, clean))
 	}
 }
