@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 
 	"mediashare/internal/apperr"
 	"mediashare/internal/blob"
@@ -28,14 +31,26 @@ type original struct {
 }
 
 // original reads the upload once at most: to hash it when it is stored
-// as it is (not even that when it was hashed as it arrived), or to write
-// its copy without location, hashed on the way, to a scratch file.
-// Without a scratch file the copy is hashed now and made again when it
-// is stored.
+// as it is (not even that when it was hashed as it arrived) or once its
+// location was removed in place, or else to write its copy without
+// location, hashed on the way, to a scratch file. Without a scratch file
+// the copy is hashed now and made again when it is stored.
 func (s *Service) original(in UploadInput, info media.Info, strip bool) (*original, error) {
 	o := &original{remove: func() {}}
 	if in.Spooled != nil && in.Spooled.Path == "" {
 		return nil, fmt.Errorf("gallery: upload: a spooled file without its path")
+	}
+	if strip && in.Spooled != nil {
+		// Most rewrites keep every block's length: the spooled file is
+		// edited where it lies and stored as it is.
+		done, err := stripInPlace(in.Spooled.Path, in.Size, info)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			strip = false
+			in.Spooled = &Spooled{Path: in.Spooled.Path} // its arrival hash is not the stored bytes'
+		}
 	}
 	if !strip {
 		o.open = func() (io.Reader, error) { return io.NewSectionReader(in.File, 0, in.Size), nil }
@@ -80,11 +95,29 @@ func (s *Service) original(in UploadInput, info media.Info, strip bool) (*origin
 	}
 	o.sha256, o.path = hex.EncodeToString(h.Sum(nil)), f.Name()
 	o.remove = func() {
-		if err := f.Remove(); err != nil {
+		if err := f.Remove(); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log().Warn("upload: could not remove the copy without location", "file", f.Name(), "error", err)
 		}
 	}
 	return o, nil
+}
+
+// stripInPlace removes the location from the file at path where it lies,
+// when that keeps every block's length, and reports whether it did.
+func stripInPlace(path string, size int64, info media.Info) (bool, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return false, fmt.Errorf("gallery: upload: open the spooled file: %w", err)
+	}
+	defer f.Close()
+	done, err := media.StripLocationInPlace(f, size, info)
+	if err != nil && apperr.CodeOf(err) != apperr.Internal {
+		return false, apperr.FieldError(apperr.Invalid, "file", "The image's metadata is damaged.")
+	}
+	if err != nil {
+		return false, fmt.Errorf("gallery: upload: %w", err)
+	}
+	return done, nil
 }
 
 // onlyReader hides a reader's WriteTo (io.MultiReader's, with a buffer of

@@ -272,7 +272,7 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 		in := gallery.UploadInput{Title: title, Comment: comment, Owner: t.AccountID}
 		if len(u.files) == 1 {
 			f := u.files[0]
-			in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
+			in.File, in.Size, in.Filename, in.Spooled = f.file, f.Size, f.Filename, s.spooled(f)
 		}
 		res, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
@@ -304,7 +304,7 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 			ft = gallery.TitleFromFilename(f.Filename)
 		}
 		res, err := s.Gallery.Upload(r.Context(), gallery.UploadInput{Title: ft, Comment: comment, Owner: t.AccountID,
-			Filename: f.Filename, Size: f.Size, File: f.file})
+			Filename: f.Filename, Size: f.Size, File: f.file, Spooled: s.spooled(f)})
 		if err != nil {
 			s.rejected(err, f.Filename)
 			if failed == nil {

@@ -90,7 +90,7 @@ func (s *Server) uploadOne(w http.ResponseWriter, r *http.Request, form views.Up
 	in := gallery.UploadInput{Title: form.Title, Comment: form.Comment, Owner: PrincipalFrom(r.Context()).OwnerID(), RequestID: u.fields["request"]}
 	if len(u.files) == 1 {
 		f := u.files[0]
-		in.File, in.Size, in.Filename = f.file, f.Size, f.Filename
+		in.File, in.Size, in.Filename, in.Spooled = f.file, f.Size, f.Filename, s.spooled(f)
 	}
 	res, err := s.Gallery.Upload(r.Context(), in)
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Server) uploadMany(w http.ResponseWriter, r *http.Request, form views.U
 			title = gallery.TitleFromFilename(fh.Filename)
 		}
 		in := gallery.UploadInput{Title: title, Comment: form.Comment, Owner: PrincipalFrom(r.Context()).OwnerID(), Filename: fh.Filename, Size: fh.Size,
-			RequestID: u.fields["request"], Index: i, File: fh.file}
+			RequestID: u.fields["request"], Index: i, File: fh.file, Spooled: s.spooled(fh)}
 		res, err := s.Gallery.Upload(r.Context(), in)
 		if err != nil {
 			s.rejected(err, fh.Filename)
