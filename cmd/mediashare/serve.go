@@ -120,6 +120,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Reports: &limits.Keyed{PerHour: c.ReportsPerHour, MaxClients: 10000,
 			Message: "You have sent many reports in the last hour, the most we take. Please try again later."},
 		Spool:        spool,
+		Foreground:   &web.Foreground{},
 		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
@@ -149,7 +150,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	}
 	a.reactor = &reactor.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View, Keys: be.Keys, Invalidate: be.Invalidate,
-		Thumbnail: makeThumbnail(thumbs), ThumbnailTimeout: c.ThumbTimeout,
+		Thumbnail: yieldToUploads(a.site.Foreground, c.ThumbYield, makeThumbnail(thumbs)), ThumbnailTimeout: c.ThumbTimeout,
 		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {
 			m.ThumbnailSeconds.Observe(d.Seconds())
@@ -328,6 +329,18 @@ func makeThumbnail(opts thumbnail.Options) reactor.MakeThumbnail {
 			t.Preview = &reactor.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}
 		}
 		return t, nil
+	}
+}
+
+// yieldToUploads makes each thumbnail wait, up to limit, while many upload
+// bytes are arriving (--thumbnail-yield): a decode of a large photo takes
+// a core for most of a second, which the uploads still streaming in need
+// more, and memory the server's peak would carry. A burst of small
+// uploads never waits (web.DefaultBusyBytes), nor does a lone upload.
+func yieldToUploads(fg *web.Foreground, limit time.Duration, next reactor.MakeThumbnail) reactor.MakeThumbnail {
+	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
+		fg.Wait(ctx, limit)
+		return next(ctx, r)
 	}
 }
 

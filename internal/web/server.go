@@ -86,6 +86,10 @@ type Server struct {
 	Body         limits.Body   // how slowly a request body may arrive
 	WriteTimeout time.Duration // for every response but /live's stream
 
+	// Foreground counts the upload bytes being received, for background
+	// work to give way to (the reactor's thumbnails); nil: not counted.
+	Foreground *Foreground
+
 	// The JSON API (api.go): tokens, accounts, public URL, CORS.
 	API APIConfig
 

@@ -67,6 +67,13 @@ func (s *Server) readUpload(r *http.Request, maxFile int64, maxFiles int, tooBig
 // refuses (400) any other part, and a "file" part that is not a file.
 func (s *Server) readUploadFields(r *http.Request, maxFile int64, maxFiles int, tooBig error, fields map[string]bool, strict bool) (*uploadForm, error) {
 	unreadable := apperr.FieldError(apperr.Invalid, "file", "The upload could not be read. Please choose the file again.")
+	// While the body arrives it counts as foreground work (a body of
+	// unknown length as one file of the largest size).
+	announced := r.ContentLength
+	if announced <= 0 {
+		announced = maxFile
+	}
+	defer s.Foreground.receiving(announced)()
 	if r.Body != nil {
 		r.Body = bufferedBody{bufio.NewReaderSize(r.Body, bodyBuffer), r.Body}
 	}
