@@ -183,7 +183,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.StringVar(&c.DebugAddr, "debug-addr", "", "serve: address of a second listener with Go's profiling endpoints (/debug/pprof/), e.g. 127.0.0.1:6060; off when empty. Keep it private: it has no authentication")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
-	fs.DurationVar(&c.ThumbYield, "thumbnail-yield", 5*time.Second, "how long a thumbnail waits, at most, before it starts while 32 MiB or more of uploads are arriving (they get the cores first); 0: never waits")
+	fs.DurationVar(&c.ThumbYield, "thumbnail-yield", 5*time.Second, "how long a thumbnail waits, at most, before it starts while uploads of 32 MiB or more in all are in progress (they get the cores first); 0: never waits")
 	fs.DurationVar(&c.TrashRetention, "trash-retention", 720*time.Hour, "how long a deleted entry stays in its owner's trash, restorable, before it is deleted for good; 0 deletes at once")
 	if name == "events" {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")

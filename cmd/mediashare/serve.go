@@ -332,10 +332,10 @@ func makeThumbnail(opts thumbnail.Options) reactor.MakeThumbnail {
 	}
 }
 
-// yieldToUploads makes each thumbnail wait, up to limit, while many upload
-// bytes are arriving (--thumbnail-yield): a decode of a large photo takes
-// a core for most of a second, which the uploads still streaming in need
-// more, and memory the server's peak would carry. A burst of small
+// yieldToUploads makes each thumbnail wait, up to limit, while uploads of
+// many bytes are in progress (--thumbnail-yield): a decode of a large
+// photo takes a core for most of a second, which the uploads still
+// arriving need more, and memory the server's peak would carry. A burst of small
 // uploads never waits (web.DefaultBusyBytes), nor does a lone upload.
 func yieldToUploads(fg *web.Foreground, limit time.Duration, next reactor.MakeThumbnail) reactor.MakeThumbnail {
 	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {

@@ -249,6 +249,9 @@ func (s *Server) apiEntryCreate(w http.ResponseWriter, r *http.Request) {
 		fail(tooBig)
 		return
 	}
+	// Until it is answered the upload is foreground work, which the
+	// reactor's thumbnails give way to.
+	defer s.uploading(r, lim.MaxBytes)()
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	u, err := s.readUploadFields(r, lim.MaxBytes, lim.MaxFiles, tooBig, apiFields, true)
 	limits.Done(r)

@@ -58,6 +58,9 @@ func (s *Server) entryCreate(w http.ResponseWriter, r *http.Request) {
 		s.uploadFailed(w, r, form, tooBig)
 		return
 	}
+	// Until it is answered the upload is foreground work, which the
+	// reactor's thumbnails give way to.
+	defer s.uploading(r, lim.MaxBytes)()
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	u, err := s.readUpload(r, lim.MaxBytes, lim.MaxFiles, tooBig)
 	limits.Done(r)

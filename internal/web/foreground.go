@@ -6,23 +6,24 @@ import (
 	"time"
 )
 
-// DefaultBusyBytes is how many bytes of upload bodies on their way in make
-// the foreground busy: a few large photos, not a trickle of small ones.
+// DefaultBusyBytes is how many bytes of uploads in progress make the
+// foreground busy: a few large photos, not a trickle of small ones.
 const DefaultBusyBytes = 32 << 20
 
-// Foreground tells background work when many upload bytes are being
-// received, so that it can let them have the cores first: the reactor's
-// thumbnails wait (a bounded time) while it is busy, and uploads arriving
-// together are not slowed by decodes of the first ones. Small uploads
+// Foreground tells background work when uploads of many bytes are in
+// progress (from the first byte of their bodies to their answers), so
+// that it can let them have the cores first: the reactor's thumbnails
+// wait (a bounded time) while it is busy, and uploads arriving together
+// are not slowed by decodes of the first ones. Small uploads
 // never make it busy, so a burst of them keeps its thumbnails flowing.
 // The zero value is ready; a nil *Foreground is never busy.
 type Foreground struct {
-	// BusyBytes is the bytes of bodies in flight that make it busy
+	// BusyBytes is the bytes of uploads in progress that make it busy
 	// (DefaultBusyBytes when zero).
 	BusyBytes int64
 
 	mu       sync.Mutex
-	inFlight int64         // bytes announced by the bodies being received
+	inFlight int64         // bytes announced by the uploads in progress
 	idle     chan struct{} // closed when it stops being busy; nil while idle
 }
 
@@ -33,7 +34,7 @@ func (f *Foreground) busyBytes() int64 {
 	return DefaultBusyBytes
 }
 
-// receiving counts a body of n bytes until the returned func is called.
+// receiving counts an upload of n bytes until the returned func is called.
 func (f *Foreground) receiving(n int64) func() {
 	if f == nil || n <= 0 {
 		return func() {}
@@ -58,7 +59,7 @@ func (f *Foreground) receiving(n int64) func() {
 	}
 }
 
-// Busy reports whether enough upload bytes are on their way in.
+// Busy reports whether uploads of enough bytes are in progress.
 func (f *Foreground) Busy() bool {
 	if f == nil {
 		return false

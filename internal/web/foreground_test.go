@@ -111,8 +111,8 @@ func newSpoolSite(t *testing.T, keep bool) (*fakeGallery, *web.Server, *limits.S
 	return f, s, spool
 }
 
-// While an upload's body streams in the foreground is busy; once it is
-// in the spool it is not, though the upload goes on.
+// From the first bytes of an upload's body to its answer the foreground
+// is busy; then it is not.
 func TestUploadBodyMakesTheForegroundBusy(t *testing.T) {
 	f, s, _ := newSpoolSite(t, false)
 	srv := httptest.NewServer(s.Handler())

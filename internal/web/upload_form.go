@@ -67,13 +67,6 @@ func (s *Server) readUpload(r *http.Request, maxFile int64, maxFiles int, tooBig
 // refuses (400) any other part, and a "file" part that is not a file.
 func (s *Server) readUploadFields(r *http.Request, maxFile int64, maxFiles int, tooBig error, fields map[string]bool, strict bool) (*uploadForm, error) {
 	unreadable := apperr.FieldError(apperr.Invalid, "file", "The upload could not be read. Please choose the file again.")
-	// While the body arrives it counts as foreground work (a body of
-	// unknown length as one file of the largest size).
-	announced := r.ContentLength
-	if announced <= 0 {
-		announced = maxFile
-	}
-	defer s.Foreground.receiving(announced)()
 	if r.Body != nil {
 		r.Body = bufferedBody{bufio.NewReaderSize(r.Body, bodyBuffer), r.Body}
 	}
@@ -201,6 +194,17 @@ func (f scratchFile) Write(b []byte) (int, error) {
 		err = refused(err)
 	}
 	return n, err
+}
+
+// uploading counts an upload request as foreground work until the
+// returned func is called (a body of unknown length as one file of the
+// largest size).
+func (s *Server) uploading(r *http.Request, maxFile int64) func() {
+	n := r.ContentLength
+	if n <= 0 {
+		n = maxFile
+	}
+	return s.Foreground.receiving(n)
 }
 
 // limitText cuts s (from a request) to n bytes of valid text for a message.
