@@ -302,6 +302,9 @@ func (c *config) validate() error {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be 0 (no limit) or positive", n.flag, envName(n.flag)))
 		}
 	}
+	if c.ThumbYield < 0 || c.ThumbYield >= c.ThumbTimeout && c.ThumbTimeout > 0 {
+		errs = append(errs, fmt.Errorf("--thumbnail-yield (%s) must be 0 (never wait) or positive, and shorter than --thumbnail-timeout", envName("thumbnail-yield")))
+	}
 	if c.TrashRetention < 0 {
 		errs = append(errs, fmt.Errorf("--trash-retention (%s) must be 0 (delete at once) or positive", envName("trash-retention")))
 	} else if c.TrashRetention > 0 && c.TrashRetention < time.Second {

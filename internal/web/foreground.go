@@ -34,8 +34,9 @@ func (f *Foreground) busyBytes() int64 {
 	return DefaultBusyBytes
 }
 
-// receiving counts an upload of n bytes until the returned func is called.
-func (f *Foreground) receiving(n int64) func() {
+// Uploading counts an upload of n bytes as in progress until the
+// returned func is called (calling it again does nothing).
+func (f *Foreground) Uploading(n int64) func() {
 	if f == nil || n <= 0 {
 		return func() {}
 	}

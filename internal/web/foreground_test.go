@@ -48,7 +48,7 @@ func TestForegroundWaits(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("an idle Wait took %v", d)
 	}
-	done := web.Receiving(fg, web.DefaultBusyBytes)
+	done := fg.Uploading(web.DefaultBusyBytes)
 	if !fg.Busy() {
 		t.Fatal("not busy with DefaultBusyBytes arriving")
 	}
@@ -77,7 +77,7 @@ func TestForegroundWaits(t *testing.T) {
 	// Small bodies never make it busy, however many.
 	var ends []func()
 	for range 20 {
-		ends = append(ends, web.Receiving(fg, 1<<20))
+		ends = append(ends, fg.Uploading(1<<20))
 	}
 	if fg.Busy() {
 		t.Error("busy with 20 MiB arriving, under DefaultBusyBytes")
