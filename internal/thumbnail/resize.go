@@ -8,13 +8,17 @@ import (
 )
 
 // The resampler: a separable triangle (linear) filter whose support grows
-// with the reduction, as bild's transform.Linear, in 14-bit fixed point
+// with the reduction, as bild's transform.Linear, in 12-bit fixed point
 // on premultiplied RGBA. Rows are split between the cores for large
 // images. Weights are non-negative, so a premultiplied colour never
 // exceeds its alpha.
+//
+// Twelve bits so that a sum of weighted bytes stays below 2^20: an opaque
+// pixel's three colours are then filtered together, in 21-bit lanes of one
+// uint64 (packed.go), one multiply a tap instead of three.
 
 const (
-	weightBits = 14
+	weightBits = 12
 	weightOne  = 1 << weightBits
 )
 
@@ -124,14 +128,17 @@ func (s *scratch) resizeLinear(src *image.RGBA, w, h int) *image.RGBA {
 	return s.resizeChannels(src, w, h, ch)
 }
 
-// resizeChannels is resizeLinear filtering ch channels: 4, or 3 for an
-// opaque source.
+// resizeChannels is resizeLinear filtering ch channels: 4, or 3 (packed)
+// for an opaque source.
 func (s *scratch) resizeChannels(src *image.RGBA, w, h, ch int) *image.RGBA {
+	if ch == 3 {
+		return s.resizePacked(src, w, h)
+	}
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	dst := s.rgba(w, h)
 	tx, ty := linearTaps(sw, w), linearTaps(sh, h)
 	parallelRows(h, w*sh*tx.n+w*h*ty.n, func(y0, y1 int) {
-		rw := ch * w // bytes of one filtered row
+		rw := 4 * w // bytes of one filtered row
 		ring := s.bytes(ty.n * rw)
 		have := make([]int, ty.n) // the source row each slot holds
 		for i := range have {
@@ -147,27 +154,15 @@ func (s *scratch) resizeChannels(src *image.RGBA, w, h, ch int) *image.RGBA {
 				row := ring[slot*rw : (slot+1)*rw]
 				if have[slot] != r {
 					in := src.Pix[r*src.Stride : r*src.Stride+4*sw]
-					if ch == 3 {
-						horizontal3(in, row, &tx)
-					} else {
-						horizontal4(in, row, &tx)
-					}
+					horizontal4(in, row, &tx)
 					have[slot] = r
 				}
 				rows[k] = row
 			}
 			vertical(acc, rows[:cnt], ty.w[y*ty.n:y*ty.n+cnt])
 			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-			if ch == 3 {
-				for o := range w {
-					q := out[4*o : 4*o+4 : 4*o+4]
-					a := acc[3*o : 3*o+3 : 3*o+3]
-					q[0], q[1], q[2], q[3] = clamp8(a[0]), clamp8(a[1]), clamp8(a[2]), 255
-				}
-			} else {
-				for i, v := range acc {
-					out[i] = clamp8(v)
-				}
+			for i, v := range acc {
+				out[i] = clamp8(v)
 			}
 		}
 	})
@@ -203,53 +198,6 @@ func horizontal4(in, out []uint8, t *taps) {
 		}
 		q := out[4*o : 4*o+4 : 4*o+4]
 		q[0], q[1], q[2], q[3] = clamp8(r), clamp8(g), clamp8(b), clamp8(a)
-	}
-}
-
-// horizontal3 filters the colour of one opaque RGBA row into out (3 bytes
-// an output pixel). The usual filter lengths have unrolled loops; the
-// outputs whose taps would run past the row's end take the general one.
-func horizontal3(in, out []uint8, t *taps) {
-	w := len(out) / 3
-	o := 0
-	switch t.n {
-	case 4:
-		for ; o < w && t.start[o]+4 <= len(in)/4; o++ {
-			c := (*[4]int32)(t.w[o*4:])
-			p := (*[16]uint8)(in[4*t.start[o]:])
-			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3])
-			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3])
-			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3])
-		}
-	case 5:
-		for ; o < w && t.start[o]+5 <= len(in)/4; o++ {
-			c := (*[5]int32)(t.w[o*5:])
-			p := (*[20]uint8)(in[4*t.start[o]:])
-			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3] + int32(p[16])*c[4])
-			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3] + int32(p[17])*c[4])
-			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3] + int32(p[18])*c[4])
-		}
-	case 6:
-		for ; o < w && t.start[o]+6 <= len(in)/4; o++ {
-			c := (*[6]int32)(t.w[o*6:])
-			p := (*[24]uint8)(in[4*t.start[o]:])
-			out[3*o] = clamp8(int32(p[0])*c[0] + int32(p[4])*c[1] + int32(p[8])*c[2] + int32(p[12])*c[3] + int32(p[16])*c[4] + int32(p[20])*c[5])
-			out[3*o+1] = clamp8(int32(p[1])*c[0] + int32(p[5])*c[1] + int32(p[9])*c[2] + int32(p[13])*c[3] + int32(p[17])*c[4] + int32(p[21])*c[5])
-			out[3*o+2] = clamp8(int32(p[2])*c[0] + int32(p[6])*c[1] + int32(p[10])*c[2] + int32(p[14])*c[3] + int32(p[18])*c[4] + int32(p[22])*c[5])
-		}
-	}
-	for ; o < w; o++ {
-		wt := t.w[o*t.n : o*t.n+t.count[o]]
-		p := in[4*t.start[o] : 4*(t.start[o]+len(wt))]
-		var r, g, b int32
-		for k, c := range wt {
-			q := p[4*k : 4*k+3 : 4*k+3]
-			r += int32(q[0]) * c
-			g += int32(q[1]) * c
-			b += int32(q[2]) * c
-		}
-		q := out[3*o : 3*o+3 : 3*o+3]
-		q[0], q[1], q[2] = clamp8(r), clamp8(g), clamp8(b)
 	}
 }
 
