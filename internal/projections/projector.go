@@ -284,11 +284,23 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 		}
 	}
 	go produce()
+	// A page's rows are written while the next page is folded: one write
+	// in flight at a time, so that pages land in order.
+	var inflight chan error
+	wait := func() error {
+		if inflight == nil {
+			return nil
+		}
+		err := <-inflight
+		inflight = nil
+		if err != nil {
+			return fmt.Errorf("projections: rebuild: %w", err)
+		}
+		return nil
+	}
+	defer wait()
 	n := 0
-	var (
-		batch []Entry
-		last  page // the last page of events
-	)
+	var last page // the last page of events
 	for pg := range pages {
 		if pg.err != nil {
 			return n, pg.err
@@ -296,8 +308,13 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 		if len(pg.evs) == 0 {
 			break
 		}
+		if r.forgot {
+			// Rows are read back from the view: the last page's must be in.
+			if err := wait(); err != nil {
+				return n, err
+			}
+		}
 		changed := map[string]bool{}
-		batch = batch[:0]
 		for _, e := range pg.evs {
 			change, err := r.apply(ctx, e)
 			if err != nil {
@@ -307,16 +324,20 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 				changed[e.Stream] = true
 			}
 		}
+		batch := make([]Entry, 0, len(changed))
 		for _, e := range pg.evs { // in the order of their first event
 			if changed[e.Stream] {
 				batch = append(batch, r.rows[e.Stream])
 				delete(changed, e.Stream)
 			}
 		}
+		if err := wait(); err != nil {
+			return n, err
+		}
 		if len(batch) > 0 {
-			if err := write(ctx, batch); err != nil {
-				return n, fmt.Errorf("projections: rebuild: %w", err)
-			}
+			done := make(chan error, 1)
+			go func() { done <- write(ctx, batch) }()
+			inflight = done
 		}
 		n += len(pg.evs)
 		last = pg
@@ -324,6 +345,9 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 			clear(r.rows)
 			r.forgot = true
 		}
+	}
+	if err := wait(); err != nil {
+		return n, err
 	}
 	cancel()
 	// The tail: what was appended while the rows were written (and what a
