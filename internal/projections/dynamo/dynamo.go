@@ -44,6 +44,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 
 	"mediashare/internal/projections"
 )
@@ -375,10 +376,7 @@ func (v *View) Load(ctx context.Context, rows []projections.Entry) error {
 			reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 		}
 	}
-	writers := v.Writers
-	if writers <= 0 {
-		writers = DefaultWriters
-	}
+	writers := v.writers()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	batches := make(chan []types.WriteRequest)
@@ -741,9 +739,26 @@ func (v *View) Copies(ctx context.Context, owner, sha256 string) ([]projections.
 }
 
 // Reset implements projections.View. It is the one operation that scans
-// the table (a rebuild is rare), deleting rows and checkpoints in batches
-// of 25.
+// the table (a rebuild is rare): a parallel Scan of Writers segments,
+// each deleting its rows and checkpoints in batches of 25.
 func (v *View) Reset(ctx context.Context) error {
+	segments := v.writers()
+	g, gctx := errgroup.WithContext(ctx)
+	for seg := range segments {
+		g.Go(func() error { return v.resetSegment(gctx, seg, segments) })
+	}
+	return g.Wait()
+}
+
+func (v *View) writers() int {
+	if v.Writers <= 0 {
+		return DefaultWriters
+	}
+	return v.Writers
+}
+
+// resetSegment deletes what segment seg of the table's Scan holds.
+func (v *View) resetSegment(ctx context.Context, seg, segments int) error {
 	var start map[string]types.AttributeValue
 	for {
 		c, cancel := v.call(ctx)
@@ -753,10 +768,12 @@ func (v *View) Reset(ctx context.Context) error {
 			ExpressionAttributeNames: map[string]string{"#k": AttrEIB},
 			ExclusiveStartKey:        start,
 			ConsistentRead:           aws.Bool(true),
+			Segment:                  aws.Int32(int32(seg)),
+			TotalSegments:            aws.Int32(int32(segments)),
 		})
 		cancel()
 		if err != nil {
-			return fmt.Errorf("projections/dynamo: reset: scan table %s: %w", v.table, err)
+			return fmt.Errorf("projections/dynamo: reset: scan table %s (segment %d of %d): %w", v.table, seg, segments, err)
 		}
 		// Change items stay, as in the embedded view: pollers keep their
 		// place, and the items expire by TTL.

@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"mediashare/internal/awstest"
 	"mediashare/internal/events"
@@ -308,5 +311,48 @@ func TestLoadRejectsBadRows(t *testing.T) {
 	}
 	if cs, _ := v.Changes(ctx, "", 10); len(cs) != 0 {
 		t.Errorf("a refused Load recorded changes: %v", cs)
+	}
+}
+
+// Reset's parallel scan deletes every item but the change log's, whatever
+// segment it falls in.
+func TestResetEmptiesEverySegment(t *testing.T) {
+	ctx := context.Background()
+	db := dynamodb.NewFromConfig(awstest.Config(t, awstest.Moto(t)))
+	table := awstest.Name("view")
+	if _, err := db.CreateTable(ctx, dynamo.TableInput(table)); err != nil {
+		t.Fatal(err)
+	}
+	v := dynamo.New(db, table)
+	v.Writers = 3
+	var rows []projections.Entry
+	now := time.Now().UTC()
+	for i := range 40 {
+		rows = append(rows, projections.Entry{EIB: eibOf(i), Owner: "o", SHA256: "ab", Status: projections.Ready, Version: 2, Timestamp: now, UpdatedAt: now})
+	}
+	if err := v.Load(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.SaveCheckpoint(ctx, projections.ViewConsumer, "gen-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := db.Scan(ctx, &dynamodb.ScanInput{TableName: &table, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes := 0
+	for _, it := range out.Items {
+		k := it[dynamo.AttrEIB].(*types.AttributeValueMemberS).Value
+		if !strings.HasPrefix(k, "#change/") {
+			t.Errorf("Reset left %s", k)
+			continue
+		}
+		changes++
+	}
+	if changes != len(rows) {
+		t.Errorf("Reset left %d change items, want the %d of the load", changes, len(rows))
 	}
 }
