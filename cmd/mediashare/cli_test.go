@@ -115,3 +115,40 @@ func galleryHTML(t *testing.T, s *site) string {
 	})
 	return b.String()
 }
+
+// `mediashare replay --backend aws` rebuilds the DynamoDB view (a bulk
+// load) while a serving instance runs: the gallery comes back as it was,
+// and the instance's live projector goes on projecting afterwards.
+func TestReplayOnAWSBesideAServingInstance(t *testing.T) {
+	s := startSite(t, func(c *config) { awsConfig(t, c) })
+	c := browser(t)
+	for i := 0; i < 3; i++ {
+		readBody(t, s.post(c, "/entries", uploadParts(fmt.Sprint("p", i), "c", "p.png", "image/png", smallPNG(t, i)), false))
+	}
+	allReady := func(n int) func() bool {
+		return func() bool {
+			cards := s.cards(c)
+			for _, card := range cards {
+				if card.AttrOr("data-status", "") != "ready" {
+					return false
+				}
+			}
+			return len(cards) == n
+		}
+	}
+	waitFor(t, "every card ready", allReady(3))
+	before := galleryHTML(t, s)
+	a := s.cfg.AWS
+	var out bytes.Buffer
+	args := []string{"replay", "--backend", "aws", "--bucket", a.Bucket, "--table", a.Table, "--events-table", a.EventsTable,
+		"--region", a.Region, "--endpoint", a.Endpoint, "--s3-path-style"}
+	if err := run(context.Background(), args, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "replayed 6 events") {
+		t.Errorf("replay said %q", out.String())
+	}
+	waitFor(t, "the gallery as before the replay", func() bool { return galleryHTML(t, s) == before })
+	readBody(t, s.post(c, "/entries", uploadParts("after", "c", "p.png", "image/png", smallPNG(t, 9)), false))
+	waitFor(t, "the upload after the replay ready", allReady(4))
+}
