@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Owners gives every visitor a stable, signed, anonymous owner id in a
@@ -18,7 +19,16 @@ type Owners struct {
 	// every instance.
 	Keys   [][]byte
 	Secure bool // set the Secure flag and use the __Host- prefix (behind TLS)
+
+	// verified keeps cookie values a key verified (value → owner id), so
+	// that a returning browser costs no HMAC. Keys are fixed for the life
+	// of the process; bounded by verifiedMax.
+	mu       sync.Mutex
+	verified map[string]string
 }
+
+// verifiedMax bounds the owner cookies kept as verified.
+const verifiedMax = 4096
 
 // The owner cookie's names: __Host- (Secure, path /, no domain: no
 // subdomain or plain-HTTP page can set it) behind TLS, the plain name
@@ -58,12 +68,24 @@ func sign(key []byte, id string) string {
 func (o *Owners) sign(id string) string { return sign(o.Keys[0], id) }
 
 func (o *Owners) verify(v string) (string, bool) {
+	o.mu.Lock()
+	id, ok := o.verified[v]
+	o.mu.Unlock()
+	if ok {
+		return id, true
+	}
 	id, sig, ok := strings.Cut(v, ".")
 	if !ok || len(id) != 22 {
 		return "", false
 	}
 	for _, k := range o.Keys {
 		if hmac.Equal([]byte(sig), []byte(sign(k, id))) {
+			o.mu.Lock()
+			if o.verified == nil || len(o.verified) >= verifiedMax {
+				o.verified = map[string]string{}
+			}
+			o.verified[strings.Clone(v)] = id
+			o.mu.Unlock()
 			return id, true
 		}
 	}

@@ -88,3 +88,36 @@ func TestSecureOwnerCookieHasHostPrefix(t *testing.T) {
 		t.Errorf("unprefixed cookie: set %v, want a fresh __Host- cookie and the old one expired", names)
 	}
 }
+
+// Owner cookies a key verified are kept as verified (a returning browser
+// costs no HMAC), by their exact value: a tampered copy of a kept cookie
+// is still refused, and the kept ones are bounded.
+func TestVerifiedOwnerCookiesAreKept(t *testing.T) {
+	o := &Owners{Keys: [][]byte{[]byte("a key of sixteen bytes")}}
+	id, _, set := serveOwner(o)
+	cookie := set[0]
+	for range 2 {
+		if got, unverified, _ := serveOwner(o, cookie); got != id || unverified {
+			t.Fatalf("a returning browser: owner %q (want %q), unverified %v", got, id, unverified)
+		}
+	}
+	sig := cookie.Value[len(id)+1:]
+	for _, v := range []string{
+		cookie.Value + "x", cookie.Value[:len(cookie.Value)-1], "B" + cookie.Value[1:],
+		id + "." + sig[:len(sig)-1] + "A", strings.ToLower(cookie.Value),
+	} {
+		if v == cookie.Value {
+			continue
+		}
+		if got, unverified, _ := serveOwner(o, &http.Cookie{Name: ownerCookie, Value: v}); got != "" || !unverified {
+			t.Errorf("tampered cookie %q: owner %q, unverified %v", v, got, unverified)
+		}
+	}
+	for range verifiedMax + 10 {
+		_, _, set := serveOwner(o)
+		serveOwner(o, set[0])
+		if n := len(o.verified); n > verifiedMax {
+			t.Fatalf("%d cookies kept, the bound is %d", n, verifiedMax)
+		}
+	}
+}
