@@ -9,10 +9,6 @@ import "image"
 const Native = false
 
 // nativeDecode never handles a file in a pure-Go build.
-func nativeDecode([]byte, string, int, int) (image.Image, bool, error) {
-	return nil, false, nil
-}
-
 func (*scratch) nativeDecode([]byte, string, int, int) (image.Image, bool, error) {
 	return nil, false, nil
 }

@@ -17,10 +17,6 @@ const (
 	laneHalf  = (weightOne / 2) * (1 | 1<<laneBits | 1<<(2*laneBits))
 )
 
-func pack(r, g, b uint8) uint64 {
-	return uint64(r) | uint64(g)<<laneBits | uint64(b)<<(2*laneBits)
-}
-
 // packRow packs a row of RGBA pixels, dropping alpha.
 func packRow(dst []uint64, pix []uint8) {
 	pix = pix[:4*len(dst)]

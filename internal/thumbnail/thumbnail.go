@@ -230,12 +230,8 @@ func (s *scratch) encodePreview(img *image.RGBA) (Rendition, error) {
 // load decodes the image as the plan says: scaled down on load to no
 // less than minW×minH where a native codec can, reduced row by row for a
 // PNG, else in full with the Go decoders. When a native codec balks, the
-// Go decoder's larger estimate is admitted before it runs.
-func load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, p plan, minW, minH int, adm *admission) (image.Image, error) {
-	return (*scratch)(nil).load(ctx, r, size, info, p, minW, minH, adm)
-}
-
-// load is load with the native decoders' file and image buffers from s.
+// Go decoder's larger estimate is admitted before it runs. The native
+// decoders' file and image buffers come from s.
 func (s *scratch) load(ctx context.Context, r io.ReadSeeker, size int64, info media.Info, p plan, minW, minH int, adm *admission) (image.Image, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("thumbnail: rewind: %w", err)
@@ -380,13 +376,8 @@ func fit(w, h, maxSide int) (int, int) {
 
 // resize returns img as a w×h RGBA image anchored at the origin. Images
 // much larger than the target are first box-averaged by an integer factor
-// (cheap, and it spares bild a full-size RGBA copy); bild's linear filter
-// does the rest.
-func resize(img image.Image, w, h int) *image.RGBA {
-	return (*scratch)(nil).resize(img, w, h)
-}
-
-// resize is resize with its buffers from s.
+// (cheap, and it spares the resizer a full-size RGBA copy); resizeLinear
+// (bild's linear filter, faster) does the rest. Its buffers come from s.
 func (s *scratch) resize(img image.Image, w, h int) *image.RGBA {
 	b := img.Bounds()
 	if b.Dx() == w && b.Dy() == h {
