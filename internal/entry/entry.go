@@ -139,17 +139,17 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 		next.Sealed = f.Withheld
 	case events.ThumbnailGenerated:
 		// Keys are remembered whatever the state: a late rendition must be purged too.
-		for _, r := range f.Renditions {
-			if !slices.ContainsFunc(next.Renditions, func(x Rendition) bool { return x.Key == r.Key }) {
-				next.Renditions = append(slices.Clip(next.Renditions), r)
-			}
-		}
+		next.Renditions = withRenditions(next.Renditions, f.Renditions)
 		switch {
 		case e.Status == Processing:
 			next.Status, next.Placeholder = Ready, f.Placeholder
 		case e.Status == Trashed && e.TrashedFrom == Processing:
 			next.TrashedFrom, next.Placeholder = Ready, f.Placeholder
 		}
+	case events.PreviewGenerated:
+		// Remembered whatever the state, as a late rendition; the grid
+		// thumbnail (recorded before it) stays first.
+		next.Renditions = withRenditions(next.Renditions, f.Renditions)
 	case events.ThumbnailFailed:
 		switch {
 		case e.Status == Processing:
@@ -186,6 +186,16 @@ func (e Entry) Apply(ev events.Event) (Entry, error) {
 	return next, nil
 }
 
+// withRenditions adds to have those of add whose keys it does not hold, in order.
+func withRenditions(have, add []Rendition) []Rendition {
+	for _, r := range add {
+		if !slices.ContainsFunc(have, func(x Rendition) bool { return x.Key == r.Key }) {
+			have = append(slices.Clip(have), r)
+		}
+	}
+	return have
+}
+
 // Exists reports whether the entry was ever uploaded.
 func (e Entry) Exists() bool { return e.Status != None }
 
@@ -208,18 +218,62 @@ func (e Entry) NeedsThumbnail() bool {
 	return e.Status == Processing || (e.Status == Trashed && e.TrashedFrom == Processing)
 }
 
+// GridSide is the longest side of the grid thumbnail the site makes
+// (thumbnail.DefaultMaxSide): an original no larger than it gets no
+// preview, as thumbnail.Make decides.
+const GridSide = 320
+
+// Thumbnail returns the grid thumbnail, if one was recorded: the first
+// rendition.
+func (e Entry) Thumbnail() (Rendition, bool) {
+	if len(e.Renditions) == 0 {
+		return Rendition{}, false
+	}
+	return e.Renditions[0], true
+}
+
+// Preview returns the entry page's preview, if one was recorded: the
+// rendition after the grid thumbnail, whether ThumbnailGenerated named it
+// (older builds made both at once) or PreviewGenerated did.
+func (e Entry) Preview() (Rendition, bool) {
+	if len(e.Renditions) < 2 {
+		return Rendition{}, false
+	}
+	return e.Renditions[1], true
+}
+
+// WantsPreview reports whether the original is larger than the grid
+// thumbnail, so that a preview is worth making (the rule Make applies).
+func (e Entry) WantsPreview() bool { return max(e.Width, e.Height) > GridSide }
+
+// NeedsPreview reports whether the preview is still to be made: the grid
+// thumbnail is made (ready, in the gallery: not in the trash, deleted or
+// erased), the original is larger than it, and no preview is recorded.
+// It is made after the grid thumbnail, at a lower priority; a restore
+// from the trash asks again.
+func (e Entry) NeedsPreview() bool {
+	_, has := e.Preview()
+	return e.Status == Ready && len(e.Renditions) > 0 && !has && e.WantsPreview()
+}
+
 // NeedsPurge reports whether the entry is deleted and its blobs are still
 // to be removed.
 func (e Entry) NeedsPurge() bool { return e.Status == Deleted }
 
 // PurgeKeys are the blobs to remove once the entry is deleted: the
 // original, its grid thumbnail (recorded or not, in case one was stored
-// before its event), and every recorded rendition, each once.
+// before its event), every recorded rendition, each once, and, for an
+// entry whose grid thumbnail was made but whose preview is not recorded
+// while one was wanted, both keys the preview may have been stored under
+// before its event.
 func (e Entry) PurgeKeys() []string {
 	if e.Original == "" {
 		return nil
 	}
 	keys := []string{e.Original, ThumbnailKey(e.Original)}
+	if _, has := e.Preview(); !has && len(e.Renditions) > 0 && e.WantsPreview() {
+		keys = append(keys, PreviewKey(e.Original, ".jpg"), PreviewKey(e.Original, ".png"))
+	}
 	for _, r := range e.Renditions {
 		if !slices.Contains(keys, r.Key) {
 			keys = append(keys, r.Key)
@@ -470,7 +524,7 @@ type Fact struct {
 
 	Upload events.Uploaded // MediaUploaded
 
-	Renditions  []Rendition // ThumbnailGenerated: grid thumbnail first
+	Renditions  []Rendition // ThumbnailGenerated: grid thumbnail first; PreviewGenerated: the preview
 	Placeholder string      //
 	Millis      int64       // how long making them took
 
@@ -519,6 +573,15 @@ func Read(ctx context.Context, ev events.Event, keys Keys) (Fact, error) {
 			return f, err
 		}
 		f.Renditions, f.Placeholder, f.Millis = p.Thumbnails, p.Placeholder, p.Millis
+	case events.PreviewGenerated:
+		var p events.PreviewMade
+		if err := ev.Decode(&p); err != nil {
+			return f, err
+		}
+		if p.Preview.Key == "" {
+			return f, fmt.Errorf("entry: %s %s v%d names no preview", ev.Type, ev.Stream, ev.Version)
+		}
+		f.Renditions, f.Millis = []Rendition{p.Preview}, p.Millis
 	case events.ThumbnailFailed:
 		var p events.ThumbnailFailure
 		if err := ev.Decode(&p); err != nil {

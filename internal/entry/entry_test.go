@@ -55,6 +55,7 @@ func purged(t *testing.T, v int, keys ...string) events.Event {
 
 func TestFold(t *testing.T) {
 	orig, tn, pv := eib+".jpg", eib+".jpg-tn.png", eib+".jpg-preview.jpg"
+	pvPNG := eib + ".jpg-preview.png" // where a preview may be before its event
 	oldFailure := ev(t, 2, events.ThumbnailFailed, events.SystemActor, events.ThumbnailFailure{Reason: "could not make a preview: invalid JPEG format"})
 	tests := []struct {
 		name       string
@@ -79,7 +80,7 @@ func TestFold(t *testing.T) {
 				}
 			}},
 		{name: "thumbnail", evs: []events.Event{upload(t, 1), thumb(t, 2, false)}, status: entry.Ready, version: 2, visible: true,
-			purgeKeys: []string{orig, tn}, renditions: 1, check: func(t *testing.T, e entry.Entry) {
+			purgeKeys: []string{orig, tn, pv, pvPNG}, renditions: 1, check: func(t *testing.T, e entry.Entry) {
 				if e.Placeholder != "#102030" || e.Renditions[0].Width != 320 {
 					t.Errorf("got %+v", e)
 				}
@@ -121,7 +122,7 @@ func TestFold(t *testing.T) {
 		{name: "deleted before its thumbnail, purged", evs: []events.Event{upload(t, 1), deleted(t, 2, "owner"), purged(t, 3, orig, tn)},
 			status: entry.Purged, version: 3, purgeKeys: []string{orig, tn}},
 		{name: "a redelivered event changes nothing", evs: []events.Event{upload(t, 1), thumb(t, 2, false), thumb(t, 2, true), upload(t, 1)},
-			status: entry.Ready, version: 2, visible: true, purgeKeys: []string{orig, tn}, renditions: 1},
+			status: entry.Ready, version: 2, visible: true, purgeKeys: []string{orig, tn, pv, pvPNG}, renditions: 1},
 		{name: "a stale event after a newer one changes nothing", evs: []events.Event{upload(t, 1), deleted(t, 3, "owner"), thumb(t, 2, true)},
 			status: entry.Deleted, version: 3, needsPurge: true, purgeKeys: []string{orig, tn}},
 		{name: "a rendition recorded after the delete is purged too", evs: []events.Event{upload(t, 1), deleted(t, 2, "owner"), thumb(t, 3, true)},
@@ -131,12 +132,12 @@ func TestFold(t *testing.T) {
 				}
 			}},
 		{name: "a second outcome does not replace the first", evs: []events.Event{upload(t, 1), failed(t, 2), thumb(t, 3, false)},
-			status: entry.Failed, version: 3, visible: true, purgeKeys: []string{orig, tn}, renditions: 1},
+			status: entry.Failed, version: 3, visible: true, purgeKeys: []string{orig, tn, pv, pvPNG}, renditions: 1},
 		{name: "a second upload of the stream changes nothing", evs: []events.Event{upload(t, 1), thumb(t, 2, false), func() events.Event {
 			e := upload(t, 3)
 			e.Data = []byte(`{"title":"other","owner":"mallory","original_key":"x.jpg"}`)
 			return e
-		}()}, status: entry.Ready, version: 3, visible: true, purgeKeys: []string{orig, tn}, renditions: 1, check: func(t *testing.T, e entry.Entry) {
+		}()}, status: entry.Ready, version: 3, visible: true, purgeKeys: []string{orig, tn, pv, pvPNG}, renditions: 1, check: func(t *testing.T, e entry.Entry) {
 			if e.Owner != "alice" || e.Title != "Harbour" {
 				t.Errorf("a second upload changed the entry: %+v", e)
 			}

@@ -25,6 +25,7 @@ func restored(t *testing.T, v int) events.Event {
 // to do.
 func TestFoldTrash(t *testing.T) {
 	orig, tn, pv := eib+".jpg", eib+".jpg-tn.png", eib+".jpg-preview.jpg"
+	pvPNG := eib + ".jpg-preview.png" // where a preview may be before its event
 	tests := []struct {
 		name       string
 		evs        []events.Event
@@ -56,7 +57,7 @@ func TestFoldTrash(t *testing.T) {
 		{name: "trashed while processing, thumbnail lands in the trash, restored: ready", evs: []events.Event{upload(t, 1), trashed(t, 2), thumb(t, 3, true), restored(t, 4)},
 			status: entry.Ready, visible: true, purgeKeys: []string{orig, tn, pv}},
 		{name: "trashed while processing, thumbnail lands: still in the trash", evs: []events.Event{upload(t, 1), trashed(t, 2), thumb(t, 3, false)},
-			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn}},
+			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn, pv, pvPNG}},
 		{name: "trashed while processing, the preview fails in the trash", evs: []events.Event{upload(t, 1), trashed(t, 2), failed(t, 3)},
 			status: entry.Trashed, from: entry.Failed, inTrash: true, purgeKeys: []string{orig, tn}},
 		{name: "trashed, retention ends, purged", evs: []events.Event{upload(t, 1), thumb(t, 2, true), trashed(t, 3), deleted(t, 4, "retention"), purged(t, 5, orig, tn, pv)},
@@ -66,23 +67,23 @@ func TestFoldTrash(t *testing.T) {
 				}
 			}},
 		{name: "trashed, deleted now: the purge is due", evs: []events.Event{upload(t, 1), thumb(t, 2, false), trashed(t, 3), deleted(t, 4, "owner")},
-			status: entry.Deleted, needsPurge: true, purgeKeys: []string{orig, tn}},
+			status: entry.Deleted, needsPurge: true, purgeKeys: []string{orig, tn, pv, pvPNG}},
 		{name: "trashed, restored, trashed again", evs: []events.Event{upload(t, 1), thumb(t, 2, false), trashed(t, 3), restored(t, 4), trashed(t, 5)},
-			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn}},
+			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn, pv, pvPNG}},
 		{name: "trashed twice: the first trash stands", evs: []events.Event{upload(t, 1), thumb(t, 2, false), trashed(t, 3), trashed(t, 4)},
-			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn}, check: func(t *testing.T, e entry.Entry) {
+			status: entry.Trashed, from: entry.Ready, inTrash: true, purgeKeys: []string{orig, tn, pv, pvPNG}, check: func(t *testing.T, e entry.Entry) {
 				if !e.TrashedAt.Equal(t0.Add(3 * time.Second)) {
 					t.Errorf("trashed at %s, want the first", e.TrashedAt)
 				}
 			}},
 		{name: "a restore of an entry not in the trash changes nothing", evs: []events.Event{upload(t, 1), thumb(t, 2, false), restored(t, 3)},
-			status: entry.Ready, visible: true, purgeKeys: []string{orig, tn}},
+			status: entry.Ready, visible: true, purgeKeys: []string{orig, tn, pv, pvPNG}},
 		{name: "a restore after the delete changes nothing", evs: []events.Event{upload(t, 1), trashed(t, 2), deleted(t, 3, "retention"), restored(t, 4)},
 			status: entry.Deleted, needsPurge: true, purgeKeys: []string{orig, tn}},
 		{name: "a trash after the purge changes nothing", evs: []events.Event{upload(t, 1), deleted(t, 2, "owner"), purged(t, 3, orig, tn), trashed(t, 4)},
 			status: entry.Purged, purgeKeys: []string{orig, tn}},
 		{name: "an old log: deleted then purged replays as before", evs: []events.Event{upload(t, 1), thumb(t, 2, false), deleted(t, 3, "owner"), purged(t, 4, orig, tn)},
-			status: entry.Purged, purgeKeys: []string{orig, tn}},
+			status: entry.Purged, purgeKeys: []string{orig, tn, pv, pvPNG}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

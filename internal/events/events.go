@@ -28,10 +28,15 @@ const (
 	MediaTrashed Type = "MediaTrashed"
 	// MediaRestored: a trashed entry was put back in the gallery.
 	MediaRestored Type = "MediaRestored"
+	// PreviewGenerated: the entry page's larger preview was made, after
+	// the grid thumbnail (ThumbnailGenerated) and at a lower priority.
+	// Older builds recorded the preview as ThumbnailGenerated's second
+	// thumbnail instead; both mean the same.
+	PreviewGenerated Type = "PreviewGenerated"
 )
 
 // Types lists every event type: an entry's, in the order of its life, then an account's.
-var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged, EntryClaimed,
+var Types = []Type{MediaUploaded, ThumbnailGenerated, ThumbnailFailed, PreviewGenerated, MediaTrashed, MediaRestored, MediaDeleted, MediaPurged, EntryClaimed,
 	AccountRegistered, AccountPromoted, AccountDemoted, AccountDisabled, AccountEnabled, PasswordChanged,
 	MediaErased, EntryReported, ReportDismissed}
 
@@ -111,6 +116,12 @@ type ThumbnailsGenerated struct {
 	Thumbnails  []Thumb `json:"thumbnails"`
 	Placeholder string  `json:"placeholder"` // CSS colour, e.g. "#6a7b8c"
 	Millis      int64   `json:"millis"`      // how long it took
+}
+
+// PreviewMade is the payload of PreviewGenerated.
+type PreviewMade struct {
+	Preview Thumb `json:"preview"`
+	Millis  int64 `json:"millis"` // how long it took
 }
 
 // ThumbnailFailure is the payload of ThumbnailFailed. Reason is a code
