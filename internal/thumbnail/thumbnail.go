@@ -66,6 +66,8 @@ type Options struct {
 	// Limiter, when set, bounds how many Make calls decode at once; share
 	// one across the process.
 	Limiter *Limiter
+
+	previewOnly bool // MakePreview: stop once the preview is made (preview.go)
 }
 
 // Result is what Make makes.
@@ -176,6 +178,9 @@ func Make(ctx context.Context, r io.ReadSeeker, opts Options) (Result, error) {
 			return Result{}, err
 		}
 		res.Preview = &rend
+	}
+	if opts.previewOnly {
+		return res, nil
 	}
 	sw, sh := g.renditions[0][0], g.renditions[0][1]
 	out := s.orient(s.resize(img, sw, sh), info.Orientation)
