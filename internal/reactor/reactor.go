@@ -1,9 +1,16 @@
 // Package reactor does the work that an entry's events call for and
-// records the outcome as new events: on MediaUploaded it makes the
-// renditions (ThumbnailGenerated or ThumbnailFailed); on MediaDeleted it
+// records the outcome as new events: on MediaUploaded it makes the grid
+// thumbnail (ThumbnailGenerated or ThumbnailFailed); on MediaDeleted it
 // removes the blobs (MediaPurged). What is still to do is the entry
 // aggregate's decision (internal/entry); the reactor does it. It is a
 // consumer of the change feed beside the projector, which only projects.
+//
+// The entry page's larger preview is made after the grid thumbnail, at a
+// lower priority, by a second consumer of the feed (RunPreviews, under
+// PreviewConsumer, with a checkpoint of its own): it makes one preview
+// at a time, each once the Foreground has been idle a moment (no upload
+// being received, no grid thumbnail being made) or once it has waited
+// PreviewDelay, and records PreviewGenerated (preview.go).
 package reactor
 
 import (
@@ -31,13 +38,11 @@ const Consumer = "reactor"
 const DefaultAttempts = 5
 
 // Thumbnail is what the Reactor needs from the thumbnail maker: the grid
-// thumbnail (an encoded PNG and its size), a placeholder colour, and
-// optionally a larger preview for the entry page.
+// thumbnail (an encoded PNG and its size) and a placeholder colour.
 type Thumbnail struct {
 	PNG           []byte
 	Width, Height int
 	Placeholder   string
-	Preview       *Rendition // nil when there is none (a small original)
 }
 
 // Rendition is one more encoded image of an original.
@@ -48,8 +53,12 @@ type Rendition struct {
 	Width, Height int
 }
 
-// MakeThumbnail makes the grid thumbnail (and the preview) of an original.
+// MakeThumbnail makes the grid thumbnail of an original.
 type MakeThumbnail func(ctx context.Context, original io.ReadSeeker) (Thumbnail, error)
+
+// MakePreview makes the entry page's preview of an original, or nil for
+// one that gets none (no larger than the grid thumbnail).
+type MakePreview func(ctx context.Context, original io.ReadSeeker) (*Rendition, error)
 
 // Reactor reacts to the events of the feed. Each reaction folds the
 // stream first and appends with the version it saw, so a redelivered
@@ -60,8 +69,24 @@ type Reactor struct {
 	Blobs       blob.Store
 	Checkpoints events.Checkpoints
 	Thumbnail   MakeThumbnail
-	// ThumbnailTimeout bounds one thumbnail (decode included).
+	// ThumbnailTimeout bounds one thumbnail, and one preview (decode included).
 	ThumbnailTimeout time.Duration
+	// Preview makes the previews (RunPreviews); nil makes none.
+	Preview MakePreview
+	// Foreground, when set, is the work previews give way to: the
+	// reactor counts its grid thumbnails there, the web its uploads.
+	Foreground *Foreground
+	// PreviewDelay bounds how long a preview waits for the foreground
+	// to be idle, from its ThumbnailGenerated (DefaultPreviewDelay when
+	// 0): past it the preview is made anyway, so previews are never
+	// starved by a steady stream of uploads.
+	PreviewDelay time.Duration
+	// PreviewQuiet is how long the foreground must have been idle before
+	// a preview starts (DefaultPreviewQuiet when 0): enough for an upload
+	// just accepted to reach the reactor.
+	PreviewQuiet time.Duration
+	// ObservePreview, when set, is told how long each preview took and whether it failed.
+	ObservePreview func(d time.Duration, failed bool)
 	// Attempts bounds the appends of one reaction on conflict
 	// (DefaultAttempts when 0); past it the event fails and is delivered again.
 	Attempts int
@@ -130,6 +155,12 @@ func (r *Reactor) HandleBatch(ctx context.Context, evs []events.Event) []error {
 		}
 		byStream[e.Stream] = append(byStream[e.Stream], i)
 	}
+	for _, e := range evs {
+		if e.Type == events.MediaUploaded {
+			defer r.Foreground.Begin()() // grid thumbnails are due: previews wait
+			break
+		}
+	}
 	work := make(chan []int)
 	var wg sync.WaitGroup
 	for range min(r.workers(), len(order)) {
@@ -160,6 +191,7 @@ func (r *Reactor) HandleBatch(ctx context.Context, evs []events.Event) []error {
 func (r *Reactor) Handle(ctx context.Context, e events.Event) error {
 	switch e.Type {
 	case events.MediaUploaded:
+		defer r.Foreground.Begin()()
 		return r.thumbnail(ctx, e.Stream)
 	case events.MediaDeleted:
 		return r.purge(ctx, e.Stream)
@@ -288,8 +320,8 @@ func (r *Reactor) thumbnail(ctx context.Context, stream string) error {
 		return err
 	}
 
-	// Every blob is stored before the event that names it. The grid
-	// thumbnail comes first in the event; the preview, if any, second.
+	// Every blob is stored before the event that names it. The preview
+	// comes later, by an event of its own (PreviewGenerated).
 	thumbKey := entry.ThumbnailKey(e.Original)
 	var written []string
 	info, err := r.Blobs.Put(ctx, thumbKey, bytes.NewReader(thumb.PNG), "image/png")
@@ -298,15 +330,6 @@ func (r *Reactor) thumbnail(ctx context.Context, stream string) error {
 	}
 	written = append(written, thumbKey)
 	thumbs := []events.Thumb{{Key: thumbKey, Width: thumb.Width, Height: thumb.Height, ContentType: "image/png", Size: info.Size}}
-	if p := thumb.Preview; p != nil {
-		key := entry.PreviewKey(e.Original, p.Ext)
-		info, err := r.Blobs.Put(ctx, key, bytes.NewReader(p.Data), p.ContentType)
-		if err != nil {
-			return errors.Join(fmt.Errorf("reactor: store preview %s: %w", key, err), r.remove(ctx, stream, written))
-		}
-		written = append(written, key)
-		thumbs = append(thumbs, events.Thumb{Key: key, Width: p.Width, Height: p.Height, ContentType: p.ContentType, Size: info.Size})
-	}
 	recorded, err := r.recordOutcome(ctx, e, events.ThumbnailGenerated, events.ThumbnailsGenerated{
 		Thumbnails:  thumbs,
 		Placeholder: thumb.Placeholder,
@@ -337,20 +360,37 @@ func (r *Reactor) remove(ctx context.Context, stream string, keys []string) erro
 }
 
 // make returns the thumbnail, or the failure for a file that cannot be
-// thumbnailed, or an error for trouble worth retrying. A failure's raw
-// cause is logged here and never recorded in an event.
+// thumbnailed, or an error for trouble worth retrying.
 func (r *Reactor) make(ctx context.Context, stream, original string) (Thumbnail, *entry.Failure, error) {
-	fail := func(code string, cause error) (Thumbnail, *entry.Failure, error) {
+	var thumb Thumbnail
+	failure, err := r.decode(ctx, stream, original, "thumbnail", func(ctx context.Context, o blob.Object) error {
+		var err error
+		thumb, err = r.Thumbnail(ctx, o)
+		return err
+	})
+	if failure != nil || err != nil {
+		return Thumbnail{}, failure, err
+	}
+	return thumb, nil, nil
+}
+
+// decode opens the original and runs fn on it under ThumbnailTimeout. It
+// returns the failure for a file that cannot be made into a rendition
+// (what is the rendition's name, for the log), or an error for trouble
+// worth retrying. A failure's raw cause is logged here and never recorded
+// in an event.
+func (r *Reactor) decode(ctx context.Context, stream, original, what string, fn func(ctx context.Context, o blob.Object) error) (*entry.Failure, error) {
+	fail := func(code string, cause error) (*entry.Failure, error) {
 		f := entry.FailureOf(code)
-		r.log().Warn("thumbnail failed", "eib", stream, "reason", f.Code, "error", cause)
-		return Thumbnail{}, &f, nil
+		r.log().Warn(what+" failed", "eib", stream, "reason", f.Code, "error", cause)
+		return &f, nil
 	}
 	o, err := r.Blobs.Open(ctx, original)
 	if errors.Is(err, blob.ErrNotFound) {
 		return fail(entry.OriginalMissing, err)
 	}
 	if err != nil {
-		return Thumbnail{}, nil, fmt.Errorf("reactor: open original %s: %w", original, err)
+		return nil, fmt.Errorf("reactor: open original %s: %w", original, err)
 	}
 	defer o.Close()
 	tctx := ctx
@@ -359,12 +399,12 @@ func (r *Reactor) make(ctx context.Context, stream, original string) (Thumbnail,
 		tctx, cancel = context.WithTimeout(ctx, r.ThumbnailTimeout)
 		defer cancel()
 	}
-	thumb, err := r.Thumbnail(tctx, o)
+	err = fn(tctx, o)
 	switch {
 	case err == nil:
-		return thumb, nil, nil
+		return nil, nil
 	case ctx.Err() != nil:
-		return Thumbnail{}, nil, ctx.Err() // shutting down: retry after restart
+		return nil, ctx.Err() // shutting down: retry after restart
 	case errors.Is(err, context.DeadlineExceeded):
 		return fail(entry.TooSlow, err)
 	default:

@@ -71,7 +71,7 @@ func (f *reactorFixture) upload(t *testing.T, eib string) events.Event {
 	if _, err := f.blobs.Put(context.Background(), eib+".jpg", strings.NewReader("original"), "image/jpeg"); err != nil {
 		t.Fatal(err)
 	}
-	e := eventstest.MustEvent(t, events.MediaUploaded, eib, events.Uploaded{Title: "t", Comment: "c", MediaType: "image", Original: eib + ".jpg", Owner: "o"})
+	e := eventstest.MustEvent(t, events.MediaUploaded, eib, events.Uploaded{Title: "t", Comment: "c", MediaType: "image", Original: eib + ".jpg", Owner: "o", Width: 1920, Height: 1280})
 	out, err := f.store.Append(context.Background(), eib, 0, e)
 	if err != nil {
 		t.Fatal(err)
@@ -213,87 +213,6 @@ func TestReactorRemovesThumbnailWhenDeletedMeanwhile(t *testing.T) {
 	}
 }
 
-// withPreview makes the fixture's thumbnail maker also return a preview.
-func withPreview(f *reactorFixture) {
-	inner := f.r.Thumbnail
-	f.r.Thumbnail = func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
-		t, err := inner(ctx, r)
-		t.Preview = &reactor.Rendition{Data: []byte("preview"), ContentType: "image/jpeg", Ext: ".jpg", Width: 1280, Height: 720}
-		return t, err
-	}
-}
-
-func TestReactorStoresPreviewSecondAndPurgesIt(t *testing.T) {
-	f := newReactor(t, nil)
-	withPreview(f)
-	eib := "01JDREACT00000000000000006"
-	up := f.upload(t, eib)
-	if err := f.r.Handle(context.Background(), up); err != nil {
-		t.Fatal(err)
-	}
-	evs, err := f.store.Load(context.Background(), eib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p events.ThumbnailsGenerated
-	if err := evs[1].Decode(&p); err != nil {
-		t.Fatal(err)
-	}
-	want := []events.Thumb{
-		{Key: eib + ".jpg-tn.png", Width: 32, Height: 24, ContentType: "image/png", Size: int64(len("thumb of original"))},
-		{Key: eib + ".jpg-preview.jpg", Width: 1280, Height: 720, ContentType: "image/jpeg", Size: int64(len("preview"))},
-	}
-	if len(p.Thumbnails) != len(want) {
-		t.Fatalf("got thumbnails %+v, want %+v", p.Thumbnails, want)
-	}
-	for i := range want {
-		if p.Thumbnails[i] != want[i] {
-			t.Errorf("thumbnail %d: got %+v, want %+v", i, p.Thumbnails[i], want[i])
-		}
-		if !exists(t, f.blobs, want[i].Key) {
-			t.Errorf("%s not stored", want[i].Key)
-		}
-	}
-	if got := entry.PreviewKey(eib+".jpg", ".jpg"); got != want[1].Key {
-		t.Errorf("PreviewKey: got %q, want %q", got, want[1].Key)
-	}
-
-	del, err := f.store.Append(context.Background(), eib, 2, eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.r.Handle(context.Background(), del[0]); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{eib + ".jpg", want[0].Key, want[1].Key} {
-		if exists(t, f.blobs, k) {
-			t.Errorf("%s still stored after the purge", k)
-		}
-	}
-}
-
-func TestReactorRemovesPreviewWhenDeletedMeanwhile(t *testing.T) {
-	f := newReactor(t, nil)
-	withPreview(f)
-	eib := "01JDREACT00000000000000007"
-	up := f.upload(t, eib)
-	inner := f.r.Thumbnail
-	f.r.Thumbnail = func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
-		if _, err := f.store.Append(ctx, eib, 1, eventstest.MustEvent(t, events.MediaDeleted, eib, events.Deleted{Reason: "owner"})); err != nil {
-			t.Error(err)
-		}
-		return inner(ctx, r)
-	}
-	if err := f.r.Handle(context.Background(), up); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range []string{projections.ThumbnailKey(eib + ".jpg"), entry.PreviewKey(eib+".jpg", ".jpg")} {
-		if exists(t, f.blobs, k) {
-			t.Errorf("%s left behind for an entry deleted meanwhile", k)
-		}
-	}
-}
-
 // flaky is an event store that answers Append with a conflict (without
 // storing) while conflicts > 0, and fails Load while failLoads > 0.
 type flaky struct {
@@ -357,7 +276,6 @@ func TestReactorGivesUpAfterBoundedConflicts(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newReactor(t, nil)
-			withPreview(f)
 			fs := &flaky{Store: f.store}
 			fs.conflicts.Store(1000) // the stream never settles
 			f.r.Events, f.r.Attempts = fs, 3
@@ -389,7 +307,6 @@ func TestReactorGivesUpAfterBoundedConflicts(t *testing.T) {
 
 func TestReactorRemovesRenditionsWhenTheReloadFails(t *testing.T) {
 	f := newReactor(t, nil)
-	withPreview(f)
 	fs := &flaky{Store: f.store}
 	f.r.Events = fs
 	eib := "01JDREACT0000000000000000B"
@@ -413,16 +330,13 @@ func TestReactorRemovesRenditionsWhenTheReloadFails(t *testing.T) {
 	if got, want := types(t, f.store, eib), "MediaUploaded,ThumbnailGenerated"; got != want {
 		t.Errorf("stream: got %s, want %s", got, want)
 	}
-	for _, k := range []string{entry.ThumbnailKey(eib + ".jpg"), entry.PreviewKey(eib+".jpg", ".jpg")} {
-		if !exists(t, f.blobs, k) {
-			t.Errorf("%s missing after the redelivery", k)
-		}
+	if k := entry.ThumbnailKey(eib + ".jpg"); !exists(t, f.blobs, k) {
+		t.Errorf("%s missing after the redelivery", k)
 	}
 }
 
 func TestReactorKeepsRenditionsAnotherWorkerRecorded(t *testing.T) {
 	f := newReactor(t, nil)
-	withPreview(f)
 	fs := &flaky{Store: f.store}
 	f.r.Events = fs
 	eib := "01JDREACT0000000000000000C"
@@ -441,10 +355,8 @@ func TestReactorKeepsRenditionsAnotherWorkerRecorded(t *testing.T) {
 	if got, want := types(t, f.store, eib), "MediaUploaded,ThumbnailGenerated"; got != want {
 		t.Errorf("stream: got %s, want %s", got, want)
 	}
-	for _, k := range []string{entry.ThumbnailKey(eib + ".jpg"), entry.PreviewKey(eib+".jpg", ".jpg")} {
-		if !exists(t, f.blobs, k) {
-			t.Errorf("%s removed although the recorded event names it", k)
-		}
+	if k := entry.ThumbnailKey(eib + ".jpg"); !exists(t, f.blobs, k) {
+		t.Errorf("%s removed although the recorded event names it", k)
 	}
 }
 
