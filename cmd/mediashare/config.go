@@ -18,6 +18,7 @@ import (
 	"mediashare/internal/limits"
 	"mediashare/internal/oidclogin"
 	"mediashare/internal/policy"
+	"mediashare/internal/reactor"
 )
 
 // maxAccountCache bounds --account-cache.
@@ -41,6 +42,7 @@ type config struct {
 	MediaURL        string
 	ThumbTimeout    time.Duration
 	ThumbYield      time.Duration // how long a thumbnail waits for big uploads arriving
+	PreviewDelay    time.Duration
 	TrashRetention  time.Duration // how long the trash keeps a deleted entry; 0: deleted at once
 	Heartbeat       time.Duration
 	LivePoll        time.Duration
@@ -184,6 +186,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long in-flight requests may take to finish on shutdown")
 	fs.DurationVar(&c.ThumbTimeout, "thumbnail-timeout", 60*time.Second, "deadline for making one thumbnail")
 	fs.DurationVar(&c.ThumbYield, "thumbnail-yield", 5*time.Second, "how long a thumbnail waits, at most, before it starts while uploads of 32 MiB or more in all are in progress (they get the cores first); 0: never waits")
+	fs.DurationVar(&c.PreviewDelay, "preview-delay", reactor.DefaultPreviewDelay, "how long an entry page's preview may wait, after its grid thumbnail, for the uploads and thumbnails in progress to finish (previews give way to them) before it is made anyway")
 	fs.DurationVar(&c.TrashRetention, "trash-retention", 720*time.Hour, "how long a deleted entry stays in its owner's trash, restorable, before it is deleted for good; 0 deletes at once")
 	if name == "events" {
 		fs.BoolVar(&c.Follow, "follow", false, "keep printing new events")
@@ -313,7 +316,7 @@ func (c *config) validate() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}} {
+	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}, {"preview-delay", c.PreviewDelay}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be positive", d.flag, envName(d.flag)))
 		}

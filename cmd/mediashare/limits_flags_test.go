@@ -30,7 +30,7 @@ func TestLimitFlags(t *testing.T) {
 	}
 	if c.UploadsPerMinute != 30 || c.UploadsPerClient != 4 || c.UploadsInFlight != 32 || c.LivePerClient != 8 || c.LiveMax != 2000 ||
 		c.SpoolMaxBytes != 2<<30 || c.MinFreeBytes != 512<<20 || c.MinBodyRate != 4<<10 || c.BodyTimeout != 10*time.Minute ||
-		c.WriteTimeout != 2*time.Minute || c.TrustedProxies != "" || c.SpoolDir != "" {
+		c.WriteTimeout != 2*time.Minute || c.TrustedProxies != "" || c.SpoolDir != "" || c.PreviewDelay != 30*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	c, err = parseServe(t, []string{"--uploads-per-minute", "0", "--spool-max-bytes", "0", "--min-body-rate", "1KiB"},
@@ -58,6 +58,9 @@ func TestLimitFlags(t *testing.T) {
 		{"body rate garbage", "min-body-rate", nil, map[string]string{"MEDIASHARE_MIN_BODY_RATE": "fast"}},
 		{"body timeout zero", "body-timeout", []string{"--body-timeout", "0s"}, nil},
 		{"write timeout negative", "write-timeout", []string{"--write-timeout", "-1s"}, nil},
+		{"preview delay zero", "preview-delay", []string{"--preview-delay", "0s"}, nil},
+		{"preview delay negative", "preview-delay", nil, map[string]string{"MEDIASHARE_PREVIEW_DELAY": "-5s"}},
+		{"preview delay garbage", "preview-delay", []string{"--preview-delay", "soon"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseServe(t, tt.args, tt.env)

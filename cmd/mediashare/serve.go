@@ -41,8 +41,11 @@ type app struct {
 	reactor   *reactor.Reactor
 	poller    *live.Poller
 	gallery   *gallery.Service
-	done      chan struct{} // closed when shutdown begins
-	debugAddr string        // the --debug-addr listener's address, once listening
+	// foreground is the work previews give way to: uploads in flight
+	// (countUploads) and grid thumbnails (the reactor).
+	foreground *reactor.Foreground
+	done       chan struct{} // closed when shutdown begins
+	debugAddr  string        // the --debug-addr listener's address, once listening
 }
 
 // newApp opens the backend and wires everything; it serves nothing yet.
@@ -97,7 +100,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("--api-cors-origins: %w", err)
 	}
 
-	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{})}
+	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{}), foreground: &reactor.Foreground{}}
 	store := be.Events
 	uploadLimits := gallery.DefaultLimits
 	uploadLimits.MaxBytes, uploadLimits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
@@ -151,6 +154,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	a.reactor = &reactor.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View, Keys: be.Keys, Invalidate: be.Invalidate,
 		Thumbnail: yieldToUploads(a.site.Foreground, c.ThumbYield, makeThumbnail(thumbs)), ThumbnailTimeout: c.ThumbTimeout,
+		Preview: makePreview(thumbs), Foreground: a.foreground, PreviewDelay: c.PreviewDelay,
 		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {
 			m.ThumbnailSeconds.Observe(d.Seconds())
@@ -193,7 +197,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 		return fmt.Errorf("listen on --addr %s: %w", c.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           a.site.Handler(),
+		Handler:           countUploads(a.foreground, a.site.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -207,7 +211,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 	defer stopWork()
 	var wg sync.WaitGroup
 	for name, run := range map[string]func(context.Context) error{
-		projections.ViewConsumer: a.projector.Run, reactor.Consumer: a.reactor.Run, "live": a.poller.Run,
+		projections.ViewConsumer: a.projector.Run, reactor.Consumer: a.reactor.Run, reactor.PreviewConsumer: a.reactor.RunPreviews, "live": a.poller.Run,
 		"lag": a.measureLag, "trash": a.sweepTrash,
 	} {
 		wg.Add(1)
@@ -302,9 +306,10 @@ func displayAddr(a net.Addr) string {
 }
 
 // thumbnailOptions are the renditions the site makes: the 320 px grid
-// PNG and a 1280 px preview from one decode. One Limiter bounds the
-// thumbnails made at once across every reactor in the process: GOMAXPROCS
-// of them, and the decode memory budget (--decode-memory).
+// PNG, then (at a lower priority, by a decode of its own) a 1280 px
+// preview; uploads are checked against the larger. One Limiter bounds the
+// decodes at once across every reactor in the process: GOMAXPROCS of
+// them, and the decode memory budget (--decode-memory).
 func thumbnailOptions(c config) thumbnail.Options {
 	memory := c.DecodeMemory
 	if memory == 0 { // not sized by serve (tests wiring an app themselves)
@@ -317,18 +322,16 @@ func thumbnailOptions(c config) thumbnail.Options {
 	}
 }
 
-// makeThumbnail adapts the thumbnail package to the reactor.
+// makeThumbnail adapts the thumbnail package to the reactor's first job:
+// the grid thumbnail alone.
 func makeThumbnail(opts thumbnail.Options) reactor.MakeThumbnail {
+	opts.PreviewSide = 0
 	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
 		res, err := thumbnail.Make(ctx, r, opts)
 		if err != nil {
 			return reactor.Thumbnail{}, err
 		}
-		t := reactor.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}
-		if p := res.Preview; p != nil {
-			t.Preview = &reactor.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}
-		}
-		return t, nil
+		return reactor.Thumbnail{PNG: res.PNG, Width: res.Width, Height: res.Height, Placeholder: res.Placeholder}, nil
 	}
 }
 
@@ -342,6 +345,29 @@ func yieldToUploads(fg *web.Foreground, limit time.Duration, next reactor.MakeTh
 		fg.Wait(ctx, limit)
 		return next(ctx, r)
 	}
+}
+
+// makePreview adapts the thumbnail package to the previews consumer.
+func makePreview(opts thumbnail.Options) reactor.MakePreview {
+	return func(ctx context.Context, r io.ReadSeeker) (*reactor.Rendition, error) {
+		p, err := thumbnail.MakePreview(ctx, r, opts)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return &reactor.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}, nil
+	}
+}
+
+// countUploads counts each upload request in flight as foreground work,
+// which previews give way to: a POST whose body is a multipart form (the
+// upload form, the API's uploads).
+func countUploads(fg *reactor.Foreground, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			defer fg.Begin()()
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // mediaBase is the --media-url as a base that keys are appended to.

@@ -25,6 +25,7 @@ import (
 	keydynamo "mediashare/internal/keyring/dynamo"
 	"mediashare/internal/projections"
 	viewdynamo "mediashare/internal/projections/dynamo"
+	"mediashare/internal/reactor"
 )
 
 // Backend is the storage on AWS: the same type as the embedded one.
@@ -100,6 +101,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 	feed := eventsdynamo.NewFeed(cl.db, cl.streams, cfg.EventsTable, cfg.LeaseTable)
 	feed.LeaseDuration, feed.Timeout, feed.Log = cfg.LeaseDuration, cfg.CallTimeout, log.With("component", "feed")
 	feed.Poison = &events.Poison{MaxAttempts: cfg.MaxAttempts, Log: log.With("component", "feed")}
+	// The previews are the third reader of each shard: it polls slowly.
+	feed.Background = map[string]bool{reactor.PreviewConsumer: true}
 	feed.Rebuild = func(ctx context.Context, consumer string) error {
 		if consumer != projections.ViewConsumer {
 			log.Warn("awsbackend: records trimmed from the stream were never handled by this consumer", "consumer", consumer)

@@ -65,6 +65,13 @@ type Feed struct {
 	// MaxPollInterval while reads stay empty (defaults 250 ms and 500 ms: the gallery must feel live).
 	PollInterval    time.Duration
 	MaxPollInterval time.Duration
+	// Background names consumers that may lag behind (the previews):
+	// their readers wait BackgroundPollInterval (default 2 s) after an
+	// empty read, so that a third reader of each shard keeps the
+	// GetRecords calls within the stream's limit (five a second per
+	// shard: the projector and the reactor make up to four when idle).
+	Background             map[string]bool
+	BackgroundPollInterval time.Duration
 	// RetryDelay is the first wait after a failed call; it doubles up to
 	// 32 times itself (default 1 s). It is the first wait after a failed
 	// handler too when Poison is nil.
@@ -120,6 +127,16 @@ func (f *Feed) leaseDuration() time.Duration { return orDefault(f.LeaseDuration,
 func (f *Feed) retryDelay() time.Duration    { return orDefault(f.RetryDelay, time.Second) }
 func (f *Feed) pollInterval() time.Duration  { return orDefault(f.PollInterval, 250*time.Millisecond) }
 func (f *Feed) maxPoll() time.Duration       { return orDefault(f.MaxPollInterval, 500*time.Millisecond) }
+
+// polls are the first and the longest wait after an empty read of
+// consumer's shard readers.
+func (f *Feed) polls(consumer string) (time.Duration, time.Duration) {
+	if f.Background[consumer] {
+		d := orDefault(f.BackgroundPollInterval, 2*time.Second)
+		return d, d
+	}
+	return f.pollInterval(), f.maxPoll()
+}
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {

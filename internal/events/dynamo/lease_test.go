@@ -213,3 +213,17 @@ func TestReadyShardsFollowLineage(t *testing.T) {
 		})
 	}
 }
+
+func TestBackgroundConsumersPollSlowly(t *testing.T) {
+	f := &Feed{Background: map[string]bool{"previews": true}}
+	if first, most := f.polls("reactor"); first != 250*time.Millisecond || most != 500*time.Millisecond {
+		t.Errorf("reactor: got %s, %s, want 250ms, 500ms", first, most)
+	}
+	if first, most := f.polls("previews"); first != 2*time.Second || most != 2*time.Second {
+		t.Errorf("previews: got %s, %s, want 2s, 2s", first, most)
+	}
+	f.BackgroundPollInterval = 3 * time.Second
+	if first, _ := f.polls("previews"); first != 3*time.Second {
+		t.Errorf("previews with 3s: got %s", first)
+	}
+}

@@ -51,7 +51,8 @@ func isCode(err error, codes ...string) bool {
 func (w *follower) process(ctx context.Context, shard, seq string) error {
 	log := w.log.With("shard", shard)
 	var iter *string
-	wait, fails := w.f.pollInterval(), 0
+	first, most := w.f.polls(w.name)
+	wait, fails := first, 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -134,14 +135,14 @@ func (w *follower) process(ctx context.Context, shard, seq string) error {
 			return w.leases.markDone(ctx, shard) // the shard is closed and fully handled
 		}
 		if len(out.Records) > 0 {
-			wait = w.f.pollInterval()
+			wait = first
 			continue
 		}
 		w.f.stats.empty.Add(1)
 		if !sleep(ctx, wait) {
 			return ctx.Err()
 		}
-		wait = min(wait*2, w.f.maxPoll())
+		wait = min(wait*2, most)
 	}
 }
 
