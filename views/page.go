@@ -95,7 +95,10 @@ type EntryDetail struct {
 	ContentType   string
 	Size          int64
 	Width, Height int
-	CanDelete     bool // the visitor may delete it
+	// PreviewPending: ready, and its larger preview is still being made
+	// (after the grid thumbnail, at a lower priority).
+	PreviewPending bool
+	CanDelete      bool // the visitor may delete it
 	DeleteToTrash bool // deleting moves it to the trash (the trash is on)
 	CanErase      bool // the visitor may erase it (shred its title, comment and file name, remove its files)
 	// Reporting: the reasons a report may give (empty: no report form),

@@ -257,6 +257,8 @@ type entryJSON struct {
 	MediaURL                           string    `json:"media_url"`
 	ThumbnailURL                       string    `json:"thumbnail_url"`
 	PreviewURL                         string    `json:"preview_url"`
+	PreviewWidth                       int       `json:"preview_width"`
+	PreviewHeight                      int       `json:"preview_height"`
 	UploadedAt                         time.Time `json:"uploaded_at"`
 	ContentType                        string    `json:"content_type"`
 }
@@ -426,8 +428,19 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 	if code, ct, _ := fetch(t, up.ThumbnailURL); code != 200 || !strings.HasPrefix(ct, "image/") {
 		t.Errorf("thumbnail_url once ready: %d %s", code, ct)
 	}
-	if code, ct, _ := fetch(t, got.PreviewURL); code != 200 || !strings.HasPrefix(ct, "image/") {
+	if got.PreviewURL != "" {
+		t.Logf("the preview was made by the time the entry was ready (%s)", got.PreviewURL)
+	}
+	// The preview comes after the grid thumbnail, at a lower priority.
+	waitFor(t, "the preview", func() bool {
+		got = mustJSON[entryJSON](t, s.api(apiCall{method: "GET", path: "/api/v1/entries/" + up.EIB}))
+		return got.PreviewURL != ""
+	})
+	if code, ct, _ := fetch(t, got.PreviewURL); code != 200 || ct != "image/jpeg" {
 		t.Errorf("preview_url %q: %d %s", got.PreviewURL, code, ct)
+	}
+	if got.PreviewWidth != 1280 || got.PreviewHeight != 853 {
+		t.Errorf("preview %d×%d, want 1280×853", got.PreviewWidth, got.PreviewHeight)
 	}
 
 	t.Run("the same bytes again are a duplicate", func(t *testing.T) {

@@ -32,7 +32,10 @@ type apiEntry struct {
 	URL          string    `json:"url"`
 	MediaURL     string    `json:"media_url"`
 	ThumbnailURL string    `json:"thumbnail_url"`
-	PreviewURL   string    `json:"preview_url,omitempty"`
+	// The preview, once made (after the grid thumbnail, at a lower priority).
+	PreviewURL    string `json:"preview_url,omitempty"`
+	PreviewWidth  int    `json:"preview_width,omitempty"`
+	PreviewHeight int    `json:"preview_height,omitempty"`
 }
 
 // apiUploaded is one upload's result.
@@ -91,7 +94,9 @@ func (s *Server) apiEntryOf(r *http.Request, e projections.Entry, names ownerNam
 		EIB: e.EIB, Title: e.Title, Comment: e.Comment, UploadedAt: e.Timestamp.UTC(), Status: string(e.Status),
 		ContentType: e.ContentType, Size: e.Size, Width: e.Width, Height: e.Height,
 		URL: s.abs(r, views.EntryURL(e.EIB)), MediaURL: s.media(r, e.Resource), ThumbnailURL: s.media(r, thumb),
-		PreviewURL: s.media(r, e.Preview),
+	}
+	if e.Preview != "" {
+		out.PreviewURL, out.PreviewWidth, out.PreviewHeight = s.media(r, e.Preview), e.PreviewWidth, e.PreviewHeight
 	}
 	out.Owner = s.ownerName(r, names, e.Owner)
 	return out

@@ -54,6 +54,7 @@ func entryPageOf(row projections.Entry, history []events.Event, viewer policy.Pr
 	}
 	if life, err := entry.Fold(history); err == nil {
 		a := viewer.Actor()
+		d.PreviewPending = row.Preview == "" && life.NeedsPreview()
 		d.CanDelete = pol.MayDelete(viewer, life) == nil
 		d.CanErase = pol.MayErase(viewer, life) == nil
 		if pol.MayReport(viewer) == nil && life.MayReport() == nil {
@@ -101,6 +102,10 @@ func describe(e events.Event) string {
 	case events.ThumbnailGenerated:
 		if len(f.Renditions) > 0 {
 			return fmt.Sprintf("%s in %d ms", views.Dims(f.Renditions[0].Width, f.Renditions[0].Height), f.Millis)
+		}
+	case events.PreviewGenerated:
+		if len(f.Renditions) > 0 {
+			return fmt.Sprintf("preview %s in %d ms", views.Dims(f.Renditions[0].Width, f.Renditions[0].Height), f.Millis)
 		}
 	case events.ThumbnailFailed:
 		return f.Failure.Message

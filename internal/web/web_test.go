@@ -737,7 +737,7 @@ func TestHistory(t *testing.T) {
 		t.Errorf("a gone entry is linked %d times", got)
 	}
 	options := d.Find(`select#type option`).Map(func(_ int, o *goquery.Selection) string { return o.AttrOr("value", "") })
-	if got, want := strings.Join(options, ","), ",MediaUploaded,ThumbnailGenerated,ThumbnailFailed,MediaTrashed,MediaRestored,MediaDeleted,MediaPurged,EntryClaimed,"+
+	if got, want := strings.Join(options, ","), ",MediaUploaded,ThumbnailGenerated,ThumbnailFailed,PreviewGenerated,MediaTrashed,MediaRestored,MediaDeleted,MediaPurged,EntryClaimed,"+
 		"MediaErased,EntryReported,ReportDismissed"; got != want { // a visitor: no account types
 		t.Errorf("type filter options: got %s, want %s", got, want)
 	}
