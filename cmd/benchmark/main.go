@@ -8,7 +8,7 @@
 // better). The figures (see docs/benchmarks.md):
 //
 //	ready        upload through a real `mediashare serve` until a second client on /live sees the thumbnail, per photo; baseline `vipsthumbnail -s 320` on the same file
-//	burst        1,000 uploads of Storm.jpg until the last thumbnail is on /live; baseline vipsthumbnail over 1,000 copies, one process per core; gallery p99 during the burst
+//	burst        1,000 uploads of Storm.jpg until the last thumbnail is on /live; baseline vipsthumbnail over 1,000 copies, one process per core; gallery p99 during the burst, and previews_s: until the last entry page preview (made after, at a lower priority) is in /api/v1
 //	replay       `mediashare replay` of the embedded view, events/s; baseline the target, 50,000 events/s
 //	rebuild-aws  `mediashare replay --backend aws` on moto, rows/s; baseline a plain BatchWriteItem loop of the same items
 //	gallery      GET / at 10,000 entries, req/s, 16 connections; baseline the same bytes served from memory

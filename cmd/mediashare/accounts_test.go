@@ -320,7 +320,7 @@ func testAnonymousUploadsAreClaimed(t *testing.T, start func(func(*config)) *sit
 
 	s.signUp(visitor, "Dana", goodPassword+" dana", "")
 	evs := s.events()
-	if got := streamTypes(evs, eib); got != "MediaUploaded,ThumbnailGenerated,EntryClaimed" {
+	if got := streamTypes(evs, eib); got != "MediaUploaded,ThumbnailGenerated,PreviewGenerated,EntryClaimed" {
 		t.Fatalf("the entry's stream: %s, want the claim last", got)
 	}
 	var account string

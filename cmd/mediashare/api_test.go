@@ -507,7 +507,7 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		for _, e := range h.Events {
 			types = append(types, string(e.Type))
 		}
-		if strings.Join(types, ",") != "MediaUploaded,ThumbnailGenerated" {
+		if strings.Join(types, ",") != "MediaUploaded,ThumbnailGenerated,PreviewGenerated" {
 			t.Errorf("history %v", types)
 		}
 		// Sealed fields are shown opened, as the history page shows them.
@@ -544,8 +544,8 @@ func testAPI(t *testing.T, start func(func(*config)) *site) {
 		one := mustJSON[struct {
 			Events []events.Record `json:"events"`
 		}](t, s.api(apiCall{method: "GET", path: "/api/v1/history?entry=" + up.EIB, token: all}))
-		if len(one.Events) != 2 {
-			t.Errorf("entry filter: %d events, want 2", len(one.Events))
+		if len(one.Events) != 3 {
+			t.Errorf("entry filter: %d events, want 3 (uploaded, thumbnail, preview)", len(one.Events))
 		}
 	})
 

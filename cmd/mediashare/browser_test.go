@@ -185,6 +185,8 @@ func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
 	}
 	alice.waitJS("the uploader's card turns ready, once", cardJS(eib, `c.length === 1 && c[0].dataset.status === "ready"`), 5*time.Second)
 	alice.screenshot("gallery")
+	s.waitPreview(eib) // made after the grid thumbnail, at a lower priority
+	alice.waitJS("the card names the preview in its srcset (the live swap done)", cardJS(eib, `c.length === 1 && /1280w/.test(c[0].querySelector("img").getAttribute("srcset") || "")`), 10*time.Second*slowdown)
 
 	// Alice opens the entry and deletes it.
 	alice.run(chromedp.Click(chromedp.CSS(`[data-eib="`+eib+`"] a`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
@@ -193,9 +195,9 @@ func TestBrowserLiveGalleryTwoBrowsers(t *testing.T) {
 	took = bob.waitJS("the deleted card leaves the other browser", cardJS(eib, `c.length === 0`), 2*time.Second*slowdown)
 	t.Logf("delete visible in the second browser after %s", took)
 	alice.waitJS("the owner is back on the gallery without the entry", `location.pathname === "/" && `+cardJS(eib, `c.length === 0`), 5*time.Second)
-	waitFor(t, "purge", func() bool { return len(s.events()) == 4 })
+	waitFor(t, "purge", func() bool { return len(s.events()) == 5 })
 	alice.open(s.url + "/history")
-	alice.waitJS("the history lists the four events", `document.querySelectorAll("[data-testid=event]").length === 4`, 5*time.Second)
+	alice.waitJS("the history lists the five events", `document.querySelectorAll("[data-testid=event]").length === 5`, 5*time.Second)
 	alice.screenshot("history")
 }
 
@@ -370,6 +372,7 @@ func TestBrowserTrashAndRestore(t *testing.T) {
 	eib := newestEIB(alice)
 	withThumb := `c.length === 1 && !!c[0].querySelector("img[data-testid=thumbnail]") && c[0].querySelector("img").complete && c[0].querySelector("img").naturalWidth > 0`
 	bob.waitJS("the other browser shows the card with its thumbnail", cardJS(eib, withThumb), 10*time.Second*slowdown)
+	s.waitPreview(eib)
 
 	alice.run(chromedp.Navigate(s.url+"/entries/"+eib), chromedp.WaitVisible(chromedp.CSS(`[data-testid=entry]`)))
 	alice.run(chromedp.Click(chromedp.CSS(`[data-testid=delete]`)))
@@ -409,7 +412,7 @@ func TestBrowserTrashAndRestore(t *testing.T) {
 	if n := evalAs[int](alice, `document.querySelectorAll("[data-testid=card]").length`); n != 1 {
 		t.Errorf("the gallery has %d cards after a duplicate, want 1", n)
 	}
-	if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated,MediaTrashed,MediaRestored" {
+	if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated,PreviewGenerated,MediaTrashed,MediaRestored" {
 		t.Errorf("events: %s", got)
 	}
 }

@@ -57,6 +57,7 @@ func TestAdminTrashRestorePurgeNameTheAdmin(t *testing.T) {
 	root, alice := browser(t), browser(t)
 	s.signUp(root, "root", "a long admin password 1", "")
 	eib := uploadOne(t, s, alice, "Storm", photoBytes(t, "Storm.jpg"))
+	s.waitStatus(alice, eib, "ready") // its thumbnail and preview recorded: the admin's events come last
 
 	var admin events.Actor
 	for _, ev := range s.events() {

@@ -133,7 +133,7 @@ func TestEraseByOwnerLeavesNoCopy(t *testing.T) {
 				t.Errorf("%s: message %q, want %q", tt.name, msg, tt.msg)
 			}
 		}
-		if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated" {
+		if got := streamTypes(s.events(), eib); got != "MediaUploaded,ThumbnailGenerated,PreviewGenerated" {
 			t.Fatalf("after the refusals the entry's events are %s", got)
 		}
 		// A cross-site form post is refused by the site's origin check.
@@ -162,7 +162,7 @@ func TestEraseByOwnerLeavesNoCopy(t *testing.T) {
 
 		// The audit log keeps that it was erased, when, by whom and why.
 		hist := mustDoc(t, s.get(bob, "/history?entry="+eib))
-		if got := historyTypes(hist); got != "MediaErased,ThumbnailGenerated,MediaUploaded" {
+		if got := historyTypes(hist); got != "MediaErased,PreviewGenerated,ThumbnailGenerated,MediaUploaded" {
 			t.Errorf("/history of the entry: %s", got)
 		}
 		html, _ := hist.Html()
@@ -405,7 +405,7 @@ func TestEraseFromTrashAndByTheOperator(t *testing.T) {
 				t.Errorf("%v: %v, want %q", tt.args, err, tt.msg)
 			}
 		}
-		if got := streamTypes(s.events(), b); got != "MediaUploaded,ThumbnailGenerated" {
+		if got := streamTypes(s.events(), b); got != "MediaUploaded,ThumbnailGenerated,PreviewGenerated" {
 			t.Fatalf("after the refusals: %s", got)
 		}
 		var out bytes.Buffer

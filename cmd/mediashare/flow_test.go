@@ -88,7 +88,7 @@ func testUploadBrowseOpenDelete(t *testing.T, start func(func(*config)) *site) {
 	if got := doc.Find(`[data-testid=size]`).Text(); !strings.HasSuffix(got, "KB") && !strings.HasSuffix(got, "MB") {
 		t.Errorf("entry page size %q", got)
 	}
-	if got := historyTypes(doc); got != "MediaUploaded,ThumbnailGenerated" {
+	if got := historyTypes(doc); got != "MediaUploaded,ThumbnailGenerated,PreviewGenerated" {
 		t.Errorf("entry history: got %s", got)
 	}
 	original := doc.Find(`[data-testid=original-url]`).AttrOr("href", "")
@@ -161,7 +161,7 @@ func testUploadBrowseOpenDelete(t *testing.T, start func(func(*config)) *site) {
 	}
 	waitFor(t, "blobs removed from disk", func() bool { return len(s.mediaFiles()) == 0 })
 	waitFor(t, "MediaPurged recorded", func() bool {
-		return streamTypes(s.events(), eib) == "MediaUploaded,ThumbnailGenerated,MediaDeleted,MediaPurged"
+		return streamTypes(s.events(), eib) == "MediaUploaded,ThumbnailGenerated,PreviewGenerated,MediaDeleted,MediaPurged"
 	})
 	if resp := s.get(alice, original); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("media of a deleted entry: %d, want 404", resp.StatusCode)

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ import (
 
 	"mediashare/internal/awsbackend"
 	"mediashare/internal/awstest"
+	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	eventsqlite "mediashare/internal/events/sqlite"
 	"mediashare/internal/sqlitedb"
@@ -257,7 +259,22 @@ func (s *site) waitStatus(c *http.Client, eib, status string) *goquery.Selection
 	for {
 		card := s.cards(c)[eib]
 		if card != nil && card.AttrOr("data-status", "") == status {
-			return card
+			if status != "ready" {
+				return card
+			}
+			// The preview follows the grid thumbnail at a lower
+			// priority: tests go on once both are made and in the view
+			// (the card's srcset names it), so that the streams and pages
+			// they check are the same every run.
+			if !s.waitPreview(eib) {
+				return card
+			}
+			for ; time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if card := s.cards(c)[eib]; card != nil && card.Find(`img[data-testid=thumbnail]`).AttrOr("srcset", "") != "" {
+					return card
+				}
+			}
+			s.t.Fatalf("entry %s: its preview is recorded but not in the view after 60 s", eib)
 		}
 		if time.Now().After(deadline) {
 			got := "no card"
@@ -265,6 +282,35 @@ func (s *site) waitStatus(c *http.Client, eib, status string) *goquery.Selection
 				got = card.AttrOr("data-status", "")
 			}
 			s.t.Fatalf("entry %s: status %q after 60 s, want %q", eib, got, status)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitPreview waits until the entry's preview is made (or not wanted:
+// a small original, an entry gone or failed), as its events say, and
+// reports whether there is one.
+func (s *site) waitPreview(eib string) bool {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var stream []events.Event
+		for _, e := range s.events() {
+			if e.Stream == eib {
+				stream = append(stream, e)
+			}
+		}
+		slices.SortFunc(stream, func(a, b events.Event) int { return a.Version - b.Version })
+		e, err := entry.Fold(stream)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if !e.NeedsPreview() {
+			_, has := e.Preview()
+			return has
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("entry %s: no preview after 60 s (%s)", eib, streamTypes(stream, eib))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
