@@ -99,8 +99,8 @@ type EntryDetail struct {
 	// (after the grid thumbnail, at a lower priority).
 	PreviewPending bool
 	CanDelete      bool // the visitor may delete it
-	DeleteToTrash bool // deleting moves it to the trash (the trash is on)
-	CanErase      bool // the visitor may erase it (shred its title, comment and file name, remove its files)
+	DeleteToTrash  bool // deleting moves it to the trash (the trash is on)
+	CanErase       bool // the visitor may erase it (shred its title, comment and file name, remove its files)
 	// Reporting: the reasons a report may give (empty: no report form),
 	// and the notice after one was sent.
 	ReportReasons []string
