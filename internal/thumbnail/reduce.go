@@ -26,9 +26,15 @@ func (s *scratch) boxReduce(img image.Image, k int) *image.RGBA {
 		return nil
 	}
 	dst := s.rgba(ow, oh)
-	if src, ok := img.(*image.RGBA); ok {
+	switch src := img.(type) {
+	case *image.RGBA:
 		rgbaReduce(dst, src, k)
 		return dst
+	case *image.YCbCr:
+		if src.Rect.Min == (image.Point{}) {
+			yCbCrReduce(dst, src, k)
+			return dst
+		}
 	}
 	var px func(x0, y0, x1, y1 int) [4]uint8
 	switch src := img.(type) {
@@ -120,22 +126,80 @@ func halveRows(out, r0, r1 []uint8) {
 	}
 }
 
+// yCbCrReduce is boxReduce of a YCbCr image at the origin, row by row
+// like rgbaReduce: the same sums as yCbCrBox (luma over the block, chroma
+// over the samples that cover it), so the same pixels.
+func yCbCrReduce(dst *image.RGBA, src *image.YCbCr, k int) {
+	sx, sy := subsampling(src.SubsampleRatio)
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	cw := (w + sx - 1) / sx
+	ys := make([]uint32, w)
+	cbs, crs := make([]uint32, cw), make([]uint32, cw)
+	for oy := range dst.Rect.Dy() {
+		y0, y1 := oy*k, min(oy*k+k, h)
+		clear(ys)
+		for y := y0; y < y1; y++ {
+			row := src.Y[y*src.YStride : y*src.YStride+w]
+			sums := ys[:len(row)]
+			for x, v := range row {
+				sums[x] += uint32(v)
+			}
+		}
+		cy0, cy1 := y0/sy, (y1-1)/sy+1
+		clear(cbs)
+		clear(crs)
+		for cy := cy0; cy < cy1; cy++ {
+			cb := src.Cb[cy*src.CStride : cy*src.CStride+cw]
+			cr := src.Cr[cy*src.CStride : cy*src.CStride+cw]
+			cbSums, crSums := cbs[:len(cb)], crs[:len(cb)]
+			cr = cr[:len(cb)]
+			for x, v := range cb {
+				cbSums[x] += uint32(v)
+				crSums[x] += uint32(cr[x])
+			}
+		}
+		out := dst.Pix[oy*dst.Stride:]
+		for ox := range dst.Rect.Dx() {
+			x0, x1 := ox*k, min(ox*k+k, w)
+			var yv, cbv, crv uint64
+			for _, v := range ys[x0:x1] {
+				yv += uint64(v)
+			}
+			cx0, cx1 := x0/sx, (x1-1)/sx+1
+			for x := cx0; x < cx1; x++ {
+				cbv += uint64(cbs[x])
+				crv += uint64(crs[x])
+			}
+			n := uint64((x1 - x0) * (y1 - y0))
+			cn := uint64((cx1 - cx0) * (cy1 - cy0))
+			r, g, b := color.YCbCrToRGB(uint8((yv+n/2)/n), uint8((cbv+cn/2)/cn), uint8((crv+cn/2)/cn))
+			q := out[4*ox : 4*ox+4 : 4*ox+4]
+			q[0], q[1], q[2], q[3] = r, g, b, 255
+		}
+	}
+}
+
+// subsampling is the horizontal and vertical chroma subsampling of r.
+func subsampling(r image.YCbCrSubsampleRatio) (sx, sy int) {
+	switch r {
+	case image.YCbCrSubsampleRatio422:
+		return 2, 1
+	case image.YCbCrSubsampleRatio420:
+		return 2, 2
+	case image.YCbCrSubsampleRatio440:
+		return 1, 2
+	case image.YCbCrSubsampleRatio411:
+		return 4, 1
+	case image.YCbCrSubsampleRatio410:
+		return 4, 2
+	}
+	return 1, 1
+}
+
 // yCbCrBox averages luma over the block and chroma over the chroma samples
 // that cover it, then converts once.
 func yCbCrBox(src *image.YCbCr) func(x0, y0, x1, y1 int) [4]uint8 {
-	sx, sy := 1, 1
-	switch src.SubsampleRatio {
-	case image.YCbCrSubsampleRatio422:
-		sx = 2
-	case image.YCbCrSubsampleRatio420:
-		sx, sy = 2, 2
-	case image.YCbCrSubsampleRatio440:
-		sy = 2
-	case image.YCbCrSubsampleRatio411:
-		sx = 4
-	case image.YCbCrSubsampleRatio410:
-		sx, sy = 4, 2
-	}
+	sx, sy := subsampling(src.SubsampleRatio)
 	r := src.Rect
 	return func(x0, y0, x1, y1 int) [4]uint8 {
 		var ys uint32
