@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mediashare/internal/blob"
 	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/events/eventstest"
@@ -305,5 +306,52 @@ func TestPreviewsConsumerMakesWhatACrashLeft(t *testing.T) {
 	}
 	if n := made.Load(); n != 1 {
 		t.Errorf("made %d previews, want 1", n)
+	}
+}
+
+// failingPuts is a blob store whose Put fails for keys with the suffix.
+type failingPuts struct {
+	blob.Store
+	suffix string
+}
+
+func (b failingPuts) Put(ctx context.Context, key string, r io.Reader, contentType string) (blob.Info, error) {
+	if strings.HasSuffix(key, b.suffix) {
+		return blob.Info{}, errors.New("the disk is full")
+	}
+	return b.Store.Put(ctx, key, r, contentType)
+}
+
+// The poison rule holds for the previews as for the reactor: a preview
+// that keeps failing is parked after the attempts allowed and the feed
+// moves on to the next entry's; the entry stays ready, nothing recorded.
+func TestPreviewsConsumerParksAPreviewThatKeepsFailing(t *testing.T) {
+	f := newReactor(t, nil)
+	f.store.Poison = &events.Poison{MaxAttempts: 2, RetryDelay: 5 * time.Millisecond}
+	bad, good := "01JDPREVIEW00000000000000B", "01JDPREVIEW00000000000000C"
+	mustHandle(t, f.r.Handle, f.upload(t, bad))
+	mustHandle(t, f.r.Handle, f.upload(t, good))
+	made := withPreviews(f, nil)
+	f.r.Blobs = failingPuts{Store: f.blobs, suffix: bad + ".jpg-preview.jpg"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.r.RunPreviews(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.HasSuffix(types(t, f.store, good), "PreviewGenerated") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the feed did not move on past the failing preview: %s", types(t, f.store, good))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	if got, want := types(t, f.store, bad), "MediaUploaded,ThumbnailGenerated"; got != want {
+		t.Errorf("the parked entry: got %s, want %s (ready, no preview, no failure)", got, want)
+	}
+	if n := made.Load(); n != 3 {
+		t.Errorf("previews made %d times, want 2 attempts at the bad one and 1 at the good one", n)
 	}
 }
