@@ -16,6 +16,7 @@ import (
 
 	"mediashare/internal/backend"
 	"mediashare/internal/events"
+	"mediashare/internal/foreground"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
 	"mediashare/internal/live"
@@ -41,9 +42,9 @@ type app struct {
 	reactor   *reactor.Reactor
 	poller    *live.Poller
 	gallery   *gallery.Service
-	// foreground is the work previews give way to: uploads in flight
-	// (countUploads) and grid thumbnails (the reactor).
-	foreground *reactor.Foreground
+	// foreground is what background work gives way to: uploads in
+	// flight (the web counts them) and grid thumbnails (the reactor).
+	foreground *foreground.Tracker
 	done       chan struct{} // closed when shutdown begins
 	debugAddr  string        // the --debug-addr listener's address, once listening
 }
@@ -100,7 +101,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("--api-cors-origins: %w", err)
 	}
 
-	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{}), foreground: &reactor.Foreground{}}
+	a := &app{cfg: c, log: log, backend: be, metrics: m, hub: live.NewHub(64), done: make(chan struct{}), foreground: &foreground.Tracker{}}
 	store := be.Events
 	uploadLimits := gallery.DefaultLimits
 	uploadLimits.MaxBytes, uploadLimits.MaxPixels = c.MaxUploadBytes, c.MaxPixels
@@ -123,7 +124,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 		Reports: &limits.Keyed{PerHour: c.ReportsPerHour, MaxClients: 10000,
 			Message: "You have sent many reports in the last hour, the most we take. Please try again later."},
 		Spool:        spool,
-		Foreground:   &web.Foreground{},
+		Foreground:   a.foreground,
 		Disk:         &limits.Disk{Dir: diskDir, MinFree: uint64(c.MinFreeBytes)},
 		Body:         limits.Body{MinRate: c.MinBodyRate, Grace: min(10*time.Second, c.BodyTimeout), Deadline: c.BodyTimeout},
 		WriteTimeout: c.WriteTimeout,
@@ -153,7 +154,7 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 	}
 	a.reactor = &reactor.Reactor{
 		Feed: be.Feed, Events: store, Blobs: be.Blobs, Checkpoints: be.View, Keys: be.Keys, Invalidate: be.Invalidate,
-		Thumbnail: yieldToUploads(a.site.Foreground, c.ThumbYield, makeThumbnail(thumbs)), ThumbnailTimeout: c.ThumbTimeout,
+		Thumbnail: yieldToUploads(a.foreground, c.ThumbYield, makeThumbnail(thumbs)), ThumbnailTimeout: c.ThumbTimeout,
 		Preview: makePreview(thumbs), Foreground: a.foreground, PreviewDelay: c.PreviewDelay,
 		Log: log.With("consumer", reactor.Consumer),
 		Observe: func(d time.Duration, failed bool) {
@@ -197,7 +198,7 @@ func (a *app) run(ctx context.Context, listening chan<- string) error {
 		return fmt.Errorf("listen on --addr %s: %w", c.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           countUploads(a.foreground, a.site.Handler()),
+		Handler:           a.site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -336,13 +337,13 @@ func makeThumbnail(opts thumbnail.Options) reactor.MakeThumbnail {
 }
 
 // yieldToUploads makes each thumbnail wait, up to limit, while uploads of
-// many bytes are in progress (--thumbnail-yield): a decode of a large
+// many bytes are in progress (--thumbnail-yield; foreground.Tracker.Heavy): a decode of a large
 // photo takes a core for most of a second, which the uploads still
 // arriving need more, and memory the server's peak would carry. A burst of small
-// uploads never waits (web.DefaultBusyBytes), nor does a lone upload.
-func yieldToUploads(fg *web.Foreground, limit time.Duration, next reactor.MakeThumbnail) reactor.MakeThumbnail {
+// uploads never waits (foreground.DefaultBusyBytes), nor does a lone upload.
+func yieldToUploads(fg *foreground.Tracker, limit time.Duration, next reactor.MakeThumbnail) reactor.MakeThumbnail {
 	return func(ctx context.Context, r io.ReadSeeker) (reactor.Thumbnail, error) {
-		fg.Wait(ctx, limit)
+		fg.WaitLight(ctx, limit)
 		return next(ctx, r)
 	}
 }
@@ -356,18 +357,6 @@ func makePreview(opts thumbnail.Options) reactor.MakePreview {
 		}
 		return &reactor.Rendition{Data: p.Data, ContentType: p.ContentType, Ext: p.Ext, Width: p.Width, Height: p.Height}, nil
 	}
-}
-
-// countUploads counts each upload request in flight as foreground work,
-// which previews give way to: a POST whose body is a multipart form (the
-// upload form, the API's uploads).
-func countUploads(fg *reactor.Foreground, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-			defer fg.Begin()()
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // mediaBase is the --media-url as a base that keys are appended to.

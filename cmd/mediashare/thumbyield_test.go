@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"mediashare/internal/foreground"
 	"mediashare/internal/reactor"
-	"mediashare/internal/web"
 )
 
 // --thumbnail-yield: the default, a value, and the bad ones refused at
@@ -54,7 +54,7 @@ func TestThumbnailYieldFlag(t *testing.T) {
 // A thumbnail waits while big uploads are in progress, no longer than
 // its bound, and not at all otherwise.
 func TestThumbnailsYieldToUploads(t *testing.T) {
-	fg := &web.Foreground{}
+	fg := &foreground.Tracker{}
 	made := 0
 	mk := yieldToUploads(fg, 200*time.Millisecond, func(context.Context, io.ReadSeeker) (reactor.Thumbnail, error) {
 		made++
@@ -65,7 +65,7 @@ func TestThumbnailsYieldToUploads(t *testing.T) {
 	if d := time.Since(start); d >= 200*time.Millisecond || made != 1 {
 		t.Errorf("idle: made %d after %v, want one at once", made, d)
 	}
-	done := fg.Uploading(web.DefaultBusyBytes)
+	done := fg.Upload(foreground.DefaultBusyBytes)
 	defer done()
 	start = time.Now()
 	mk(context.Background(), strings.NewReader(""))

@@ -13,6 +13,7 @@ import (
 	"mediashare/internal/entry"
 	"mediashare/internal/events"
 	"mediashare/internal/events/eventstest"
+	"mediashare/internal/foreground"
 	"mediashare/internal/reactor"
 )
 
@@ -213,11 +214,11 @@ func TestPreviewFailureRecordsNothing(t *testing.T) {
 func TestPreviewGivesWayToTheForeground(t *testing.T) {
 	f := newReactor(t, nil)
 	made := withPreviews(f, nil)
-	fg := &reactor.Foreground{}
+	fg := &foreground.Tracker{}
 	f.r.Foreground, f.r.PreviewQuiet, f.r.PreviewDelay = fg, 50*time.Millisecond, time.Hour
 	eib := "01JDPREVIEW000000000000008"
 	mustHandle(t, f.r.Handle, f.upload(t, eib))
-	if n := fg.Busy(); n != 0 {
+	if n := fg.InFlight(); n != 0 {
 		t.Fatalf("the thumbnail left %d pieces of foreground work counted", n)
 	}
 	end := fg.Begin() // an upload being received
@@ -272,7 +273,7 @@ func TestPreviewsConsumerMakesWhatACrashLeft(t *testing.T) {
 	mustHandle(t, f.r.Handle, f.upload(t, eib)) // the first job, then the process stops
 
 	// A first run stopped while the preview waits for a busy foreground.
-	fg := &reactor.Foreground{}
+	fg := &foreground.Tracker{}
 	end := fg.Begin()
 	f.r.Foreground, f.r.PreviewQuiet, f.r.PreviewDelay = fg, 20*time.Millisecond, time.Hour
 	made := withPreviews(f, nil)

@@ -27,6 +27,7 @@ import (
 	"mediashare/internal/blob"
 	"mediashare/internal/entry"
 	"mediashare/internal/events"
+	"mediashare/internal/foreground"
 	"mediashare/internal/ids"
 )
 
@@ -75,7 +76,7 @@ type Reactor struct {
 	Preview MakePreview
 	// Foreground, when set, is the work previews give way to: the
 	// reactor counts its grid thumbnails there, the web its uploads.
-	Foreground *Foreground
+	Foreground *foreground.Tracker
 	// PreviewDelay bounds how long a preview waits for the foreground
 	// to be idle, from its ThumbnailGenerated (DefaultPreviewDelay when
 	// 0): past it the preview is made anyway, so previews are never

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mediashare/internal/blob"
+	"mediashare/internal/foreground"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
 	"mediashare/internal/live"
@@ -86,9 +87,10 @@ type Server struct {
 	Body         limits.Body   // how slowly a request body may arrive
 	WriteTimeout time.Duration // for every response but /live's stream
 
-	// Foreground counts the upload bytes being received, for background
-	// work to give way to (the reactor's thumbnails); nil: not counted.
-	Foreground *Foreground
+	// Foreground counts the uploads being received and answered (with
+	// their bytes), for background work to give way to (the reactor's
+	// thumbnails and previews); nil: not counted.
+	Foreground *foreground.Tracker
 
 	// The JSON API (api.go): tokens, accounts, public URL, CORS.
 	API APIConfig

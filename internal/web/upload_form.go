@@ -204,7 +204,7 @@ func (s *Server) uploading(r *http.Request, maxFile int64) func() {
 	if n <= 0 {
 		n = maxFile
 	}
-	return s.Foreground.Uploading(n)
+	return s.Foreground.Upload(n)
 }
 
 // limitText cuts s (from a request) to n bytes of valid text for a message.

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"mediashare/internal/blob/fileblob"
+	"mediashare/internal/foreground"
 	"mediashare/internal/gallery"
 	"mediashare/internal/limits"
 	"mediashare/internal/live"
@@ -30,60 +30,6 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("still not %s after 20s", what)
 		}
-	}
-}
-
-func TestForegroundWaits(t *testing.T) {
-	var nilFG *web.Foreground
-	if nilFG.Busy() || nilFG.Wait(context.Background(), time.Hour) != 0 {
-		t.Fatal("a nil Foreground is busy or waits")
-	}
-	fg := &web.Foreground{}
-	if fg.Busy() {
-		t.Fatal("busy with nothing arriving")
-	}
-	// Not busy: Wait returns at once, whatever its bound.
-	start := time.Now()
-	fg.Wait(context.Background(), time.Hour)
-	if d := time.Since(start); d > 5*time.Second {
-		t.Fatalf("an idle Wait took %v", d)
-	}
-	done := fg.Uploading(web.DefaultBusyBytes)
-	if !fg.Busy() {
-		t.Fatal("not busy with DefaultBusyBytes arriving")
-	}
-	// Bounded: it gives up after its limit.
-	if d := fg.Wait(context.Background(), 20*time.Millisecond); d < 20*time.Millisecond {
-		t.Errorf("a busy Wait returned after %v, before its 20ms", d)
-	}
-	// Cancelled: it returns.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	fg.Wait(ctx, time.Hour)
-	// The body ends: a waiter goes on.
-	waited := make(chan time.Duration)
-	go func() { waited <- fg.Wait(context.Background(), time.Hour) }()
-	time.Sleep(10 * time.Millisecond)
-	done()
-	done() // twice is once
-	select {
-	case <-waited:
-	case <-time.After(20 * time.Second):
-		t.Fatal("Wait did not return when the uploads ended")
-	}
-	if fg.Busy() {
-		t.Error("still busy after the body ended")
-	}
-	// Small bodies never make it busy, however many.
-	var ends []func()
-	for range 20 {
-		ends = append(ends, fg.Uploading(1<<20))
-	}
-	if fg.Busy() {
-		t.Error("busy with 20 MiB arriving, under DefaultBusyBytes")
-	}
-	for _, e := range ends {
-		e()
 	}
 }
 
@@ -106,7 +52,7 @@ func newSpoolSite(t *testing.T, keep bool) (*fakeGallery, *web.Server, *limits.S
 		Gallery: f, Blobs: blobs, Metrics: metrics.New(), Assets: static.New(),
 		Owners: &web.Owners{Keys: [][]byte{[]byte("test key for owner cookies")}},
 		Live:   live.NewHub(8), Changes: noChanges{}, Done: make(chan struct{}), Log: slog.New(slog.DiscardHandler),
-		Spool: spool, Foreground: &web.Foreground{BusyBytes: 1 << 10},
+		Spool: spool, Foreground: &foreground.Tracker{BusyBytes: 1 << 10},
 	}
 	return f, s, spool
 }
@@ -137,7 +83,7 @@ func TestUploadBodyMakesTheForegroundBusy(t *testing.T) {
 	mw.WriteField("comment", "c")
 	fw, _ := mw.CreateFormFile("file", "a.jpg")
 	io.WriteString(fw, content[:1000])
-	eventually(t, "busy while the body streams", s.Foreground.Busy)
+	eventually(t, "busy while the body streams", s.Foreground.Heavy)
 	io.WriteString(fw, content[1000:])
 	mw.Close()
 	pw.Close()
@@ -146,7 +92,7 @@ func TestUploadBodyMakesTheForegroundBusy(t *testing.T) {
 		return
 	}
 	resp.Body.Close()
-	if s.Foreground.Busy() {
+	if s.Foreground.Heavy() {
 		t.Error("still busy after the upload was answered")
 	}
 	if len(f.uploads) != 1 || f.uploads[0].body != content {
