@@ -91,6 +91,7 @@ type config struct {
 	AWS              awsbackend.Config
 	ConfigFromIMDS   bool // --config-from-user-data
 	AWSLeaseDuration time.Duration
+	AWSPreviewPoll   time.Duration
 }
 
 // envName is the environment twin of a flag: --max-pixels → MEDIASHARE_MAX_PIXELS.
@@ -173,6 +174,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.BoolVar(&c.AWS.PathStyle, "s3-path-style", false, "aws: path-style S3 addressing (most non-AWS endpoints want it)")
 	fs.BoolVar(&c.ConfigFromIMDS, "config-from-user-data", false, `aws: read {"bucket": …, "table": …, "events_table": …} from EC2 user data (IMDSv2)`)
 	fs.DurationVar(&c.AWSLeaseDuration, "lease-duration", 30*time.Second, "aws: how long a stream shard lease lasts unless renewed")
+	fs.DurationVar(&c.AWSPreviewPoll, "preview-poll", 2*time.Second, "aws: how long the previews consumer waits after an empty read of a stream shard (it is the stream's third reader; the default keeps the three within GetRecords' limit of five calls a second per shard)")
 	fs.Var(bytesValue{&c.MaxUploadBytes}, "max-upload-bytes", "largest accepted file, e.g. 25MiB")
 	fs.Int64Var(&c.MaxPixels, "max-pixels", c.MaxPixels, "largest accepted image in pixels (width × height)")
 	fs.Var(bytesValue{&c.DecodeMemory}, "decode-memory", "memory budget for decoding images, e.g. 512MiB; decodes wait for room and an image that can never fit is refused at upload (default: half the memory the process may use: its cgroup limit, GOMEMLIMIT, or the machine's RAM)")
@@ -316,7 +318,7 @@ func (c *config) validate() error {
 	for _, d := range []struct {
 		flag string
 		v    time.Duration
-	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}, {"preview-delay", c.PreviewDelay}} {
+	}{{"body-timeout", c.BodyTimeout}, {"write-timeout", c.WriteTimeout}, {"preview-delay", c.PreviewDelay}, {"preview-poll", c.AWSPreviewPoll}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("--%s (%s) must be positive", d.flag, envName(d.flag)))
 		}
@@ -415,6 +417,7 @@ func (c *config) resolveAWS(ctx context.Context) error {
 		c.AWS = fromUD
 	}
 	c.AWS.LeaseDuration = c.AWSLeaseDuration
+	c.AWS.PreviewPoll = c.AWSPreviewPoll
 	c.AWS.MaxAttempts = c.MaxAttempts
 	return c.AWS.Validate()
 }

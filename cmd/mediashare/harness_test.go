@@ -73,6 +73,9 @@ func awsConfig(t testing.TB, c *config) {
 		Region: awstest.Region, Endpoint: endpoint, PathStyle: true,
 	}
 	c.AWSLeaseDuration = 3 * time.Second
+	// moto has no GetRecords limit: the previews need not wait 2 s on
+	// an idle shard.
+	c.AWSPreviewPoll = 200 * time.Millisecond
 	c.AWS.LeaseDuration = c.AWSLeaseDuration
 	secret := filepath.Join(t.TempDir(), "secret.key")
 	if err := os.WriteFile(secret, []byte("a shared test key of 32 bytes!!!"), 0o600); err != nil {

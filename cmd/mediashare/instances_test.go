@@ -69,7 +69,7 @@ func startProcess(t *testing.T, c config, extra ...string) *process {
 	addr := freeAddr(t)
 	args := []string{"serve", "--uploads", "anyone", "--addr", addr, "--data", t.TempDir(), "--secret-file", c.SecretFile,
 		"--backend", "aws", "--bucket", c.AWS.Bucket, "--table", c.AWS.Table, "--events-table", c.AWS.EventsTable,
-		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String()}
+		"--region", c.AWS.Region, "--endpoint", c.AWS.Endpoint, "--s3-path-style", "--lease-duration", c.AWSLeaseDuration.String(), "--preview-poll", c.AWSPreviewPoll.String()}
 	if c.Backend == "embedded" {
 		args = []string{"serve", "--uploads", "anyone", "--addr", addr, "--data", c.Data, "--secret-file", c.SecretFile, "--backend", "embedded"}
 	}

@@ -61,6 +61,9 @@ func TestLimitFlags(t *testing.T) {
 		{"preview delay zero", "preview-delay", []string{"--preview-delay", "0s"}, nil},
 		{"preview delay negative", "preview-delay", nil, map[string]string{"MEDIASHARE_PREVIEW_DELAY": "-5s"}},
 		{"preview delay garbage", "preview-delay", []string{"--preview-delay", "soon"}, nil},
+		{"preview poll zero", "preview-poll", []string{"--preview-poll", "0s"}, nil},
+		{"preview poll negative", "preview-poll", nil, map[string]string{"MEDIASHARE_PREVIEW_POLL": "-1s"}},
+		{"preview poll garbage", "preview-poll", []string{"--preview-poll", "often"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := parseServe(t, tt.args, tt.env)

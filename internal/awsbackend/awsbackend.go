@@ -103,6 +103,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 	feed.Poison = &events.Poison{MaxAttempts: cfg.MaxAttempts, Log: log.With("component", "feed")}
 	// The previews are the third reader of each shard: it polls slowly.
 	feed.Background = map[string]bool{reactor.PreviewConsumer: true}
+	feed.BackgroundPollInterval = cfg.PreviewPoll
 	feed.Rebuild = func(ctx context.Context, consumer string) error {
 		if consumer != projections.ViewConsumer {
 			log.Warn("awsbackend: records trimmed from the stream were never handled by this consumer", "consumer", consumer)

@@ -50,6 +50,11 @@ type Config struct {
 	// LeaseDuration is how long a feed lease lasts unless renewed; a dead
 	// instance's shards are taken over after it (default 30 s).
 	LeaseDuration time.Duration
+	// PreviewPoll is how long the previews consumer, the stream's third
+	// reader, waits after an empty read of a shard (default 2 s, which
+	// keeps the three readers within GetRecords' five calls a second per
+	// shard).
+	PreviewPoll time.Duration
 	// CallTimeout bounds each AWS call (default 10 s).
 	CallTimeout time.Duration
 	// MaxAttempts bounds the attempts at one event before the feed parks
