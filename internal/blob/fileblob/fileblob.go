@@ -65,19 +65,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, contentType st
 		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
 	}
 	m := meta{ContentType: contentType, SHA256: hex.EncodeToString(h.Sum(nil))}
-	mb, _ := json.Marshal(m)
-	if _, err := writeAtomic(ctx, s.root, metaPath(p), bytes.NewReader(mb), nil); err != nil {
-		os.Remove(p)
-		return blob.Info{}, fmt.Errorf("fileblob: put %s: metadata: %w", key, err)
-	}
-	if err := syncDir(filepath.Dir(p)); err != nil {
-		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
-	}
-	st, err := os.Stat(p)
-	if err != nil {
-		return blob.Info{}, fmt.Errorf("fileblob: put %s: %w", key, err)
-	}
-	return info(key, n, m, st), nil
+	return s.finishPut(ctx, key, p, n, m)
 }
 
 // PutFile implements blob.Store. A file on the store's file system is
@@ -107,6 +95,12 @@ func (s *Store) PutFile(ctx context.Context, key, path, contentType, sum string)
 		return blob.Info{}, fmt.Errorf("fileblob: put %s from %s: %w", key, path, err)
 	}
 	m := meta{ContentType: contentType, SHA256: sum}
+	return s.finishPut(ctx, key, p, n, m)
+}
+
+// finishPut stores the metadata of the object just written at p and
+// makes both names durable; on failure the object is removed.
+func (s *Store) finishPut(ctx context.Context, key, p string, n int64, m meta) (blob.Info, error) {
 	mb, _ := json.Marshal(m)
 	if _, err := writeAtomic(ctx, s.root, metaPath(p), bytes.NewReader(mb), nil); err != nil {
 		os.Remove(p)

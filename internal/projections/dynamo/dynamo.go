@@ -410,8 +410,8 @@ feed:
 	return ctx.Err()
 }
 
-// writeBatch writes one BatchWriteItem request, and again what it left
-// unprocessed, with backoff.
+// writeBatch sends one BatchWriteItem request (puts or deletes), and
+// again what it left unprocessed, with backoff.
 func (v *View) writeBatch(ctx context.Context, reqs []types.WriteRequest) error {
 	for attempt := 0; len(reqs) > 0; attempt++ {
 		if attempt > 0 {
@@ -427,7 +427,7 @@ func (v *View) writeBatch(ctx context.Context, reqs []types.WriteRequest) error 
 		out, err := v.db.BatchWriteItem(c, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{v.table: reqs}})
 		cancel()
 		if err != nil {
-			return fmt.Errorf("write to table %s: %w", v.table, err)
+			return fmt.Errorf("batch write to table %s: %w", v.table, err)
 		}
 		reqs = out.UnprocessedItems[v.table]
 	}
@@ -802,23 +802,8 @@ func (v *View) deleteBatch(ctx context.Context, keys []map[string]types.Attribut
 	for i, k := range keys {
 		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 	}
-	for attempt := 0; len(reqs) > 0; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(time.Duration(50<<min(attempt, 6)) * time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			case <-t.C:
-			}
-		}
-		c, cancel := v.call(ctx)
-		out, err := v.db.BatchWriteItem(c, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{v.table: reqs}})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("projections/dynamo: reset: delete from table %s: %w", v.table, err)
-		}
-		reqs = out.UnprocessedItems[v.table]
+	if err := v.writeBatch(ctx, reqs); err != nil {
+		return fmt.Errorf("projections/dynamo: reset: %w", err)
 	}
 	return nil
 }
