@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,20 +11,6 @@ import (
 // The account flags and their MEDIASHARE_* twins: defaults, good values,
 // and every bad one refused at start-up naming the flag.
 func TestAccountFlags(t *testing.T) {
-	parseServe := func(t *testing.T, args []string, env map[string]string) (config, error) {
-		t.Helper()
-		for k, v := range env {
-			t.Setenv(k, v)
-		}
-		var c config
-		fs := newFlagSet("serve", &c)
-		fs.SetOutput(io.Discard)
-		err := parse(fs, args)
-		if err == nil {
-			err = c.validate()
-		}
-		return c, err
-	}
 	c, err := parseServe(t, nil, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -10,20 +10,6 @@ import (
 // The limit flags and their MEDIASHARE_* twins: defaults, good values,
 // and every bad one refused at start-up naming the flag.
 func TestLimitFlags(t *testing.T) {
-	parseServe := func(t *testing.T, args []string, env map[string]string) (config, error) {
-		t.Helper()
-		for k, v := range env {
-			t.Setenv(k, v)
-		}
-		var c config
-		fs := newFlagSet("serve", &c)
-		fs.SetOutput(io.Discard)
-		err := parse(fs, args)
-		if err == nil {
-			err = c.validate()
-		}
-		return c, err
-	}
 	c, err := parseServe(t, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -72,4 +58,21 @@ func TestLimitFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// parseServe parses serve's flags (with env's MEDIASHARE_* variables set
+// for the test) and validates them, as start-up does.
+func parseServe(t *testing.T, args []string, env map[string]string) (config, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var c config
+	fs := newFlagSet("serve", &c)
+	fs.SetOutput(io.Discard)
+	err := parse(fs, args)
+	if err == nil {
+		err = c.validate()
+	}
+	return c, err
 }

@@ -14,24 +14,10 @@ import (
 // --thumbnail-yield: the default, a value, and the bad ones refused at
 // start-up naming the flag.
 func TestThumbnailYieldFlag(t *testing.T) {
-	parse1 := func(t *testing.T, args []string, env map[string]string) (config, error) {
-		t.Helper()
-		for k, v := range env {
-			t.Setenv(k, v)
-		}
-		var c config
-		fs := newFlagSet("serve", &c)
-		fs.SetOutput(io.Discard)
-		err := parse(fs, args)
-		if err == nil {
-			err = c.validate()
-		}
-		return c, err
-	}
-	if c, err := parse1(t, nil, nil); err != nil || c.ThumbYield != 5*time.Second {
+	if c, err := parseServe(t, nil, nil); err != nil || c.ThumbYield != 5*time.Second {
 		t.Fatalf("default: %v (%v), want 5s", c.ThumbYield, err)
 	}
-	if c, err := parse1(t, nil, map[string]string{"MEDIASHARE_THUMBNAIL_YIELD": "0"}); err != nil || c.ThumbYield != 0 {
+	if c, err := parseServe(t, nil, map[string]string{"MEDIASHARE_THUMBNAIL_YIELD": "0"}); err != nil || c.ThumbYield != 0 {
 		t.Fatalf("0 from the environment: %v (%v)", c.ThumbYield, err)
 	}
 	for _, tt := range []struct {
@@ -44,7 +30,7 @@ func TestThumbnailYieldFlag(t *testing.T) {
 		{"longer than a shorter deadline", []string{"--thumbnail-timeout", "2s", "--thumbnail-yield", "3s"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := parse1(t, tt.args, nil); err == nil || !strings.Contains(err.Error(), "thumbnail-yield") {
+			if _, err := parseServe(t, tt.args, nil); err == nil || !strings.Contains(err.Error(), "thumbnail-yield") {
 				t.Fatalf("got %v, want an error naming --thumbnail-yield", err)
 			}
 		})
