@@ -1,7 +1,9 @@
 // Package sqlitedb opens the embedded backend's single SQLite file with
 // the settings every adapter relies on: WAL, fsync on commit, a busy
-// timeout, and immediate write transactions so that concurrent writers
-// queue instead of deadlocking.
+// timeout, immediate write transactions so that concurrent writers queue
+// instead of deadlocking, and one write gate per file in this process so
+// that they queue in Go rather than in SQLite's sleeping busy handler
+// (gate.go).
 package sqlitedb
 
 import (
@@ -10,9 +12,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
-	_ "modernc.org/sqlite" // pure-Go driver, registered as "sqlite"
+	"modernc.org/sqlite" // pure-Go driver
 )
+
+// gates holds the write gate of each database file this process opened.
+var gates sync.Map // absolute path -> *gate
 
 // Open opens (creating if needed) the database at path.
 func Open(path string) (*sql.DB, error) {
@@ -26,11 +32,17 @@ func Open(path string) (*sql.DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	base, err := sqlite.NewConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
 	}
-	db.SetMaxOpenConns(8)
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
+	}
+	g, _ := gates.LoadOrStore(abs, newGate())
+	db := sql.OpenDB(&gatedConnector{base: base, gate: g.(*gate)})
+	db.SetMaxOpenConns(32)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
