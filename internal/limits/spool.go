@@ -84,8 +84,14 @@ type SpoolFile struct {
 	f       *os.File // not embedded: every write must pass Write's count
 	spool   *Spool
 	size    int64
+	started int64 // bytes whose writeback was started
 	removed bool
 }
+
+// writebackChunk is how many bytes a spool file gathers before their
+// writeback is started (startWriteback): a few per 16 MB photo, none for
+// a small one, which its fsync writes at once.
+const writebackChunk = 4 << 20
 
 // Write implements io.Writer; past the spool's cap it writes nothing and
 // returns ErrSpoolFull.
@@ -96,6 +102,10 @@ func (f *SpoolFile) Write(b []byte) (int, error) {
 	n, err := f.f.Write(b)
 	f.spool.release(int64(len(b) - n))
 	f.size += int64(n)
+	if f.size-f.started >= writebackChunk {
+		startWriteback(f.f, f.started, f.size-f.started)
+		f.started = f.size
+	}
 	return n, err
 }
 
