@@ -115,6 +115,25 @@ func TestHealthReadyAndMetrics(t *testing.T) {
 	}
 }
 
+// The 1280 px preview, made after the grid thumbnail, is timed on
+// /metrics beside it.
+func TestPreviewIsTimedOnMetrics(t *testing.T) {
+	s := startSite(t, nil)
+	c := browser(t)
+	eib := uploadOne(t, s, c, "Storm.jpg", photoBytes(t, "Storm.jpg"))
+	s.waitStatus(c, eib, "ready") // and its preview
+	metrics := string(readBody(t, s.get(c, "/metrics")))
+	for _, want := range []string{
+		`mediashare_thumbnail_duration_seconds_count 1`,
+		`mediashare_preview_duration_seconds_count 1`,
+		`mediashare_preview_failures_total 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
 // SIGTERM lets an upload that is still being sent finish.
 func TestShutdownLetsInFlightUploadsFinish(t *testing.T) {
 	s := startSite(t, nil)

@@ -163,6 +163,12 @@ func newApp(ctx context.Context, c config, log *slog.Logger) (*app, error) {
 				m.ThumbnailsFailed.Inc()
 			}
 		},
+		ObservePreview: func(d time.Duration, failed bool) {
+			m.PreviewSeconds.Observe(d.Seconds())
+			if failed {
+				m.PreviewsFailed.Inc()
+			}
+		},
 	}
 	// An upload whose thumbnail keeps failing or killing the process is
 	// parked with ThumbnailFailed; the projector's parked events are dead

@@ -30,7 +30,7 @@ func TestSpoolStartsWritebackOfLargeFiles(t *testing.T) {
 	}
 	defer f.Remove()
 	piece := bytes.Repeat([]byte("0123456789abcdef"), 64<<10/16) // 64 KiB
-	const pieces = 161                                              // 10 MiB and a bit
+	const pieces = 161                                           // 10 MiB and a bit
 	for range pieces {
 		if _, err := f.Write(piece); err != nil {
 			t.Fatal(err)

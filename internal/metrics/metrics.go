@@ -24,6 +24,8 @@ type Metrics struct {
 	Uploads          *prometheus.CounterVec // result
 	UploadBytes      prometheus.Counter
 	ThumbnailSeconds prometheus.Histogram
+	PreviewSeconds   prometheus.Histogram
+	PreviewsFailed   prometheus.Counter
 	ThumbnailsFailed prometheus.Counter
 	EventsAppended   *prometheus.CounterVec   // type
 	ProjectionLag    *prometheus.GaugeVec     // consumer
@@ -65,6 +67,13 @@ func New() *Metrics {
 		}),
 		ThumbnailsFailed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "mediashare_thumbnail_failures_total", Help: "Thumbnails that could not be made.",
+		}),
+		PreviewSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "mediashare_preview_duration_seconds", Help: "Time to make one 1280 px preview (after the grid thumbnail, when the site is idle), decode included.",
+			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2, 4, 8, 16},
+		}),
+		PreviewsFailed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mediashare_preview_failures_total", Help: "Previews that could not be made (the entry keeps its grid thumbnail).",
 		}),
 		EventsAppended: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mediashare_events_appended_total", Help: "Events appended to the event store by type.",
@@ -110,7 +119,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.Requests, m.RequestDuration, m.InFlight, m.Uploads, m.UploadBytes,
-		m.ThumbnailSeconds, m.ThumbnailsFailed, m.EventsAppended, m.ProjectionLag,
+		m.ThumbnailSeconds, m.ThumbnailsFailed, m.PreviewSeconds, m.PreviewsFailed, m.EventsAppended, m.ProjectionLag,
 		m.LiveClients, m.AWSCalls, m.AWSCallDuration, m.Refused, m.OwnerUnverified, m.ReadyProbes,
 	)
 	for _, t := range events.Types {
