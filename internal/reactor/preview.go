@@ -22,22 +22,52 @@ const (
 )
 
 // RunPreviews makes the previews until ctx is done: a consumer of the
-// feed of its own (PreviewConsumer), one event at a time, so that it
+// feed of its own (PreviewConsumer), one preview at a time, so that it
 // takes at most one core, and only once the foreground has been idle
 // (see PreviewDelay). Its checkpoint moves past an event once its preview
 // is recorded, so a crash between the grid thumbnail and the preview
 // still ends with a preview; the poison rule applies as to the reactor
 // (an event whose preview keeps failing or killing the process is parked,
-// and the entry keeps showing its original or its grid thumbnail).
+// and the entry keeps showing its original or its grid thumbnail). On a
+// feed that delivers batches it takes them (HandlePreviewBatch): most
+// events call for no preview, and one at a time each cost three writes
+// (its attempt counted, forgotten, the checkpoint), which after an
+// upgrade or a restore of a large log kept the disk busy for minutes.
 func (r *Reactor) RunPreviews(ctx context.Context) error {
 	if r.Preview == nil {
 		return nil
 	}
-	err := r.Feed.Follow(ctx, PreviewConsumer, r.Checkpoints, r.HandlePreview)
+	var err error
+	if bf, ok := r.Feed.(events.BatchFeed); ok {
+		err = bf.FollowBatches(ctx, PreviewConsumer, r.Checkpoints, previewBatch, r.HandlePreviewBatch)
+	} else {
+		err = r.Feed.Follow(ctx, PreviewConsumer, r.Checkpoints, r.HandlePreview)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}
 	return err
+}
+
+// previewBatch bounds the events of one batch of the previews consumer.
+const previewBatch = 200
+
+// HandlePreviewBatch is the previews consumer's events.BatchHandler: the
+// events in order, one preview at a time (HandlePreview); after a failure
+// the entry's later events in the batch are left (events.ErrNotHandled).
+func (r *Reactor) HandlePreviewBatch(ctx context.Context, evs []events.Event) []error {
+	errs := make([]error, len(evs))
+	failed := map[string]bool{}
+	for i, e := range evs {
+		if failed[e.Stream] {
+			errs[i] = events.ErrNotHandled
+			continue
+		}
+		if errs[i] = r.HandlePreview(ctx, e); errs[i] != nil {
+			failed[e.Stream] = true
+		}
+	}
+	return errs
 }
 
 func (r *Reactor) previewDelay() time.Duration {
