@@ -55,7 +55,7 @@ func (m *Metrics) Instrument(b *backend.Backend) *backend.Backend {
 	if b.Streams != nil {
 		out.Streams = &timedLister{l: b.Streams, m: m}
 	}
-	out.View = &timedView{v: b.View, m: m}
+	out.View = m.view(b.View)
 	if b.Changes != nil {
 		out.Changes = &timedChanges{c: b.Changes, m: m}
 	}
@@ -135,6 +135,70 @@ func (t *timedLister) Streams(ctx context.Context, segments int, fn func(ctx con
 type timedView struct {
 	v projections.View
 	m *Metrics
+}
+
+// view wraps v, keeping the bulk writes it offers (projections.Loader for
+// a rebuild, projections.BatchPutter for the live projector's batches):
+// without them the projector would fall back to one event at a time.
+func (m *Metrics) view(v projections.View) projections.View {
+	t := &timedView{v: v, m: m}
+	l, load := v.(projections.Loader)
+	bp, batch := v.(projections.BatchPutter)
+	switch {
+	case load && batch:
+		return &timedLoadBatchView{timedView: t, l: l, bp: bp}
+	case load:
+		return &timedLoadView{timedView: t, l: l}
+	case batch:
+		return &timedBatchView{timedView: t, bp: bp}
+	}
+	return t
+}
+
+type timedLoadView struct {
+	*timedView
+	l projections.Loader
+}
+
+func (t *timedLoadView) Load(ctx context.Context, rows []projections.Entry) error {
+	return t.timedView.load(ctx, t.l, rows)
+}
+
+type timedBatchView struct {
+	*timedView
+	bp projections.BatchPutter
+}
+
+func (t *timedBatchView) PutBatch(ctx context.Context, rows []projections.Entry) ([]bool, error) {
+	return t.timedView.putBatch(ctx, t.bp, rows)
+}
+
+type timedLoadBatchView struct {
+	*timedView
+	l  projections.Loader
+	bp projections.BatchPutter
+}
+
+func (t *timedLoadBatchView) Load(ctx context.Context, rows []projections.Entry) error {
+	return t.timedView.load(ctx, t.l, rows)
+}
+
+func (t *timedLoadBatchView) PutBatch(ctx context.Context, rows []projections.Entry) ([]bool, error) {
+	return t.timedView.putBatch(ctx, t.bp, rows)
+}
+
+func (t *timedView) load(ctx context.Context, l projections.Loader, rows []projections.Entry) error {
+	start := time.Now()
+	err := l.Load(ctx, rows)
+	t.m.observe("view", "load", start, err)
+	return err
+}
+
+func (t *timedView) putBatch(ctx context.Context, bp projections.BatchPutter, rows []projections.Entry) ([]bool, error) {
+	start := time.Now()
+	ok, err := bp.PutBatch(ctx, rows)
+	t.m.observe("view", "put_batch", start, err)
+	return ok, err
 }
 
 func (t *timedView) Get(ctx context.Context, eib string) (projections.Entry, error) {

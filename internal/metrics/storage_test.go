@@ -87,7 +87,22 @@ func TestInstrumentCountsEveryStorageCall(t *testing.T) {
 		{"blobs", "open", "not_found", func() error { _, err := be.Blobs.Open(ctx, "b.png"); return err }},
 		{"blobs", "delete", "ok", func() error { return be.Blobs.Delete(ctx, "a.png") }},
 		{"blobs", "ping", "ok", func() error { return be.Blobs.Ping(ctx) }},
+		{"view", "put_batch", "ok", func() error {
+			bp, ok := be.View.(projections.BatchPutter)
+			if !ok {
+				t.Fatal("the decorated SQLite view lost PutBatch: the live projector would take one event at a time")
+			}
+			_, err := bp.PutBatch(ctx, []projections.Entry{{EIB: "s2", Version: 1, Status: projections.Processing, Timestamp: time.Now(), UpdatedAt: time.Now()}})
+			return err
+		}},
 		{"view", "reset", "ok", func() error { return be.View.Reset(ctx) }},
+		{"view", "load", "ok", func() error {
+			l, ok := be.View.(projections.Loader)
+			if !ok {
+				t.Fatal("the decorated SQLite view lost Load: a rebuild would not load in bulk")
+			}
+			return l.Load(ctx, []projections.Entry{{EIB: "s3", Version: 1, Status: projections.Processing, Timestamp: time.Now(), UpdatedAt: time.Now()}})
+		}},
 	}
 	for _, c := range calls {
 		err := c.call()
@@ -98,8 +113,8 @@ func TestInstrumentCountsEveryStorageCall(t *testing.T) {
 			t.Errorf("mediashare_storage_operations_total{port=%q,operation=%q,outcome=%q} = %v, want 1", c.port, c.op, c.outcome, got)
 		}
 	}
-	if n := seriesCount(m.StorageDuration); n != 20 {
-		t.Errorf("duration series: got %d, want 20 (one per port and operation called)", n)
+	if n := seriesCount(m.StorageDuration); n != 22 {
+		t.Errorf("duration series: got %d, want 22 (one per port and operation called)", n)
 	}
 	if got := counterValue(t, m.EventsAppended.WithLabelValues(string(events.MediaUploaded))); got != 1 {
 		t.Errorf("appended MediaUploaded counted %v times, want 1", got)
@@ -108,6 +123,32 @@ func TestInstrumentCountsEveryStorageCall(t *testing.T) {
 		t.Error("the decorated change log of a log that forgets nothing must retain every position")
 	}
 }
+
+// A view without bulk writes stays without them once decorated, so the
+// projector's and the rebuild's checks still choose right.
+func TestInstrumentKeepsOnlyTheBulkWritesAViewHas(t *testing.T) {
+	be := metrics.New().Instrument(&backend.Backend{View: plainView{}})
+	if _, ok := be.View.(projections.BatchPutter); ok {
+		t.Error("a view without PutBatch gained one")
+	}
+	if _, ok := be.View.(projections.Loader); ok {
+		t.Error("a view without Load gained one")
+	}
+	type loadOnly struct {
+		plainView
+		projections.Loader
+	}
+	be = metrics.New().Instrument(&backend.Backend{View: loadOnly{}})
+	if _, ok := be.View.(projections.Loader); !ok {
+		t.Error("a view with Load lost it")
+	}
+	if _, ok := be.View.(projections.BatchPutter); ok {
+		t.Error("a view with Load only gained PutBatch")
+	}
+}
+
+// plainView is a projections.View and nothing more.
+type plainView struct{ projections.View }
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()
