@@ -7,6 +7,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -127,8 +128,18 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, apiOptions ...func(
 		cdn := &CDN{client: cloudfront.NewFromConfig(ac), distribution: cfg.CDNDistributionID, prefix: cfg.Prefix, timeout: cfg.CallTimeout}
 		be.Invalidate = cdn.Invalidate
 	}
-	for _, p := range []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping, keys.Ping} {
-		if err := p(ctx); err != nil {
+	// Every resource answers before the backend is used; the checks go
+	// at once (six round trips cost one), the first failing one in this
+	// order is reported.
+	pings := []func(context.Context) error{store.Ping, view.Ping, blobs.Ping, pingTable(cl.db, cfg.LeaseTable, cfg), auth.Ping, keys.Ping}
+	errs := make([]error, len(pings))
+	var wg sync.WaitGroup
+	for i, p := range pings {
+		wg.Go(func() { errs[i] = p(ctx) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}
