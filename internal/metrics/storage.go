@@ -164,6 +164,8 @@ func (t *timedLoadView) Load(ctx context.Context, rows []projections.Entry) erro
 	return t.timedView.load(ctx, t.l, rows)
 }
 
+func (t *timedLoadView) Loaded(ctx context.Context) error { return t.timedView.loaded(ctx, t.l) }
+
 type timedBatchView struct {
 	*timedView
 	bp projections.BatchPutter
@@ -183,6 +185,8 @@ func (t *timedLoadBatchView) Load(ctx context.Context, rows []projections.Entry)
 	return t.timedView.load(ctx, t.l, rows)
 }
 
+func (t *timedLoadBatchView) Loaded(ctx context.Context) error { return t.timedView.loaded(ctx, t.l) }
+
 func (t *timedLoadBatchView) PutBatch(ctx context.Context, rows []projections.Entry) ([]bool, error) {
 	return t.timedView.putBatch(ctx, t.bp, rows)
 }
@@ -191,6 +195,13 @@ func (t *timedView) load(ctx context.Context, l projections.Loader, rows []proje
 	start := time.Now()
 	err := l.Load(ctx, rows)
 	t.m.observe("view", "load", start, err)
+	return err
+}
+
+func (t *timedView) loaded(ctx context.Context, l projections.Loader) error {
+	start := time.Now()
+	err := l.Loaded(ctx)
+	t.m.observe("view", "loaded", start, err)
 	return err
 }
 

@@ -103,6 +103,7 @@ func TestInstrumentCountsEveryStorageCall(t *testing.T) {
 			}
 			return l.Load(ctx, []projections.Entry{{EIB: "s3", Version: 1, Status: projections.Processing, Timestamp: time.Now(), UpdatedAt: time.Now()}})
 		}},
+		{"view", "loaded", "ok", func() error { return be.View.(projections.Loader).Loaded(ctx) }},
 	}
 	for _, c := range calls {
 		err := c.call()
@@ -113,8 +114,8 @@ func TestInstrumentCountsEveryStorageCall(t *testing.T) {
 			t.Errorf("mediashare_storage_operations_total{port=%q,operation=%q,outcome=%q} = %v, want 1", c.port, c.op, c.outcome, got)
 		}
 	}
-	if n := seriesCount(m.StorageDuration); n != 22 {
-		t.Errorf("duration series: got %d, want 22 (one per port and operation called)", n)
+	if n := seriesCount(m.StorageDuration); n != 23 {
+		t.Errorf("duration series: got %d, want 23 (one per port and operation called)", n)
 	}
 	if got := counterValue(t, m.EventsAppended.WithLabelValues(string(events.MediaUploaded))); got != 1 {
 		t.Errorf("appended MediaUploaded counted %v times, want 1", got)

@@ -137,9 +137,13 @@ type BatchPutter interface {
 // makes up for that: once loaded, it reads the events again from its last
 // page on and applies what is new with Put, so the view ends as the live
 // projection. A failed Load leaves some rows stored; the rebuild is run
-// again, Reset first.
+// again, Reset first. Loaded is called once every page is loaded (before
+// the tail): what the view set aside at Reset for a fast load (SQLite's
+// secondary indexes) is put back; until then the view answers every
+// query, more slowly.
 type Loader interface {
 	Load(ctx context.Context, rows []Entry) error
+	Loaded(ctx context.Context) error
 }
 
 // Apply is the projection: the row that results from applying e to cur

@@ -171,14 +171,14 @@ func Rebuild(ctx context.Context, store events.Store, view View, keys entry.Keys
 		return 0, err
 	}
 	if l, ok := view.(Loader); ok {
-		return rebuildBatched(ctx, store, view, l.Load, keys, opt)
+		return rebuildBatched(ctx, store, view, l.Load, l.Loaded, keys, opt)
 	}
 	if bp, ok := view.(BatchPutter); ok {
 		write := func(ctx context.Context, rows []Entry) error {
 			_, err := bp.PutBatch(ctx, rows)
 			return err
 		}
-		return rebuildBatched(ctx, store, view, write, keys, opt)
+		return rebuildBatched(ctx, store, view, write, nil, keys, opt)
 	}
 	p := &Projector{View: view, Keys: keys}
 	n, pos := 0, ""
@@ -256,7 +256,17 @@ func (r *rebuilder) apply(ctx context.Context, e events.Event) (bool, error) {
 	return change, nil
 }
 
-func rebuildBatched(ctx context.Context, store events.Store, view View, write func(context.Context, []Entry) error, keys entry.Keys, opt RebuildOptions) (int, error) {
+// rebuildBatched folds and writes the pages; loaded, when set, is called
+// once they are all written, before the tail (and, should the rebuild
+// fail before that, on the way out, so the view is left whole).
+func rebuildBatched(ctx context.Context, store events.Store, view View, write func(context.Context, []Entry) error, loaded func(context.Context) error, keys entry.Keys, opt RebuildOptions) (n int, err error) {
+	if loaded != nil {
+		defer func() {
+			if loaded != nil {
+				err = errors.Join(err, loaded(context.WithoutCancel(ctx)))
+			}
+		}()
+	}
 	r := &rebuilder{view: view, keys: keys, rows: map[string]Entry{}}
 	// The next page is read while this one is applied and written.
 	rctx, cancel := context.WithCancel(ctx)
@@ -299,7 +309,7 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 		return nil
 	}
 	defer wait()
-	n := 0
+	// n counts the events read.
 	var last page // the last page of events
 	for pg := range pages {
 		if pg.err != nil {
@@ -350,6 +360,12 @@ func rebuildBatched(ctx context.Context, store events.Store, view View, write fu
 		return n, err
 	}
 	cancel()
+	if loaded != nil {
+		err, loaded = loaded(ctx), nil
+		if err != nil {
+			return n, fmt.Errorf("projections: rebuild: %w", err)
+		}
+	}
 	// The tail: what was appended while the rows were written (and what a
 	// live projector may have applied to a row the load then replaced) is
 	// applied with Put's version guard.

@@ -343,6 +343,9 @@ func (v *View) changeItem(e projections.Entry) map[string]types.AttributeValue {
 	}
 }
 
+// Loaded implements projections.Loader: Reset set nothing aside.
+func (v *View) Loaded(context.Context) error { return nil }
+
 // Load implements projections.Loader: each row's items (the row, its
 // change and its three copies, as Put writes them) go out in
 // BatchWriteItem requests of 25, Writers of them at a time, unprocessed

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -90,5 +91,63 @@ func TestTrashAndCopiesUseTheirIndexes(t *testing.T) {
 		if !strings.Contains(got, tt.index) || strings.Contains(got, "TEMP B-TREE") || strings.Contains(got, "SCAN entries") {
 			t.Errorf("%s: plan %q, want a walk of %s with no sort or scan", tt.name, got, tt.index)
 		}
+	}
+}
+
+// Reset sets the secondary indexes aside for a rebuild's load; Loaded
+// makes them again from the loaded rows, so the queries walk them as
+// before; and the list of what Reset drops is every index New makes.
+func TestResetSetsIndexesAsideUntilLoaded(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "view.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v, err := New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'entries' AND sql IS NOT NULL ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var n string
+			rows.Scan(&n)
+			out = append(out, n)
+		}
+		return out
+	}
+	made := names()
+	want := slices.Clone(secondaryIndexes)
+	slices.Sort(want)
+	if !slices.Equal(made, want) {
+		t.Fatalf("New made indexes %v; Reset sets aside %v", made, want)
+	}
+	if err := v.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); len(got) != 0 {
+		t.Errorf("after Reset: indexes %v, want none until Loaded", got)
+	}
+	if err := v.Load(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Loaded(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); !slices.Equal(got, want) {
+		t.Errorf("after Loaded: indexes %v, want %v", got, want)
+	}
+	var plan string
+	if err := db.QueryRow(`EXPLAIN QUERY PLAN `+listFirst, 25).Scan(new(int), new(int), new(int), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "entries_gallery") {
+		t.Errorf("the gallery's plan after a rebuild: %q, want a walk of entries_gallery", plan)
 	}
 }

@@ -597,7 +597,8 @@ func testPutBatch(t *testing.T, v projections.View) {
 }
 
 // testLoad: a view a rebuild fills in bulk (projections.Loader) stores
-// every row with its change, and the rows are found as Put's are: by Get,
+// every row with its change, and once Loaded the rows are found as Put's
+// are: by Get,
 // in the gallery, the trash, an owner's entries and copies. A row loaded
 // again (the next page of a rebuild) replaces its copies too, and Put's
 // version guard holds against loaded rows.
@@ -629,6 +630,9 @@ func testLoad(t *testing.T, v projections.View) {
 	rows[3], rows[4] = inTrash, gone
 	if err := l.Load(c, rows); err != nil {
 		t.Fatalf("Load: %v", err)
+	}
+	if err := l.Loaded(c); err != nil {
+		t.Fatalf("Loaded: %v", err)
 	}
 	for _, e := range rows {
 		got := mustGet(t, v, e.EIB)
