@@ -42,7 +42,13 @@ func Open(path string) (*sql.DB, error) {
 	}
 	g, _ := gates.LoadOrStore(abs, newGate())
 	db := sql.OpenDB(&gatedConnector{base: base, gate: g.(*gate)})
+	// Writers waiting at the gate hold a connection each: enough for
+	// readers to find one meanwhile. Eight stay open between bursts, not
+	// database/sql's two, so a burst does not reopen connections (each
+	// open runs the pragmas above); a connection's page cache is 2 MB
+	// at most.
 	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(8)
 	if err := db.Ping(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlitedb: open %s: %w", path, err)
