@@ -338,16 +338,29 @@ func TestPreviewsConsumerParksAPreviewThatKeepsFailing(t *testing.T) {
 	defer cancel()
 	stopped := make(chan error, 1)
 	go func() { stopped <- f.r.RunPreviews(ctx) }()
+	// Done once the good one has its preview and the bad one is parked
+	// (in a batch the good one may be made before the bad one is tried
+	// alone).
+	parked := func() int {
+		dl, err := f.store.DeadLetters(context.Background(), reactor.PreviewConsumer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(dl)
+	}
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.HasSuffix(types(t, f.store, good), "PreviewGenerated") {
+	for !strings.HasSuffix(types(t, f.store, good), "PreviewGenerated") || parked() == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("the feed did not move on past the failing preview: %s", types(t, f.store, good))
+			t.Fatalf("the feed did not move on past the failing preview: %s, %d parked", types(t, f.store, good), parked())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	cancel()
 	if err := <-stopped; err != nil {
 		t.Fatal(err)
+	}
+	if n := parked(); n != 1 {
+		t.Errorf("%d dead letters of the previews, want the bad one's", n)
 	}
 	if got, want := types(t, f.store, bad), "MediaUploaded,ThumbnailGenerated"; got != want {
 		t.Errorf("the parked entry: got %s, want %s (ready, no preview, no failure)", got, want)
